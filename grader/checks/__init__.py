@@ -1,0 +1,87 @@
+"""Checks, one module per kind, registered under the name course.yml uses.
+
+A check is a generator: given a :class:`Context` and its :class:`~grader.course.CheckSpec`, it yields
+one :class:`~grader.results.CaseResult` per compared quantity. Yielding (rather than returning a list)
+lets the engine keep every case judged before a child crash or timeout cut the check short.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from ..course import CheckSpec, Exercise
+from ..inputs import case_arrays, upstream_gradient
+from ..refcache import ReferenceStore
+from ..results import ERROR, NOT_IMPLEMENTED, CaseResult
+from ..runner import Child, Reply, StepFailure
+
+CheckFn = Callable[["Context", CheckSpec], Iterator[CaseResult]]
+_MODULES = ("reference", "gradcheck", "contract", "stability")
+REGISTRY: dict[str, CheckFn] = {}
+
+
+def register(name: str) -> Callable[[CheckFn], CheckFn]:
+    def add(fn: CheckFn) -> CheckFn:
+        REGISTRY[name] = fn
+        return fn
+
+    return add
+
+
+def get(name: str) -> CheckFn:
+    if not REGISTRY:
+        for m in _MODULES:
+            importlib.import_module(f"{__name__}.{m}")
+    return REGISTRY[name]
+
+
+@dataclass
+class Context:
+    """Everything a check may use: the exercise, the seed's inputs, references, and the child."""
+
+    ex: Exercise
+    seed: int
+    child: Child
+    refs: ReferenceStore
+
+    def arrays(self, purpose: str, index: int) -> dict[str, np.ndarray]:
+        cases = self.ex.cases if purpose == "case" else self.ex.check(purpose).cases  # type: ignore[union-attr]
+        return case_arrays(self.ex, cases[index], self.seed, purpose, index)
+
+    def hyper(self, purpose: str, index: int) -> dict[str, Any]:
+        cases = self.ex.cases if purpose == "case" else self.ex.check(purpose).cases  # type: ignore[union-attr]
+        return {**self.ex.hyper, **cases[index].hyper}
+
+    def expected(self, purpose: str, index: int) -> dict[str, np.ndarray]:
+        return self.refs.get(self.ex.id, purpose, index)
+
+    def dout(self, shape: tuple[int, ...], purpose: str, index: int) -> np.ndarray:
+        return upstream_gradient(shape, self.seed, self.ex, purpose, index)
+
+    def run(self, steps: list[dict[str, Any]], variables: dict[str, np.ndarray]) -> Reply:
+        return self.child.run(steps, variables)
+
+    def sizes(self, arrays: dict[str, np.ndarray]) -> dict[str, tuple[int, str]]:
+        """Sizes a cause hint may name (batch size, number of elements)."""
+        first = arrays["x" if self.ex.kind == "layer" else "pred"] if self.ex.kind != "function" else None
+        if first is None or first.ndim == 0:
+            return {}
+        return {"N": (int(first.shape[0]), "batch size"), "numel": (int(first.size), "number of elements")}
+
+
+def failed_case(name: str, quantity: str, failure: StepFailure) -> CaseResult:
+    """The case a learner's exception produces: not-implemented for a stub, error otherwise."""
+    status = NOT_IMPLEMENTED if failure.not_implemented else ERROR
+    where = f" ({failure.where})" if failure.where else ""
+    message = f"{quantity}: {failure.message}{where}"
+    if failure.traceback and not failure.not_implemented:
+        message += "\n" + failure.traceback.rstrip()
+    return CaseResult(name, status, message, {"quantity": quantity, "exception": failure.type, "where": failure.where})
+
+
+def label(quantity: str) -> str:
+    """``x`` -> ``dx``; ``out`` stays."""
+    return quantity if quantity == "out" else "d" + quantity

@@ -1,0 +1,16 @@
+"""The ``stability`` check: extreme inputs (logits of ±1e3, saturated sigmoids) must give finite values
+equal to the reference. The extreme cases are the check's own, declared in course.yml."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..course import CheckSpec
+from ..results import CaseResult
+from . import Context, register
+from .reference import judge_case
+
+
+@register("stability")
+def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
+    for index in range(len(spec.cases)):
+        yield from judge_case(ctx, "stability", index, "extreme case ")

@@ -1,0 +1,151 @@
+"""Command line: a thin layer over the Python API (``grader.engine``, ``grader.course``, ``grader.release``).
+
+Exit codes: 0 everything passed (or the command succeeded), 1 some check failed, 2 usage, course or
+submission error (the message names the file, line or field).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .errors import GraderError
+
+
+def _find_course(explicit: str | None, near: Path) -> Path:
+    """--course, else $GRADER_COURSE, else course.yml here or in a parent of the submission."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("GRADER_COURSE"):
+        return Path(os.environ["GRADER_COURSE"])
+    for folder in [Path.cwd(), *near.resolve().parents]:
+        if (folder / "course.yml").exists():
+            return folder / "course.yml"
+    raise GraderError("no course.yml found here or above the submission; pass --course FILE")
+
+
+def _seed(value: int | None) -> int | None:
+    if value is not None:
+        return value
+    env = os.environ.get("GRADER_SEED")
+    if env is None:
+        return None
+    try:
+        return int(env)
+    except ValueError:
+        raise GraderError(f"GRADER_SEED must be an integer, got {env!r}") from None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .course import load_course
+    from .engine import Options, grade
+    from .report.terminal import render
+    from .results import to_json
+
+    submission = Path(args.submission)
+    course = load_course(_find_course(args.course, submission))
+    options = Options(seed=_seed(args.seed), device=args.device, exercises=args.exercise or [],
+                      use_cache=not args.no_cache)
+    result = grade(course, submission, options)
+    if args.json:
+        Path(args.json).write_text(to_json(result))
+    if not args.quiet:
+        render(result)
+    return 0 if result.passed else 1
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .course import load_course
+    from .errors import CourseError
+    from .references import load
+
+    course = load_course(args.course)
+    twins = load()
+    for ex in course.exercises:
+        if ex.reference not in twins:
+            raise CourseError(f"{course.path}: exercise {ex.id} ({ex.title}): no torch twin named "
+                              f"{ex.reference!r}; known: {', '.join(sorted(twins))}")
+    n_cases = sum(len(e.cases) for e in course.exercises)
+    Console().print(f"{course.path}: valid — {len(course.assignments)} assignment(s), {len(course.exercises)} "
+                    f"exercise(s), {n_cases} case(s), {sum(e.points for e in course.exercises):g} points")
+    return 0
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from .release import diff_release, release
+
+    solutions, exercises = Path(args.solutions), Path(args.exercises)
+    if args.check:
+        stale = diff_release(solutions, exercises)
+        for path in stale:
+            print(f"out of date: {exercises / path}")
+        return 1 if stale else 0
+    for path in release(solutions, exercises):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import json
+
+    from .report.terminal import render
+    from .results import from_dict
+
+    try:
+        result = from_dict(json.loads(Path(args.results).read_text()))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise GraderError(f"{args.results}: not a results file this grader can read ({e})") from None
+    render(result)
+    return 0 if result.passed else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="grader", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("check", help="grade one submission and print a report")
+    c.add_argument("submission", nargs="?", default=".", help="folder of .py modules (default: .)")
+    c.add_argument("-e", "--exercise", action="append", help="grade only this exercise (id or title); repeatable")
+    c.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    c.add_argument("--seed", type=int, help="grading seed (default: $GRADER_SEED, else the course's public seed)")
+    c.add_argument("--device", default="cpu", help="torch device for references: cpu or cuda")
+    c.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml nearby)")
+    c.add_argument("--no-cache", action="store_true", help="recompute references instead of using the cache")
+    c.add_argument("-q", "--quiet", action="store_true", help="print nothing; use the exit code or --json")
+    c.set_defaults(func=cmd_check)
+
+    v = sub.add_parser("validate", help="check a course file and its references")
+    v.add_argument("course", nargs="?", default="course.yml")
+    v.set_defaults(func=cmd_validate)
+
+    r = sub.add_parser("release", help="regenerate exercises/ (student stubs) from solutions/")
+    r.add_argument("--solutions", default="solutions")
+    r.add_argument("--exercises", default="exercises")
+    r.add_argument("--check", action="store_true", help="only report files that are out of date (exit 1)")
+    r.set_defaults(func=cmd_release)
+
+    rep = sub.add_parser("report", help="print the report of a results JSON file")
+    rep.add_argument("results")
+    rep.set_defaults(func=cmd_report)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "device", "cpu") not in ("cpu", "cuda") and not str(args.device).startswith("cuda:"):
+        print(f"grader: error: --device must be cpu or cuda, got {args.device!r}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args))
+    except GraderError as e:
+        print(f"grader: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

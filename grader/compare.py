@@ -1,0 +1,126 @@
+"""Compare a learner's value with a reference: type, shape and dtype exactly first, then values.
+
+``np.allclose`` alone would broadcast a scalar against an array and call NaN results "close" to
+nothing in particular; here shape and dtype must match exactly, NaN and infinities are handled
+explicitly, and the message names the worst element with expected, got, both errors and the tolerance.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .course import Tolerance
+from .hints import hint_for
+
+
+@dataclass(frozen=True)
+class Value:
+    """What the child returned for one step: its kind, its Python type and its arrays."""
+
+    kind: str
+    """array, scalar, list, none or other."""
+    type: str
+    arrays: tuple[np.ndarray, ...] = ()
+    items: tuple[Value, ...] = ()
+    """For a list: one single-array Value per element."""
+
+    def item(self, i: int) -> Value:
+        return self.items[i]
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def number(x: Any) -> float | str:
+    """A JSON-safe number: non-finite floats become the strings "nan", "inf", "-inf"."""
+    x = complex(x).real if np.iscomplexobj(x) else float(x)
+    return x if np.isfinite(x) else str(x)
+
+
+def fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _index(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.unravel_index(flat, shape)) if shape else ()
+
+
+def compare_arrays(label: str, expected: np.ndarray, got: np.ndarray, tol: Tolerance,
+                   context: dict[str, tuple[int, str]] | None = None, against: str = "reference") -> Verdict:
+    """Element-wise comparison of two arrays of equal shape and dtype (checked by :func:`compare`)."""
+    exp = expected.astype(np.float64)
+    act = got.astype(np.float64)
+    allowed = tol.atol + tol.rtol * np.abs(exp)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(act - exp)
+    same_inf = np.isinf(exp) & (act == exp)
+    diff = np.where(same_inf, 0.0, np.where(np.isnan(diff), np.inf, diff))
+    bad = ~(diff <= allowed)
+    n_bad, n = int(bad.sum()), exp.size
+    if n_bad == 0:
+        return Verdict(True, f"{label} {tuple(exp.shape)}: all {n} elements match", {"n_bad": 0, "n": n})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(bad, diff / allowed, -1.0)
+    worst = _index(int(np.argmax(np.where(np.isnan(ratio), np.inf, ratio))), exp.shape)
+    e, a = float(exp[worst]), float(act[worst])
+    abs_err = abs(a - e) if np.isfinite(a) and np.isfinite(e) else float("inf")
+    rel_err = abs_err / abs(e) if e != 0 else float("inf")
+    where = f"at {worst}" if worst else "value"
+    lines = [
+        f"{label} {tuple(exp.shape)}: {n_bad}/{n} elements wrong ({100 * n_bad / n:.3g}%)",
+        f"  worst {where}: yours {fmt(a)}, {against} {fmt(e)}, abs. error {fmt(abs_err)}, "
+        f"rel. error {fmt(rel_err)} (allowed rtol {tol.rtol:g}, atol {tol.atol:g})",
+    ]
+    hint = hint_for(label, exp, act, tol, context or {})
+    if hint:
+        lines.append(f"  hint: {hint}")
+    details = {
+        "quantity": label, "n_bad": n_bad, "n": n, "worst_index": list(worst), "expected": number(e),
+        "got": number(a), "abs_error": number(abs_err), "rel_error": number(rel_err),
+        "rtol": tol.rtol, "atol": tol.atol, "hint": hint,
+    }
+    return Verdict(False, "\n".join(lines), details)
+
+
+def compare(label: str, expected: np.ndarray, got: Value, tol: Tolerance, *, scalar: bool = False,
+            context: dict[str, tuple[int, str]] | None = None) -> Verdict:
+    """Judge one returned value against its reference.
+
+    Args:
+        label: the quantity's name in messages (``out``, ``dx``, ``dW``, ``loss``).
+        expected: the reference array (float64).
+        got: what the learner's code returned.
+        tol: tolerance in force.
+        scalar: the protocol asks for a Python float (loss values): a float or a 0-d array is accepted.
+        context: sizes a hint may name, symbol -> (value, meaning), e.g. ``{"N": (4, "batch size")}``.
+    """
+    wanted = "a float" if scalar else "a numpy array"
+    if got.kind == "none":
+        return Verdict(False, f"{label}: returned None, expected {wanted} (forgot a return statement?)",
+                       {"quantity": label})
+    if got.kind not in ("array", "scalar") or len(got.arrays) != 1:
+        return Verdict(False, f"{label}: returned {got.type}, expected {wanted}", {"quantity": label})
+    act = got.arrays[0]
+    if scalar and act.shape != ():
+        return Verdict(False, f"{label}: returned an array of shape {act.shape}, expected a float "
+                              "(reduce to one number, e.g. with float(...))", {"quantity": label})
+    if not scalar and got.kind != "array":
+        return Verdict(False, f"{label}: returned {got.type}, expected a numpy array of shape "
+                              f"{tuple(expected.shape)}", {"quantity": label})
+    if act.shape != expected.shape:
+        msg = f"{label}: shape {act.shape}, but the reference has shape {tuple(expected.shape)}"
+        if act.shape == expected.shape[::-1] and act.ndim == 2:
+            msg += "\n  hint: your result is transposed"
+        return Verdict(False, msg, {"quantity": label, "shape": list(act.shape),
+                                    "expected_shape": list(expected.shape)})
+    if act.dtype != np.float64:
+        return Verdict(False, f"{label}: dtype {act.dtype}, expected float64 (keep computing in float64; "
+                              "integer or float32 arrays lose precision)",
+                       {"quantity": label, "dtype": str(act.dtype)})
+    return compare_arrays(label, expected, act, tol, context)

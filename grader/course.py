@@ -1,0 +1,401 @@
+"""Load and validate a course file (course.yml) into frozen dataclasses.
+
+Every error names the file, the line and the key path (``assignments[0].exercises[2].checks.gradcheck``),
+and unknown keys are errors: a typo in a course file must never silently change what is graded.
+The engine knows nothing about any particular course; everything course-specific is read from here.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import CourseError
+
+KINDS = ("layer", "loss", "function")
+KNOWN_CHECKS = ("reference", "gradcheck", "contract", "stability")
+DEFAULT_RANGE = (-3.0, 3.0)
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Allowed error when comparing with a reference: |got - expected| <= atol + rtol * |expected|."""
+
+    rtol: float = 1e-6
+    atol: float = 1e-8
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of the sandboxed child that runs one submission."""
+
+    timeout_s: float = 10.0
+    """Wall-clock limit of one call plan (one case), enforced by the parent with SIGKILL."""
+    memory_mb: int = 1024
+    """Address-space limit of the child (RLIMIT_AS)."""
+    cpu_s: int = 120
+    """CPU-time limit of the child over its whole life (RLIMIT_CPU)."""
+    file_mb: int = 16
+    """Largest file the child may write (RLIMIT_FSIZE)."""
+    output_kb: int = 4
+    """How much of the child's stdout/stderr a report keeps, per exercise."""
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    """How to draw one input array: a float array uniform in [low, high], or integer class labels."""
+
+    shape: tuple[int, ...]
+    low: float = DEFAULT_RANGE[0]
+    high: float = DEFAULT_RANGE[1]
+    classes: int | None = None
+    """When set, the array holds int64 labels in [0, classes) instead of floats."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input case: named arrays plus hyper-parameter overrides for the constructor."""
+
+    arrays: dict[str, ArraySpec]
+    hyper: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A check to run on an exercise, its weight in the exercise's points, and its own cases if any."""
+
+    name: str
+    weight: float
+    cases: tuple[Case, ...] = ()
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One graded unit: a class or function the learner writes, and how to grade it."""
+
+    id: str
+    title: str
+    kind: str
+    target: str
+    """``module.Name`` inside a submission."""
+    reference: str
+    """Name of the torch twin in :mod:`grader.references`."""
+    points: float
+    checks: tuple[CheckSpec, ...]
+    cases: tuple[Case, ...]
+    params: tuple[str, ...] = ()
+    """Names of case arrays passed, in order, as positional constructor arguments (learnable parameters)."""
+    hyper: dict[str, Any] = field(default_factory=dict)
+    kinks: tuple[float | str, ...] = ()
+    """Points where the function is not differentiable; float inputs keep ``margin`` away from them.
+    A string names a hyper-parameter (``min_val``), resolved per case."""
+    margin: float = 1e-2
+    tolerance: Tolerance = Tolerance()
+
+    @property
+    def module(self) -> str:
+        return self.target.rsplit(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.target.rsplit(".", 1)[1]
+
+    def check(self, name: str) -> CheckSpec | None:
+        return next((c for c in self.checks if c.name == name), None)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: str
+    title: str
+    exercises: tuple[Exercise, ...]
+
+
+@dataclass(frozen=True)
+class Course:
+    """A whole course file, validated."""
+
+    path: Path
+    title: str
+    assignments: tuple[Assignment, ...]
+    limits: Limits
+    public_seed: int
+    hide: tuple[Path, ...]
+    """Folders the sandboxed child must not be able to read (the solutions, above all)."""
+    digest: str
+    """Hash of the course file's bytes: part of the reference cache key."""
+
+    @property
+    def exercises(self) -> list[Exercise]:
+        return [e for a in self.assignments for e in a.exercises]
+
+    def exercise(self, key: str) -> Exercise:
+        """Find an exercise by id (``1.3``) or title (``Affine``), case-insensitively for titles."""
+        for ex in self.exercises:
+            if key == ex.id or key.lower() == ex.title.lower():
+                return ex
+        raise CourseError(f"{self.path}: no exercise with id or title {key!r}")
+
+
+# --------------------------------------------------------------------------- YAML with line numbers
+
+
+class _Node:
+    """A YAML value with the line it came from, so validation errors can point at it."""
+
+    def __init__(self, value: Any, line: int):
+        self.value = value
+        self.line = line
+
+
+def _wrap(node: yaml.Node, loader: yaml.SafeLoader) -> _Node:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, _Node] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node)
+            out[str(key)] = _wrap(value_node, loader)
+        return _Node(out, line)
+    if isinstance(node, yaml.SequenceNode):
+        return _Node([_wrap(n, loader) for n in node.value], line)
+    return _Node(loader.construct_object(node), line)
+
+
+def _unwrap(node: _Node) -> Any:
+    if isinstance(node.value, dict):
+        return {k: _unwrap(v) for k, v in node.value.items()}
+    if isinstance(node.value, list):
+        return [_unwrap(v) for v in node.value]
+    return node.value
+
+
+class _Reader:
+    """Typed access to a YAML mapping that reports the file, line and key path of any problem."""
+
+    def __init__(self, file: Path, node: _Node, path: str):
+        self.file, self.node, self.path = file, node, path
+        if not isinstance(node.value, dict):
+            self.fail(f"expected a mapping, got {type(node.value).__name__}")
+        self.used: set[str] = set()
+
+    def fail(self, message: str, key: str | None = None) -> None:
+        line = self.node.value[key].line if key and key in self.node.value else self.node.line
+        where = f"{self.path}.{key}" if key else self.path
+        raise CourseError(f"{self.file}:{line}: {where.lstrip('.') or '(top)'}: {message}")
+
+    def has(self, key: str) -> bool:
+        return key in self.node.value
+
+    def raw(self, key: str, default: Any = ..., *, types: tuple[type, ...] = ()) -> Any:
+        self.used.add(key)
+        if key not in self.node.value:
+            if default is ...:
+                self.fail(f"missing required key {key!r}")
+            return default
+        value = _unwrap(self.node.value[key])
+        if types and not (isinstance(value, types) and not (isinstance(value, bool) and bool not in types)):
+            names = " or ".join(t.__name__ for t in types)
+            self.fail(f"expected {names}, got {type(value).__name__} {value!r}", key)
+        return value
+
+    def child(self, key: str) -> _Reader:
+        self.used.add(key)
+        return _Reader(self.file, self.node.value[key], f"{self.path}.{key}")
+
+    def items(self, key: str) -> list[_Reader]:
+        self.used.add(key)
+        node = self.node.value.get(key)
+        if node is None or not isinstance(node.value, list):
+            self.fail(f"expected a list under {key!r}", key)
+        return [_Reader(self.file, n, f"{self.path}.{key}[{i}]") for i, n in enumerate(node.value)]
+
+    def done(self) -> None:
+        """Refuse keys nobody read: they are typos or options this engine does not have."""
+        for key in self.node.value:
+            if key not in self.used:
+                self.fail(f"unknown key {key!r}", key)
+
+
+# --------------------------------------------------------------------------- validation
+
+_NUM = (int, float)
+
+
+def _tolerance(r: _Reader | None, base: Tolerance) -> Tolerance:
+    if r is None:
+        return base
+    tol = Tolerance(float(r.raw("rtol", base.rtol, types=_NUM)), float(r.raw("atol", base.atol, types=_NUM)))
+    r.done()
+    if tol.rtol < 0 or tol.atol < 0:
+        r.fail("tolerances must be non-negative")
+    return tol
+
+
+def _limits(r: _Reader | None) -> Limits:
+    if r is None:
+        return Limits()
+    d = Limits()
+    limits = Limits(
+        timeout_s=float(r.raw("timeout_s", d.timeout_s, types=_NUM)),
+        memory_mb=int(r.raw("memory_mb", d.memory_mb, types=(int,))),
+        cpu_s=int(r.raw("cpu_s", d.cpu_s, types=(int,))),
+        file_mb=int(r.raw("file_mb", d.file_mb, types=(int,))),
+        output_kb=int(r.raw("output_kb", d.output_kb, types=(int,))),
+    )
+    r.done()
+    return limits
+
+
+def _array_spec(r: _Reader, key: str) -> ArraySpec:
+    value = r.raw(key, types=(list, dict))
+    if isinstance(value, list):
+        spec = ArraySpec(shape=tuple(value))
+    else:
+        sub = r.child(key)
+        lo, hi = DEFAULT_RANGE
+        spec = ArraySpec(
+            shape=tuple(sub.raw("shape", types=(list,))),
+            low=float(sub.raw("low", lo, types=_NUM)),
+            high=float(sub.raw("high", hi, types=_NUM)),
+            classes=sub.raw("classes", None, types=(int,)),
+        )
+        sub.done()
+        if spec.low >= spec.high:
+            r.fail(f"low ({spec.low}) must be below high ({spec.high})", key)
+        if spec.classes is not None and spec.classes < 1:
+            r.fail("classes must be at least 1", key)
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in spec.shape):
+        r.fail(f"shape must be a list of positive integers, got {list(spec.shape)}", key)
+    return spec
+
+
+def _case(r: _Reader) -> Case:
+    arrays = {}
+    for key in list(r.node.value):
+        if key == "hyper":
+            continue
+        arrays[key] = _array_spec(r, key)
+    hyper = r.raw("hyper", {}, types=(dict,))
+    r.done()
+    if not arrays:
+        r.fail("a case needs at least one input array")
+    return Case(arrays=arrays, hyper=hyper)
+
+
+def _checks(r: _Reader) -> tuple[CheckSpec, ...]:
+    checks = []
+    sub = r.child("checks")
+    for name in sub.node.value:
+        if name not in KNOWN_CHECKS:
+            sub.fail(f"unknown check {name!r}; known checks: {', '.join(KNOWN_CHECKS)}", name)
+        value = sub.raw(name, types=(int, float, dict))
+        if isinstance(value, dict):
+            opts = sub.child(name)
+            weight = float(opts.raw("weight", 1.0, types=_NUM))
+            cases = tuple(_case(c) for c in opts.items("cases")) if opts.has("cases") else ()
+            opts.done()
+        else:
+            weight, cases = float(value), ()
+        if weight <= 0:
+            sub.fail("a check's weight must be positive", name)
+        if name == "stability" and not cases:
+            sub.fail("the stability check needs its own 'cases' (the extreme inputs)", name)
+        checks.append(CheckSpec(name=name, weight=weight, cases=cases))
+    sub.done()
+    if not checks:
+        r.fail("an exercise needs at least one check", "checks")
+    return tuple(checks)
+
+
+def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str]) -> Exercise:
+    ex_id = str(r.raw("id", types=(str, int, float)))
+    if ex_id in seen:
+        r.fail(f"duplicate exercise id {ex_id!r}", "id")
+    seen.add(ex_id)
+    kind = r.raw("kind", types=(str,))
+    if kind not in KINDS:
+        r.fail(f"kind must be one of {', '.join(KINDS)}, got {kind!r}", "kind")
+    target = r.raw("target", types=(str,))
+    if target.count(".") != 1 or not all(part.isidentifier() for part in target.split(".")):
+        r.fail(f"target must look like module.Name, got {target!r}", "target")
+    points = float(r.raw("points", types=_NUM))
+    if points < 0:
+        r.fail("points must be non-negative", "points")
+    ex = Exercise(
+        id=ex_id,
+        title=r.raw("title", types=(str,)),
+        kind=kind,
+        target=target,
+        reference=r.raw("reference", types=(str,)),
+        points=points,
+        checks=_checks(r),
+        cases=tuple(_case(c) for c in r.items("cases")),
+        params=tuple(r.raw("params", [], types=(list,))),
+        hyper=r.raw("hyper", {}, types=(dict,)),
+        kinks=tuple(k if isinstance(k, str) else float(k) for k in r.raw("kinks", [], types=(list,))),
+        margin=float(r.raw("margin", 1e-2, types=_NUM)),
+        tolerance=_tolerance(r.child("tolerance") if r.has("tolerance") else None, base_tol),
+    )
+    r.done()
+    if not ex.cases:
+        r.fail("an exercise needs at least one case", "cases")
+    roles = {"layer": ("x",), "loss": ("pred", "target"), "function": ()}[kind]
+    for k in ex.kinks:
+        if isinstance(k, str) and k not in ex.hyper and not all(k in c.hyper for c in ex.cases):
+            r.fail(f"kink {k!r} names no hyper-parameter of every case", "kinks")
+    for i, case in enumerate(ex.cases):
+        missing = [n for n in (*roles, *ex.params) if n not in case.arrays]
+        if missing:
+            r.fail(f"case {i} lacks input(s) {', '.join(missing)} needed by a {kind}", "cases")
+    return ex
+
+
+def load_course(path: str | Path) -> Course:
+    """Read and validate a course file.
+
+    Raises:
+        CourseError: naming file, line and key path of the first problem found.
+    """
+    path = Path(path).resolve()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CourseError(f"{path}: cannot read the course file ({e.strerror})") from None
+    loader = yaml.SafeLoader(data.decode("utf-8", errors="replace"))
+    try:
+        root = loader.get_single_node()
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise CourseError(f"{path}{line}: not valid YAML: {getattr(e, 'problem', e)}") from None
+    finally:
+        loader.dispose()
+    if root is None:
+        raise CourseError(f"{path}: the course file is empty")
+    top = _Reader(path, _wrap(root, yaml.SafeLoader("")), "")
+    version = top.raw("version", types=(int,))
+    if version != 1:
+        top.fail(f"unsupported course file version {version}; this grader reads version 1", "version")
+    tol = _tolerance(top.child("tolerance") if top.has("tolerance") else None, Tolerance())
+    limits = _limits(top.child("limits") if top.has("limits") else None)
+    hide = tuple((path.parent / p).resolve() for p in top.raw("hide", ["solutions"], types=(list,)))
+    seen: set[str] = set()
+    assignments = []
+    for a in top.items("assignments"):
+        exercises = tuple(_exercise(e, tol, seen) for e in a.items("exercises"))
+        assignments.append(Assignment(str(a.raw("id", types=(str, int))), a.raw("title", types=(str,)), exercises))
+        a.done()
+    course = Course(
+        path=path,
+        title=top.raw("title", types=(str,)),
+        assignments=tuple(assignments),
+        limits=limits,
+        public_seed=int(top.raw("seed", 0, types=(int,))),
+        hide=hide,
+        digest=hashlib.sha256(data).hexdigest()[:16],
+    )
+    top.done()
+    return course

@@ -1,0 +1,183 @@
+"""Grade one submission against a course: the Python API under ``grader check``.
+
+The child is started first (its numpy import overlaps the parent's work), references come from the
+cache or are computed with torch once, then each exercise's checks run in the child. A child that dies,
+hangs or garbles costs the exercise in progress; the next exercise gets a fresh child.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import __version__, checks, references
+from .course import Course, Exercise
+from .inputs import case_arrays, upstream_gradient
+from .plans import differentiable
+from .refcache import Key, ReferenceStore, cache_dir
+from .results import ERROR, AssignmentResult, CaseResult, CheckResult, ExerciseResult, SubmissionResult
+from .runner import Child, ChildFailure, make_private
+from .submission import prepare_workdir
+
+
+@dataclass
+class Options:
+    """How to grade: which seed (public unless given), device, exercises, and where the cache is."""
+
+    seed: int | None = None
+    device: str = "cpu"
+    exercises: list[str] = field(default_factory=list)
+    use_cache: bool = True
+    cache: Path | None = None
+
+
+def compute_references(course: Course, seed: int, device: str) -> dict[Key, np.ndarray]:
+    """Every reference value of the course for one seed: each case of each exercise, forward and backward."""
+    out: dict[Key, np.ndarray] = {}
+    for ex in course.exercises:
+        groups = [("case", ex.cases)] + [(c.name, c.cases) for c in ex.checks if c.cases]
+        for purpose, cases in groups:
+            for i, case in enumerate(cases):
+                arrays = case_arrays(ex, case, seed, purpose, i)
+                diff = set(differentiable(ex))
+                inputs = [(n, arrays[n], n in diff) for n in _twin_order(ex, arrays)]
+
+                def make_dout(shape: tuple[int, ...], ex: Exercise = ex, purpose: str = purpose,
+                              i: int = i) -> np.ndarray:
+                    return upstream_gradient(shape, seed, ex, purpose, i)
+
+                hyper = {**ex.hyper, **case.hyper}
+                values = references.compute(ex.kind, ex.reference, inputs, hyper, make_dout, device)
+                for quantity, value in values.items():
+                    out[(ex.id, purpose, i, quantity)] = value
+    return out
+
+
+def _twin_order(ex: Exercise, arrays: dict[str, np.ndarray]) -> list[str]:
+    if ex.kind == "layer":
+        return ["x", *ex.params]
+    if ex.kind == "loss":
+        return ["pred", "target"]
+    return list(arrays)
+
+
+class Timer:
+    """Accumulates wall time per phase (start-up, references, student calls, comparisons)."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+
+    def add(self, phase: str, seconds: float) -> None:
+        self.spent[phase] = self.spent.get(phase, 0.0) + seconds
+
+
+def grade(course: Course, submission: Path, options: Options | None = None,
+          on_exercise: Callable[[ExerciseResult], None] | None = None) -> SubmissionResult:
+    """Grade one submission folder.
+
+    Args:
+        course: the validated course.
+        submission: a folder of .py modules.
+        options: seed, device, exercise filter, cache settings.
+        on_exercise: called with each exercise's result as soon as it is graded (progress display).
+
+    Raises:
+        SubmissionError: the submission folder cannot be read at all.
+    """
+    options = options or Options()
+    started = time.perf_counter()
+    make_private()
+    seed = course.public_seed if options.seed is None else options.seed
+    wanted = [course.exercise(key) for key in options.exercises] if options.exercises else course.exercises
+    wanted_ids = {ex.id for ex in wanted}
+    timer = Timer()
+    workdir = prepare_workdir(submission)
+    refs = ReferenceStore(course.digest, seed, options.device,
+                          lambda: compute_references(course, seed, options.device),
+                          directory=options.cache, use_disk=options.use_cache)
+    hide = [*course.hide, refs.directory, cache_dir()]
+    child: Child | None = None
+    result = SubmissionResult(
+        submission=str(submission), course=course.title, course_digest=course.digest,
+        seed="public" if options.seed is None or options.seed == course.public_seed else "secret",
+        device=options.device, isolation="?", grader_version=__version__,
+    )
+    try:
+        for assignment in course.assignments:
+            a_result = AssignmentResult(assignment.id, assignment.title)
+            for ex in assignment.exercises:
+                if ex.id not in wanted_ids:
+                    continue
+                if child is None or not child.alive:
+                    if child is not None:
+                        child.close()
+                    t0 = time.perf_counter()
+                    child = Child(workdir, course.limits, hide)
+                    timer.add("startup", time.perf_counter() - t0)
+                if not refs.values:
+                    t0 = time.perf_counter()
+                    refs.all()
+                    timer.add("references", time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                if result.isolation == "?":
+                    try:
+                        result.isolation = child.ready()
+                    except ChildFailure:
+                        pass
+                timer.add("startup", time.perf_counter() - t0)
+                ex_result = grade_exercise(ex, seed, child, refs, timer)
+                a_result.exercises.append(ex_result)
+                if on_exercise:
+                    on_exercise(ex_result)
+            if a_result.exercises:
+                result.assignments.append(a_result)
+    finally:
+        if child is not None:
+            child.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    result.duration_s = round(time.perf_counter() - started, 4)
+    result.timings = {k: round(v, 4) for k, v in timer.spent.items()}
+    return result
+
+
+def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, timer: Timer) -> ExerciseResult:
+    """Run every check of one exercise; a child failure ends the exercise with that status."""
+    started = time.perf_counter()
+    out = ExerciseResult(ex.id, ex.title, ex.target, ex.points)
+    ctx = checks.Context(ex, seed, child, refs)
+    failure: ChildFailure | None = None
+    calls_before = child_time(child)
+    for spec in ex.checks:
+        check = CheckResult(spec.name, spec.weight)
+        out.checks.append(check)
+        if failure is not None:
+            check.cases.append(CaseResult(f"{spec.name} · skipped", failure.status,
+                                          f"not run: {_failure_text(failure, child.limits.timeout_s)}"))
+            continue
+        try:
+            for case in checks.get(spec.name)(ctx, spec):
+                check.cases.append(case)
+        except ChildFailure as e:
+            failure = e
+            check.cases.append(CaseResult(f"{spec.name} · aborted", e.status, _failure_text(e, child.limits.timeout_s)))
+    out.output = child.output()
+    out.duration_s = round(time.perf_counter() - started, 4)
+    spent_in_child = child_time(child) - calls_before
+    timer.add("student calls", spent_in_child)
+    timer.add("comparisons", out.duration_s - spent_in_child)
+    return out
+
+
+def child_time(child: Child) -> float:
+    return child.busy_s
+
+
+def _failure_text(e: ChildFailure, timeout: float) -> str:
+    if e.status == "timeout":
+        return (f"a call took longer than {timeout:g} s and was stopped (an infinite loop? a very slow "
+                "implementation?)")
+    return str(e)

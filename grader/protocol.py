@@ -1,0 +1,98 @@
+"""The wire format between the trusted parent and the sandboxed child.
+
+A message is a JSON header followed by raw arrays, each a length-prefixed ``.npy`` frame. Arrays are
+read with ``allow_pickle=False``, size-capped, and limited to numeric dtypes: whatever the child sends,
+the parent never unpickles or executes it. This module imports only the standard library and numpy,
+because the child loads it too.
+"""
+from __future__ import annotations
+
+import io
+import json
+import struct
+from typing import Any
+
+import numpy as np
+
+_LEN = struct.Struct(">Q")
+MAX_FRAME = 256 * 1024 * 1024
+MAX_HEADER = 1024 * 1024
+NUMERIC_KINDS = "biufc"
+
+
+class FrameError(Exception):
+    """A malformed or oversized message."""
+
+
+def encode_array(a: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, a, allow_pickle=False)
+    return buf.getvalue()
+
+
+def decode_array(data: bytes) -> np.ndarray:
+    """Parse one ``.npy`` frame, refusing pickles and non-numeric dtypes."""
+    try:
+        a = np.load(io.BytesIO(data), allow_pickle=False)
+    except Exception as e:  # numpy raises ValueError, OSError, EOFError... on garbage
+        raise FrameError(f"not a valid .npy array ({type(e).__name__}: {e})") from None
+    if type(a) is not np.ndarray or a.dtype.kind not in NUMERIC_KINDS or a.dtype.hasobject:
+        raise FrameError(f"array of dtype {a.dtype} is not numeric")
+    return a
+
+
+def pack(header: dict[str, Any], arrays: list[np.ndarray]) -> bytes:
+    """Serialise a header and its arrays into one message."""
+    head = json.dumps({**header, "n_arrays": len(arrays)}).encode()
+    parts = [_LEN.pack(len(head)), head]
+    for a in arrays:
+        data = encode_array(a)
+        parts += [_LEN.pack(len(data)), data]
+    return b"".join(parts)
+
+
+class Unpacker:
+    """Incremental parser: feed bytes as they arrive, get (header, arrays) once a message is complete."""
+
+    def __init__(self, max_total: int = MAX_FRAME):
+        self.buf = bytearray()
+        self.max_total = max_total
+
+    def feed(self, data: bytes) -> None:
+        self.buf += data
+        if len(self.buf) > self.max_total:
+            raise FrameError(f"message larger than {self.max_total} bytes")
+
+    def _frame(self, pos: int, cap: int) -> tuple[bytes, int] | None:
+        if len(self.buf) < pos + _LEN.size:
+            return None
+        (n,) = _LEN.unpack_from(self.buf, pos)
+        if n > cap:
+            raise FrameError(f"frame of {n} bytes exceeds the cap of {cap}")
+        end = pos + _LEN.size + n
+        if len(self.buf) < end:
+            return None
+        return bytes(self.buf[pos + _LEN.size : end]), end
+
+    def message(self) -> tuple[dict[str, Any], list[np.ndarray]] | None:
+        """The first complete message, removed from the buffer; None while more bytes are needed."""
+        got = self._frame(0, MAX_HEADER)
+        if got is None:
+            return None
+        head_bytes, pos = got
+        try:
+            header = json.loads(head_bytes)
+        except ValueError as e:
+            raise FrameError(f"header is not JSON: {e}") from None
+        n = header.get("n_arrays") if isinstance(header, dict) else None
+        if not isinstance(n, int) or not 0 <= n <= 10_000:
+            raise FrameError("header lacks a valid n_arrays")
+        arrays = []
+        for _ in range(n):
+            got = self._frame(pos, MAX_FRAME)
+            if got is None:
+                return None
+            data, pos = got
+            arrays.append(decode_array(data))
+        del self.buf[:pos]
+        return header, arrays

@@ -1,0 +1,103 @@
+"""Reference values, computed once per course, seed, device and torch version, and cached on disk.
+
+A warm cache means grading needs no torch import at all. The key is computed without importing torch
+(the version comes from the installed package's metadata), and it hashes the seed, so a file name
+never reveals a secret seed. The cache folder is private to the user (0700) and is masked from the
+sandboxed child like the solutions folder.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import references
+
+Key = tuple[str, str, int, str]
+"""(exercise id, purpose, case index, quantity)."""
+
+
+def cache_dir() -> Path:
+    """``$GRADER_CACHE``, else ``$XDG_CACHE_HOME/nn-grader``, else ``~/.cache/nn-grader``."""
+    if os.environ.get("GRADER_CACHE"):
+        return Path(os.environ["GRADER_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nn-grader"
+
+
+def torch_version() -> str:
+    try:
+        return metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+def cache_key(course_digest: str, seed: int, device: str) -> str:
+    h = hashlib.sha256()
+    for part in (course_digest, str(seed), device, torch_version()):
+        h.update(part.encode() + b"\0")
+    for path in references.source_files():
+        h.update(Path(path).read_bytes())
+    return h.hexdigest()[:32]
+
+
+class ReferenceStore:
+    """Lazily loaded reference values of one course, seed and device, backed by one ``.npz`` file.
+
+    ``get`` serves from the file when present; on a miss, ``fill`` (given by the engine) computes every
+    reference of the course with torch at once, and the store writes the file atomically for next time.
+    """
+
+    def __init__(self, course_digest: str, seed: int, device: str, fill: Callable[[], dict[Key, np.ndarray]],
+                 directory: Path | None = None, use_disk: bool = True):
+        self.directory = directory or cache_dir()
+        self.path = self.directory / f"refs-{cache_key(course_digest, seed, device)}.npz"
+        self.fill = fill
+        self.use_disk = use_disk
+        self.values: dict[Key, np.ndarray] | None = None
+        self.computed = False
+
+    def _load(self) -> dict[Key, np.ndarray] | None:
+        if not (self.use_disk and self.path.exists()):
+            return None
+        try:
+            with np.load(self.path, allow_pickle=False) as z:
+                return {_split(k): z[k] for k in z.files}
+        except (OSError, ValueError, KeyError):
+            return None  # a truncated or foreign file: recompute
+
+    def _save(self, values: dict[Key, np.ndarray]) -> None:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **{"|".join(map(str, k)): v for k, v in values.items()})
+            os.replace(tmp, self.path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def all(self) -> dict[Key, np.ndarray]:
+        if self.values is None:
+            self.values = self._load()
+            if self.values is None:
+                self.values = self.fill()
+                self.computed = True
+                if self.use_disk:
+                    self._save(self.values)
+        return self.values
+
+    def get(self, ex_id: str, purpose: str, index: int) -> dict[str, np.ndarray]:
+        """The reference quantities (``out``, ``dx``, ``dW``...) of one case."""
+        prefix = (ex_id, purpose, index)
+        return {k[3]: v for k, v in self.all().items() if k[:3] == prefix}
+
+
+def _split(name: str) -> Key:
+    ex_id, purpose, index, quantity = name.split("|")
+    return ex_id, purpose, int(index), quantity

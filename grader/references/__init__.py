@@ -1,0 +1,80 @@
+"""Torch twins: the trusted reference for every exercise, computed in float64 in the parent.
+
+A twin is a plain torch function of the exercise's inputs (the layer input and its parameters, or a
+loss's prediction and target) and its hyper-parameters, registered under the name course.yml uses.
+Gradients come from autograd, so a twin states only the forward computation, in PyTorch's own terms.
+torch is imported only when a reference must actually be computed (see :mod:`grader.refcache`).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+import numpy as np
+
+TWINS: dict[str, Callable[..., Any]] = {}
+_MODULES = ("activations", "layers", "losses")
+
+
+def twin(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a torch function as the twin called ``name`` in course files."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        TWINS[name] = fn
+        return fn
+
+    return register
+
+
+def load() -> dict[str, Callable[..., Any]]:
+    """Import every twin module (and so torch); return the registry."""
+    for module in _MODULES:
+        importlib.import_module(f"{__name__}.{module}")
+    return TWINS
+
+
+def source_files() -> list[str]:
+    """The twin modules' paths: their content is part of the reference cache key."""
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    return [str(here / f"{m}.py") for m in ("__init__", *_MODULES)]
+
+
+def compute(kind: str, reference: str, inputs: list[tuple[str, np.ndarray, bool]], hyper: dict[str, Any],
+            make_dout: Callable[[tuple[int, ...]], np.ndarray], device: str = "cpu") -> dict[str, np.ndarray]:
+    """Run a twin forward and backward.
+
+    Args:
+        kind: layer, loss or function: a layer's backward is seeded with ``make_dout(out.shape)``, a
+            loss's with 1, a function has no backward.
+        reference: the twin's registered name.
+        inputs: (name, array, differentiable) in the twin's argument order.
+        hyper: keyword hyper-parameters.
+        make_dout: draws the upstream gradient once the output shape is known.
+        device: torch device string.
+
+    Returns:
+        ``out`` and ``d<name>`` for each differentiable input, as float64 numpy arrays on the CPU.
+    """
+    import torch
+
+    fn = load()[reference]
+    tensors = []
+    for _, arr, diff in inputs:
+        dtype = torch.float64 if arr.dtype.kind == "f" else torch.int64
+        tensors.append(torch.tensor(arr, dtype=dtype, device=device, requires_grad=diff))
+    out = fn(*tensors, **hyper)
+    result = {"out": out.detach().to("cpu", torch.float64).numpy()}
+    if kind == "function" or not any(d for *_, d in inputs):
+        return result
+    if kind == "layer":
+        dout = torch.tensor(make_dout(tuple(out.shape)), dtype=torch.float64, device=device)
+        out.backward(dout)
+    else:
+        out.backward()
+    for (name, _, diff), t in zip(inputs, tensors):
+        if diff:
+            grad = t.grad if t.grad is not None else torch.zeros_like(t)
+            result["d" + name] = grad.detach().to("cpu", torch.float64).numpy()
+    return result

@@ -1,0 +1,252 @@
+"""The trusted side of the sandbox: start the child, send call plans, enforce time, read replies.
+
+The child is a fresh ``python -I`` process in its own session, with a cleared environment, stdin from
+/dev/null, stdout and stderr sent to a private file, and one pipe each way. Every call plan has a
+wall-clock deadline; past it the child's whole session is killed with SIGKILL. A dead, hung or
+garbling child is replaced by a fresh one for the next exercise, never reused.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import protocol
+from .compare import Value
+from .course import Limits
+
+SANDBOX = Path(__file__).with_name("sandbox.py")
+PR_SET_DUMPABLE = 4
+
+
+class ChildFailure(Exception):
+    """The child died, hung or sent garbage: the exercise in progress gets this status."""
+
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status = status  # "timeout" or "error"
+
+
+@dataclass
+class StepFailure:
+    """A learner's call raised: which step, and the child's description of the exception."""
+
+    step: int
+    type: str
+    message: str
+    where: str
+    traceback: str
+    not_implemented: bool
+
+
+@dataclass
+class Reply:
+    values: list[Value]
+    failure: StepFailure | None
+
+
+def make_private() -> None:
+    """Keep other processes of this user (the child included) from reading this process's memory."""
+    try:
+        ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _child_env(workdir: str) -> dict[str, str]:
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": workdir, "TMPDIR": workdir,
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # some CPUs need them for numpy to work at all
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
+class Child:
+    """One sandboxed child process running one submission's code."""
+
+    def __init__(self, workdir: Path, limits: Limits, hide: list[Path]):
+        self.limits = limits
+        to_child_r, self._to_child = os.pipe()
+        self._from_child, from_child_w = os.pipe()
+        self._log = tempfile.TemporaryFile()
+        self._log_pos = 0
+        config = {
+            "fd_in": to_child_r, "fd_out": from_child_w, "workdir": str(workdir),
+            "hide": [str(p) for p in hide],
+            "limits": {"memory_mb": limits.memory_mb, "cpu_s": limits.cpu_s, "file_mb": limits.file_mb},
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-B", str(SANDBOX), json.dumps(config)],
+            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            pass_fds=(to_child_r, from_child_w), start_new_session=True,
+            env=_child_env(str(workdir)), cwd=workdir,
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._unpacker = protocol.Unpacker()
+        self.tier = "?"
+        self._hello: float | None = None
+        self.busy_s = 0.0
+        """Wall time spent waiting on call plans: the learner's code plus the transfers."""
+
+    def ready(self, timeout: float = 30.0) -> str:
+        """Wait for the child's greeting; return the isolation tier it reached."""
+        if self._hello is None:
+            header, _ = self._receive(time.monotonic() + timeout)
+            if not header.get("hello"):
+                raise ChildFailure("error", "the sandbox sent no greeting")
+            self.tier = str(header.get("tier", "A"))
+            self._hello = time.monotonic()
+        return self.tier
+
+    def _receive(self, deadline: float) -> tuple[dict[str, Any], list[np.ndarray]]:
+        while True:
+            try:
+                msg = self._unpacker.message()
+            except protocol.FrameError as e:
+                self.kill()
+                raise ChildFailure("error", f"the child sent a malformed reply ({e})") from None
+            if msg is not None:
+                return msg
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.kill()
+                raise ChildFailure("timeout", "")
+            ready, _, _ = select.select([self._from_child], [], [], left)
+            if not ready:
+                continue
+            data = os.read(self._from_child, 1 << 20)
+            if not data:
+                code = self.kill()
+                raise ChildFailure("error", f"the child process ended ({_describe_exit(code)})")
+            try:
+                self._unpacker.feed(data)
+            except protocol.FrameError as e:
+                self.kill()
+                raise ChildFailure("error", f"the child sent a malformed reply ({e})") from None
+
+    def _send(self, data: bytes, deadline: float) -> None:
+        view = memoryview(data)
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.kill()
+                raise ChildFailure("timeout", "")
+            _, ready, _ = select.select([], [self._to_child], [], left)
+            if ready:
+                try:
+                    view = view[os.write(self._to_child, view[: 1 << 16]):]
+                except BrokenPipeError:
+                    code = self.kill()
+                    raise ChildFailure("error", f"the child process ended ({_describe_exit(code)})") from None
+
+    def run(self, steps: list[dict[str, Any]], variables: dict[str, np.ndarray],
+            timeout: float | None = None) -> Reply:
+        """Send one call plan and wait for its reply.
+
+        Raises:
+            ChildFailure: on timeout (the child is killed), death or a malformed reply.
+        """
+        self.ready()
+        start = time.monotonic()
+        deadline = start + (timeout or self.limits.timeout_s)
+        names = list(variables)
+        try:
+            self._send(protocol.pack({"steps": steps, "vars": names}, [variables[n] for n in names]), deadline)
+            header, arrays = self._receive(deadline)
+        finally:
+            self.busy_s += time.monotonic() - start
+        return _parse_reply(header, arrays, len(steps))
+
+    def output(self) -> str:
+        """What the child printed since the last call, cut to the configured size."""
+        self._log.seek(self._log_pos)
+        data = self._log.read()
+        self._log_pos += len(data)
+        cap = self.limits.output_kb * 1024
+        text = data[:cap].decode("utf-8", errors="replace")
+        return text + (f"\n... ({len(data) - cap} more bytes cut)" if len(data) > cap else "")
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> int | None:
+        """SIGKILL the child's whole session (grandchildren included) and reap it."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            return self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def close(self) -> None:
+        self.kill()
+        for fd in (self._to_child, self._from_child):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._log.close()
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "it could not be stopped"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        extra = {"SIGKILL": ": killed, out of memory or CPU time?", "SIGXCPU": ": CPU time limit",
+                 "SIGSEGV": ": segmentation fault"}.get(name, "")
+        return f"{name}{extra}"
+    return f"exit code {code}: sys.exit or os._exit called?"
+
+
+def _parse_reply(header: dict[str, Any], arrays: list[np.ndarray], n_steps: int) -> Reply:
+    """Rebuild the values of a reply; any inconsistency is a malformed reply, never a pass."""
+    try:
+        results = header["results"]
+        values, pos = [], 0
+        for r in results:
+            kind = r["kind"]
+            n = {"array": 1, "scalar": 1, "none": 0, "other": 0}.get(kind)
+            items: tuple[Value, ...] = ()
+            if kind == "list":
+                n = len(r["items"])
+                if pos + n > len(arrays) or any(i["kind"] not in ("array", "scalar") for i in r["items"]):
+                    raise ValueError("bad list result")
+                items = tuple(Value(i["kind"], str(i["type"])[:200], (arrays[pos + j],))
+                              for j, i in enumerate(r["items"]))
+            if n is None or pos + n > len(arrays):
+                raise ValueError(f"bad result kind {kind!r}")
+            values.append(Value(kind, str(r["type"])[:200], tuple(arrays[pos : pos + n]), items))
+            pos += n
+        if pos != len(arrays) or len(values) > n_steps:
+            raise ValueError("array count does not match")
+        failure = None
+        if header.get("error") is not None:
+            e = header["error"]
+            failure = StepFailure(int(header["step"]), str(e["type"])[:100], str(e["message"])[:1000],
+                                  str(e.get("where", ""))[:300], str(e.get("traceback", ""))[:3000],
+                                  bool(e.get("not_implemented")))
+        elif len(values) != n_steps:
+            raise ValueError("reply has fewer results than steps")
+        return Reply(values, failure)
+    except (KeyError, TypeError, ValueError) as e:
+        raise ChildFailure("error", f"the child sent a malformed reply ({e})") from None

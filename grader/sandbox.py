@@ -1,0 +1,254 @@
+"""The untrusted side: a child process that imports the learner's modules and runs call plans.
+
+It is started as a script (``python -I sandbox.py CONFIG``), never imported by the parent's grading
+code, and imports only the standard library, numpy and :mod:`grader.protocol` (loaded by file path, so
+the grader package, the references and torch stay out of reach). Before any learner code runs it
+limits its own resources, hides the course's secret folders where the OS allows it, and drops
+privileges when it runs as root. It receives input arrays and returns raw output arrays: it never sees
+a reference value, a solution or the grading seed, and it decides nothing about scores.
+"""
+from __future__ import annotations
+
+import ctypes
+import importlib
+import importlib.util
+import json
+import os
+import resource
+import signal
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+_HERE = Path(__file__).resolve().parent
+_spec = importlib.util.spec_from_file_location("_grader_protocol", _HERE / "protocol.py")
+protocol = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(protocol)  # type: ignore[union-attr]
+
+import numpy as np  # noqa: E402  (after the protocol, which needs it anyway)
+
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 1, 2, 4, 0x4000, 0x40000
+NOBODY = 65534
+
+
+# --------------------------------------------------------------------------- confinement
+
+
+def _limit(resource_id: int, value: int) -> None:
+    soft, hard = resource.getrlimit(resource_id)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(resource_id, (value, value))
+
+
+def apply_limits(limits: dict[str, Any]) -> None:
+    """rlimits on memory, CPU time, file size and core dumps; a too-large write fails instead of killing."""
+    _limit(resource.RLIMIT_AS, int(limits["memory_mb"]) * 1024 * 1024)
+    _limit(resource.RLIMIT_CPU, int(limits["cpu_s"]))
+    _limit(resource.RLIMIT_FSIZE, int(limits["file_mb"]) * 1024 * 1024)
+    _limit(resource.RLIMIT_CORE, 0)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _libc() -> ctypes.CDLL:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+    return libc
+
+
+def _check(ret: int, what: str) -> None:
+    if ret != 0:
+        raise OSError(ctypes.get_errno(), f"{what}: {os.strerror(ctypes.get_errno())}")
+
+
+def _mask(libc: ctypes.CDLL, paths: list[str]) -> None:
+    _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make mounts private")
+    for p in paths:
+        if os.path.isdir(p):
+            opts = b"size=4k,mode=000"
+            _check(libc.mount(b"tmpfs", p.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, opts), f"mask {p}")
+
+
+def confine(hide: list[str], workdir: str) -> str:
+    """Hide the secret folders and cut the network; return the isolation tier reached.
+
+    "C": root dropped to an unprivileged user after masking (it cannot undo the masks);
+    "B": an unprivileged user namespace, masks locked by a second namespace;
+    "A": neither is possible here, so only the rlimits and the process session confine the child.
+    """
+    try:
+        libc = _libc()
+        if os.geteuid() == 0:
+            _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare")
+            _mask(libc, hide)
+            os.chmod(workdir, 0o777)
+            os.setgroups([])
+            os.setresgid(NOBODY, NOBODY, NOBODY)
+            os.setresuid(NOBODY, NOBODY, NOBODY)
+            return "C"
+        uid, gid = os.getuid(), os.getgid()
+        _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET), "unshare")
+        Path("/proc/self/setgroups").write_text("deny")
+        Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
+        Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+        _mask(libc, hide)
+        # Mounts made in a namespace we own could be unmounted again; inherited into a new, less
+        # privileged user namespace they are locked.
+        _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "lock masks")
+        return "B"
+    except (OSError, AttributeError):
+        return "A"
+
+
+# --------------------------------------------------------------------------- running call plans
+
+
+class StepError(Exception):
+    """A learner's call failed; carries the details the parent will report."""
+
+    def __init__(self, info: dict[str, Any]):
+        super().__init__(info.get("message", ""))
+        self.info = info
+
+
+def _where(tb: Any, root: str) -> str:
+    """``file.py:LINE in func`` of the innermost traceback frame inside the submission."""
+    where = ""
+    for frame in traceback.extract_tb(tb):
+        if frame.filename.startswith(root):
+            where = f"{os.path.relpath(frame.filename, root)}:{frame.lineno} in {frame.name}"
+    return where
+
+
+def describe(exc: BaseException, root: str) -> dict[str, Any]:
+    if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(root):
+        where = f"{os.path.relpath(exc.filename, root)}:{exc.lineno}"
+        message = f"SyntaxError: {exc.msg}"
+    else:
+        where = _where(exc.__traceback__, root)
+        text = str(exc)[:500]
+        message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    student_frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(root)]
+    tb_text = "".join(traceback.format_list(student_frames))[-2000:].replace(root + os.sep, "")
+    return {
+        "type": type(exc).__name__,
+        "message": message,
+        "where": where,
+        "traceback": tb_text,
+        "not_implemented": isinstance(exc, NotImplementedError),
+    }
+
+
+def resolve(target: str, root: str) -> Any:
+    module_name, _, name = target.rpartition(".")
+    if not os.path.exists(os.path.join(root, module_name + ".py")):
+        raise StepError({"type": "MissingModule", "message": f"{module_name}.py is not in the submission",
+                         "where": "", "traceback": "", "not_implemented": False})
+    module = importlib.import_module(module_name)
+    if not hasattr(module, name):
+        raise StepError({"type": "MissingName", "message": f"{module_name}.py defines no {name}",
+                         "where": f"{module_name}.py", "traceback": "", "not_implemented": False})
+    return getattr(module, name)
+
+
+def encode(value: Any) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """Turn a learner's return value into plain arrays, recording its Python type for messages."""
+    type_name = type(value).__module__ + "." + type(value).__qualname__
+    if value is None:
+        return {"kind": "none", "type": "None"}, []
+    if isinstance(value, np.ndarray):
+        return {"kind": "array", "type": type_name}, [np.ndarray.copy(np.ndarray.view(value, np.ndarray))]
+    if isinstance(value, (bool, int, float, np.generic)):
+        return {"kind": "scalar", "type": type_name}, [np.asarray(value)]
+    if isinstance(value, (list, tuple)):
+        arrays, items = [], []
+        for item in value:
+            head, arr = encode(item)
+            if head["kind"] not in ("array", "scalar"):
+                return {"kind": "other", "type": f"{type_name} containing {head['type']}"}, []
+            arrays += arr
+            items.append(head)
+        return {"kind": "list", "type": type_name, "items": items}, arrays
+    return {"kind": "other", "type": type_name}, []
+
+
+def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict[str, Any], list[Any]]:
+    """Execute the steps of one call plan; stop at the first failing step."""
+    env = dict(zip(header["vars"], arrays))
+    objects: dict[int, Any] = {}
+
+    def arg(a: Any) -> Any:
+        return env[a[1:]] if isinstance(a, str) and a.startswith("$") else a
+
+    results, out = [], []
+    for i, step in enumerate(header["steps"]):
+        try:
+            op = step["op"]
+            args = [arg(a) for a in step.get("args", [])]
+            kwargs = {k: arg(v) for k, v in step.get("kwargs", {}).items()}
+            if op == "new":
+                objects[i] = resolve(step["target"], root)(*args, **kwargs)
+                value: Any = None
+            elif op == "func":
+                value = resolve(step["target"], root)(*args, **kwargs)
+            elif op == "call":
+                value = getattr(objects[step["obj"]], step["method"])(*args, **kwargs)
+            elif op == "attr":
+                value = getattr(objects[step["obj"]], step["name"])
+            elif op == "ids":
+                value = np.array([id(v) for v in getattr(objects[step["obj"]], step["name"])], dtype=np.int64)
+            elif op == "var":
+                value = env[step["name"]]
+            else:
+                raise ValueError(f"unknown op {op!r}")
+            head, arr = encode(value)
+        except StepError as e:
+            return {"results": results, "error": e.info, "step": i}, out
+        except BaseException as e:  # noqa: BLE001 - SystemExit and friends are learner errors too
+            return {"results": results, "error": describe(e, root), "step": i}, out
+        results.append(head)
+        out += arr
+    return {"results": results, "error": None, "step": None}, out
+
+
+def _read(fd: int, unpacker: Any) -> Any:
+    while True:
+        msg = unpacker.message()
+        if msg is not None:
+            return msg
+        data = os.read(fd, 1 << 20)
+        if not data:
+            return None
+        unpacker.feed(data)
+
+
+def _write(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    fd_in, fd_out, root = config["fd_in"], config["fd_out"], config["workdir"]
+    apply_limits(config["limits"])
+    tier = confine(config["hide"], root)
+    os.chdir(root)
+    sys.path.insert(0, root)
+    sys.dont_write_bytecode = True
+    _write(fd_out, protocol.pack({"hello": True, "tier": tier, "pid": os.getpid()}, []))
+    unpacker = protocol.Unpacker()
+    while True:
+        msg = _read(fd_in, unpacker)
+        if msg is None:
+            return
+        reply, arrays = run_plan(msg[0], msg[1], root)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _write(fd_out, protocol.pack(reply, arrays))
+
+
+if __name__ == "__main__":
+    main()

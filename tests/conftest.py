@@ -1,0 +1,57 @@
+"""Shared fixtures: the bundled course, a private reference cache, and submissions built from parts."""
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.course import Course, Limits, load_course
+from grader.engine import Options, grade
+from grader.results import SubmissionResult
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+EXERCISES = ROOT / "exercises"
+VARIANTS = ROOT / "tests" / "variants" / "correct"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every test grades against a cache of its own session, never the user's."""
+    path = tmp_path_factory.mktemp("ref-cache")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GRADER_CACHE", str(path))
+    yield path
+    mp.undo()
+
+
+@pytest.fixture(scope="session")
+def course() -> Course:
+    return load_course(ROOT / "course.yml")
+
+
+@pytest.fixture(scope="session")
+def fast_course(course: Course) -> Course:
+    """The bundled course with a short per-call timeout, for tests of hung code."""
+    return dataclasses.replace(course, limits=Limits(timeout_s=2.0, memory_mb=1024, cpu_s=30))
+
+
+def make_submission(dest: Path, base: Path = SOLUTIONS, append: dict[str, str] | None = None,
+                    replace: dict[str, str] | None = None) -> Path:
+    """Copy a submission, then append code to modules (a later class definition overrides the first)
+    or replace modules whole."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in base.glob("*.py"):
+        shutil.copyfile(f, dest / f.name)
+    for module, code in (append or {}).items():
+        with open(dest / f"{module}.py", "a") as fh:
+            fh.write("\n\n" + code + "\n")
+    for module, code in (replace or {}).items():
+        (dest / f"{module}.py").write_text(code)
+    return dest
+
+
+def run_grade(course: Course, submission: Path, *exercises: str, seed: int | None = None) -> SubmissionResult:
+    return grade(course, submission, Options(seed=seed, exercises=list(exercises)))
