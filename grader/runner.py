@@ -153,8 +153,11 @@ class Child:
                     raise ChildFailure("error", f"the child process ended ({_describe_exit(code)})") from None
 
     def run(self, steps: list[dict[str, Any]], variables: dict[str, np.ndarray],
-            timeout: float | None = None) -> Reply:
+            timeout: float | None = None, fp_errors: str = "default") -> Reply:
         """Send one call plan and wait for its reply.
+
+        ``fp_errors="raise"`` makes numpy overflow, division by zero and invalid operations raise
+        inside the learner's code.
 
         Raises:
             ChildFailure: on timeout (the child is killed), death or a malformed reply.
@@ -164,7 +167,7 @@ class Child:
         deadline = start + (timeout or self.limits.timeout_s)
         names = list(variables)
         try:
-            self._send(protocol.pack({"steps": steps, "vars": names}, [variables[n] for n in names]), deadline)
+            self._send(protocol.pack({"steps": steps, "vars": names, "fp_errors": fp_errors}, [variables[n] for n in names]), deadline)
             header, arrays = self._receive(deadline)
         finally:
             self.busy_s += time.monotonic() - start

@@ -28,6 +28,14 @@ _spec.loader.exec_module(protocol)  # type: ignore[union-attr]
 
 import numpy as np  # noqa: E402  (after the protocol, which needs it anyway)
 
+PRELOAD = (
+    "numpy.random", "numpy.linalg", "numpy.fft", "numpy.lib.stride_tricks", "numpy.testing",
+    "math", "cmath", "random", "functools", "itertools", "collections", "operator", "copy", "typing",
+    "dataclasses", "abc", "enum", "numbers", "statistics", "time", "re", "string", "json", "warnings",
+)
+"""Modules a learner may import. They are imported before confinement because the Python installation
+may not be readable once the child runs as an unprivileged user (e.g. under a 0700 /root)."""
+
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 1, 2, 4, 0x4000, 0x40000
 NOBODY = 65534
@@ -174,10 +182,32 @@ def encode(value: Any) -> tuple[dict[str, Any], list[np.ndarray]]:
     return {"kind": "other", "type": type_name}, []
 
 
+def _execute(step: dict[str, Any], index: int, args: list[Any], kwargs: dict[str, Any],
+             objects: dict[int, Any], env: dict[str, Any], root: str) -> Any:
+    """One step of a call plan; a ``new`` step stores its instance under its own index."""
+    op = step["op"]
+    if op == "new":
+        objects[index] = resolve(step["target"], root)(*args, **kwargs)
+        return None
+    if op == "func":
+        return resolve(step["target"], root)(*args, **kwargs)
+    if op == "call":
+        return getattr(objects[step["obj"]], step["method"])(*args, **kwargs)
+    if op == "attr":
+        return getattr(objects[step["obj"]], step["name"])
+    if op == "ids":
+        return np.array([id(v) for v in getattr(objects[step["obj"]], step["name"])], dtype=np.int64)
+    if op == "var":
+        return env[step["name"]]
+    raise ValueError(f"unknown op {op!r}")
+
+
 def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict[str, Any], list[Any]]:
     """Execute the steps of one call plan; stop at the first failing step."""
     env = dict(zip(header["vars"], arrays))
     objects: dict[int, Any] = {}
+    # The stability check wants overflow and 0/0 to surface even when the final values look fine.
+    fp = {"over": "raise", "divide": "raise", "invalid": "raise"} if header.get("fp_errors") == "raise" else {}
 
     def arg(a: Any) -> Any:
         return env[a[1:]] if isinstance(a, str) and a.startswith("$") else a
@@ -185,24 +215,10 @@ def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict
     results, out = [], []
     for i, step in enumerate(header["steps"]):
         try:
-            op = step["op"]
             args = [arg(a) for a in step.get("args", [])]
             kwargs = {k: arg(v) for k, v in step.get("kwargs", {}).items()}
-            if op == "new":
-                objects[i] = resolve(step["target"], root)(*args, **kwargs)
-                value: Any = None
-            elif op == "func":
-                value = resolve(step["target"], root)(*args, **kwargs)
-            elif op == "call":
-                value = getattr(objects[step["obj"]], step["method"])(*args, **kwargs)
-            elif op == "attr":
-                value = getattr(objects[step["obj"]], step["name"])
-            elif op == "ids":
-                value = np.array([id(v) for v in getattr(objects[step["obj"]], step["name"])], dtype=np.int64)
-            elif op == "var":
-                value = env[step["name"]]
-            else:
-                raise ValueError(f"unknown op {op!r}")
+            with np.errstate(**fp):
+                value = _execute(step, i, args, kwargs, objects, env, root)
             head, arr = encode(value)
         except StepError as e:
             return {"results": results, "error": e.info, "step": i}, out
@@ -233,6 +249,11 @@ def _write(fd: int, data: bytes) -> None:
 def main() -> None:
     config = json.loads(sys.argv[1])
     fd_in, fd_out, root = config["fd_in"], config["fd_out"], config["workdir"]
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
     apply_limits(config["limits"])
     tier = confine(config["hide"], root)
     os.chdir(root)

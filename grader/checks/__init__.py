@@ -15,7 +15,7 @@ import numpy as np
 from ..course import CheckSpec, Exercise
 from ..inputs import case_arrays, upstream_gradient
 from ..refcache import ReferenceStore
-from ..results import ERROR, NOT_IMPLEMENTED, CaseResult
+from ..results import ERROR, FAIL, NOT_IMPLEMENTED, CaseResult
 from ..runner import Child, Reply, StepFailure
 
 CheckFn = Callable[["Context", CheckSpec], Iterator[CaseResult]]
@@ -61,8 +61,8 @@ class Context:
     def dout(self, shape: tuple[int, ...], purpose: str, index: int) -> np.ndarray:
         return upstream_gradient(shape, self.seed, self.ex, purpose, index)
 
-    def run(self, steps: list[dict[str, Any]], variables: dict[str, np.ndarray]) -> Reply:
-        return self.child.run(steps, variables)
+    def run(self, steps: list[dict[str, Any]], variables: dict[str, np.ndarray], fp_errors: str = "default") -> Reply:
+        return self.child.run(steps, variables, fp_errors=fp_errors)
 
     def sizes(self, arrays: dict[str, np.ndarray]) -> dict[str, tuple[int, str]]:
         """Sizes a cause hint may name (batch size, number of elements)."""
@@ -73,10 +73,19 @@ class Context:
 
 
 def failed_case(name: str, quantity: str, failure: StepFailure) -> CaseResult:
-    """The case a learner's exception produces: not-implemented for a stub, error otherwise."""
+    """The case a learner's exception produces: not-implemented for a stub, error otherwise.
+
+    A FloatingPointError (raised only under the stability check's strict mode) is a wrong answer, not a
+    crash: the computation overflowed or divided by zero on extreme inputs.
+    """
     status = NOT_IMPLEMENTED if failure.not_implemented else ERROR
     where = f" ({failure.where})" if failure.where else ""
     message = f"{quantity}: {failure.message}{where}"
+    if failure.type == "FloatingPointError":
+        return CaseResult(name, FAIL, message + "\n  hint: numerically unstable on extreme inputs: an exp of a "
+                          "large number overflowed or a log/division met 0; use a stable form (subtract the max, "
+                          "log-sum-exp, exp(-|x|))", {"quantity": quantity, "exception": failure.type,
+                                                       "where": failure.where, "hint": "unstable"})
     if failure.traceback and not failure.not_implemented:
         message += "\n" + failure.traceback.rstrip()
     return CaseResult(name, status, message, {"quantity": quantity, "exception": failure.type, "where": failure.where})

@@ -26,7 +26,7 @@ def judge_case(ctx: Context, purpose: str, index: int, prefix: str) -> Iterator[
             variables["dout"] = ctx.dout(expected["out"].shape, purpose, index)
         if ex.params:
             steps.append(plans.grads(0))
-    reply = ctx.run(steps, variables)
+    reply = ctx.run(steps, variables, fp_errors="raise" if purpose == "stability" else "default")
     sizes = ctx.sizes(arrays)
     out_name = "loss" if ex.kind == "loss" else "out"
     # (quantity label, step index of the value, item inside a list value)

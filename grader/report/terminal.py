@@ -23,7 +23,7 @@ def render(result: SubmissionResult, console: Console | None = None, details: bo
         console = Console()
         if not console.is_terminal:  # a log or a pipe: rich would assume 80 columns
             console = Console(width=140)
-    table = Table(title=f"{escape(result.course)} — {escape(result.submission)}", title_justify="left")
+    table = Table(title=f"{escape(result.course)} — {escape(result.submission)}", title_justify="left", expand=True)
     table.add_column("exercise", no_wrap=True)
     table.add_column("checks", no_wrap=True)
     table.add_column("score", justify="right", no_wrap=True)

@@ -1,0 +1,62 @@
+"""Every planted bug is caught by the check it belongs to, with a message that points at the element.
+
+Each bug replaces one class of the reference solution; only that exercise is graded, so the test also
+proves the failure is attributed to the right exercise and check.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from grader.course import Course
+from grader.results import PASS
+
+from .conftest import make_submission, run_grade
+from .planted_bugs import BUGS, PlantedBug
+
+CONTRACT_RULES = {
+    "x modified": "{x} not modified",
+    "dout modified": "dout not modified",
+    "not deterministic": "same result on a second call",
+    "grads rebound": "grads written in place",
+}
+
+
+def _label(bug: PlantedBug, kind: str) -> str:
+    """The quantity's name as messages print it (losses say loss/dpred, layers out/dx/dW)."""
+    if bug.quantity == "out":
+        return "loss" if kind == "loss" else "out"
+    if bug.quantity == "dx":
+        return "dpred" if kind == "loss" else "dx"
+    return "d" + bug.quantity
+
+
+def test_at_least_three_bugs_per_exercise(course: Course) -> None:
+    counts = Counter(b.exercise for b in BUGS)
+    for ex in course.exercises:
+        assert counts[ex.name] >= 3, f"{ex.title} has only {counts[ex.name]} planted bugs"
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=lambda b: f"{b.exercise}-{b.name[:40]}")
+def test_bug_is_caught_by_its_check(bug: PlantedBug, course: Course, tmp_path: Path) -> None:
+    ex = next(e for e in course.exercises if e.name == bug.exercise)
+    sub = make_submission(tmp_path / "sub", append={bug.module: bug.code})
+    result = run_grade(course, sub, ex.id)
+    (graded,) = result.exercises
+    assert graded.id == ex.id
+    assert graded.points < graded.max_points
+    check = next(c for c in graded.checks if c.name == bug.check)
+    assert check.status != PASS, f"{bug.check} did not catch {bug.name!r}"
+    failing = [c for c in check.cases if not c.passed]
+    if bug.check == "contract":
+        rule = CONTRACT_RULES[bug.quantity].format(x="pred" if ex.kind == "loss" else "x")
+        assert any(rule in c.name for c in failing), [c.name for c in failing]
+        return
+    label = _label(bug, ex.kind)
+    about = [c for c in failing if c.name.endswith(f"· {label}")] or failing
+    message = about[0].message
+    assert message.startswith(label) or f"{label}:" in message.splitlines()[0] or label in about[0].name
+    # the message points at the element (worst entry) or at the learner's line that raised
+    assert "worst" in message or f"{bug.module}.py:" in message, message
