@@ -59,6 +59,10 @@ def compute(kind: str, reference: str, inputs: list[tuple[str, np.ndarray, bool]
     """
     import torch
 
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        from ..errors import GraderError
+
+        raise GraderError(f"--device {device}: this torch build ({torch.__version__}) sees no CUDA device")
     fn = load()[reference]
     tensors = []
     for _, arr, diff in inputs:

@@ -1,0 +1,64 @@
+"""Benchmark ``grader check solutions/``: wall time split by phase, as ratios to a bare torch import.
+
+Every figure is measured in this run, on this machine: the baseline (``python -c "import torch"``) and
+the grader, cold (empty reference cache: torch is imported and references computed) and warm (cache
+filled: no torch import at all). Run: ``python benchmarks/bench_check.py [--repeat N]``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wall(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def check_run(env: dict[str, str], out: Path) -> tuple[float, dict[str, float]]:
+    cmd = [sys.executable, "-m", "grader", "check", "solutions", "-q", "--json", str(out)]
+    seconds = wall(cmd, env)
+    data = json.loads(out.read_text())
+    assert data["points"] == data["max_points"], "solutions must get full marks"
+    phases = {"interpreter+imports": seconds - data["duration_s"], **data["timings"]}
+    return seconds, {**phases, "in-process total": data["duration_s"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    env = {**os.environ}
+    baseline = statistics.median(wall([sys.executable, "-c", "import torch"], env) for _ in range(args.repeat))
+    rows = []
+    for label in ("cold", "warm"):
+        runs = []
+        for _ in range(args.repeat):
+            with tempfile.TemporaryDirectory() as cache:
+                env["GRADER_CACHE"] = cache
+                out = Path(cache) / "r.json"
+                if label == "warm":
+                    check_run(env, out)
+                runs.append(check_run(env, out))
+        seconds = statistics.median(r[0] for r in runs)
+        phases = {k: statistics.median(r[1].get(k, 0.0) for r in runs) for k in runs[0][1]}
+        rows.append((label, seconds, phases))
+    print(f"baseline: python -c 'import torch'  {baseline:.3f} s (median of {args.repeat})")
+    print(f"{'run':6} {'wall s':>8} {'x torch':>8}   phases (s, in-process)")
+    for label, seconds, phases in rows:
+        parts = "  ".join(f"{k} {v:.3f}" for k, v in phases.items())
+        print(f"{label:6} {seconds:8.3f} {seconds / baseline:8.2f}   {parts}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The reference cache: a warm cache means no torch import; keys separate seeds; secrets stay secret."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from grader.course import Course
+from grader.engine import Options, grade
+from grader.refcache import ReferenceStore, cache_key
+
+from .conftest import ROOT, SOLUTIONS, make_submission, run_grade
+
+
+def _check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    code = ("import sys; from grader.cli import main; rc = main(sys.argv[1:]); "
+            "print('TORCH-IMPORTED' if 'torch' in sys.modules else 'NO-TORCH'); sys.exit(rc)")
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def test_second_check_imports_no_torch(tmp_path: Path) -> None:
+    env = {**os.environ, "GRADER_CACHE": str(tmp_path)}
+    first = _check(env, "check", "solutions", "-q")
+    assert first.returncode == 0 and "TORCH-IMPORTED" in first.stdout
+    second = _check(env, "check", "solutions", "-q")
+    assert second.returncode == 0
+    assert "NO-TORCH" in second.stdout, second.stdout
+
+
+def test_cache_key_separates_seed_device_and_course() -> None:
+    keys = {cache_key("c1", 0, "cpu"), cache_key("c1", 1, "cpu"), cache_key("c1", 0, "cuda"), cache_key("c2", 0, "cpu")}
+    assert len(keys) == 4
+    assert "12345" not in cache_key("c1", 12345, "cpu")
+
+
+def test_secret_seed_never_written(course: Course, tmp_path: Path) -> None:
+    secret = 987654321
+    result = grade(course, SOLUTIONS, Options(seed=secret, exercises=["1.1"], cache=tmp_path))
+    assert result.seed == "secret"
+    from grader.results import to_json
+
+    assert str(secret) not in to_json(result)
+    assert all(str(secret) not in p.name for p in tmp_path.iterdir())
+
+
+def test_corrupt_cache_file_is_recomputed(course: Course, tmp_path: Path) -> None:
+    grade(course, SOLUTIONS, Options(exercises=["1.1"], cache=tmp_path))
+    (cache_file,) = tmp_path.glob("refs-*.npz")
+    cache_file.write_bytes(b"not a zip file")
+    result = grade(course, SOLUTIONS, Options(exercises=["1.1"], cache=tmp_path))
+    assert result.passed
+    with np.load(cache_file, allow_pickle=False) as z:
+        assert any(k.startswith("1.1|case|0|") for k in z.files)
+
+
+def test_store_serves_one_case(tmp_path: Path) -> None:
+    values = {("e", "case", 0, "out"): np.ones(2), ("e", "case", 1, "out"): np.zeros(2)}
+    store = ReferenceStore("digest", 0, "cpu", lambda: values, directory=tmp_path)
+    assert set(store.get("e", "case", 1)) == {"out"}
+    assert store.computed
+    again = ReferenceStore("digest", 0, "cpu", lambda: {}, directory=tmp_path)
+    np.testing.assert_array_equal(again.get("e", "case", 0)["out"], np.ones(2))
+    assert not again.computed
+
+
+def test_child_cannot_read_the_cache(course: Course, tmp_path: Path) -> None:
+    cache = Path(os.environ["GRADER_CACHE"])
+    spy = f'''
+class Sigmoid:
+    def __init__(self):
+        self.params, self.grads = [], []
+    def forward(self, x):
+        import os
+        names = os.listdir({str(cache)!r})
+        return 1.0 / (1.0 + np.exp(-x))
+    def backward(self, dout):
+        raise NotImplementedError
+'''
+    sub = make_submission(tmp_path / "sub", append={"activations": spy})
+    result = run_grade(course, sub, "1.1")
+    if result.isolation == "A":
+        import pytest
+
+        pytest.skip("no namespaces or root here: tier A cannot mask the cache")
+    reason = result.exercises[0].reason
+    assert "PermissionError" in reason, reason
+
+
+def test_cuda_flag_without_cuda_is_a_clear_error(tmp_path: Path) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        import pytest
+
+        pytest.skip("CUDA present")
+    env = {**os.environ, "GRADER_CACHE": str(tmp_path)}
+    proc = _check(env, "check", "solutions", "-e", "1.1", "--device", "cuda")
+    assert proc.returncode == 2
+    assert "sees no CUDA device" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
