@@ -53,6 +53,8 @@ class ArraySpec:
     high: float = DEFAULT_RANGE[1]
     classes: int | None = None
     """When set, the array holds int64 labels in [0, classes) instead of floats."""
+    choices: tuple[float, ...] | None = None
+    """When set, float entries drawn from these values (e.g. labels -1 and +1)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ class CheckSpec:
     name: str
     weight: float
     cases: tuple[Case, ...] = ()
+    quantities: tuple[str, ...] = ()
+    """Compare only these quantities (``loss``, ``out``, ``dx``...); empty means all."""
 
 
 @dataclass(frozen=True)
@@ -261,12 +265,15 @@ def _array_spec(r: _Reader, key: str) -> ArraySpec:
             low=float(sub.raw("low", lo, types=_NUM)),
             high=float(sub.raw("high", hi, types=_NUM)),
             classes=sub.raw("classes", None, types=(int,)),
+            choices=tuple(float(c) for c in sub.raw("choices", [], types=(list,))) or None,
         )
         sub.done()
         if spec.low >= spec.high:
             r.fail(f"low ({spec.low}) must be below high ({spec.high})", key)
         if spec.classes is not None and spec.classes < 1:
             r.fail("classes must be at least 1", key)
+        if spec.classes is not None and spec.choices is not None:
+            r.fail("give classes or choices, not both", key)
     if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in spec.shape):
         r.fail(f"shape must be a list of positive integers, got {list(spec.shape)}", key)
     return spec
@@ -296,14 +303,15 @@ def _checks(r: _Reader) -> tuple[CheckSpec, ...]:
             opts = sub.child(name)
             weight = float(opts.raw("weight", 1.0, types=_NUM))
             cases = tuple(_case(c) for c in opts.items("cases")) if opts.has("cases") else ()
+            quantities = tuple(opts.raw("quantities", [], types=(list,)))
             opts.done()
         else:
-            weight, cases = float(value), ()
+            weight, cases, quantities = float(value), (), ()
         if weight <= 0:
             sub.fail("a check's weight must be positive", name)
         if name == "stability" and not cases:
             sub.fail("the stability check needs its own 'cases' (the extreme inputs)", name)
-        checks.append(CheckSpec(name=name, weight=weight, cases=cases))
+        checks.append(CheckSpec(name=name, weight=weight, cases=cases, quantities=quantities))
     sub.done()
     if not checks:
         r.fail("an exercise needs at least one check", "checks")

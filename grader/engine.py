@@ -17,7 +17,7 @@ import numpy as np
 from . import __version__, checks, references
 from .course import Course, Exercise
 from .inputs import case_arrays, upstream_gradient
-from .plans import differentiable
+from .plans import constructor_arrays, differentiable
 from .refcache import Key, ReferenceStore, cache_dir
 from .results import ERROR, AssignmentResult, CaseResult, CheckResult, ExerciseResult, SubmissionResult
 from .runner import Child, ChildFailure, make_private
@@ -51,7 +51,8 @@ def compute_references(course: Course, seed: int, device: str) -> dict[Key, np.n
                     return upstream_gradient(shape, seed, ex, purpose, i)
 
                 hyper = {**ex.hyper, **case.hyper}
-                values = references.compute(ex.kind, ex.reference, inputs, hyper, make_dout, device)
+                extra = {n: arrays[n] for n in constructor_arrays(ex, arrays)}
+                values = references.compute(ex.kind, ex.reference, inputs, hyper, make_dout, device, extra)
                 for quantity, value in values.items():
                     out[(ex.id, purpose, i, quantity)] = value
     return out

@@ -27,6 +27,8 @@ def draw(spec: ArraySpec, rng: np.random.Generator, kinks: tuple[float, ...] = (
     """
     if spec.classes is not None:
         return rng.integers(0, spec.classes, size=spec.shape, dtype=np.int64)
+    if spec.choices is not None:
+        return rng.choice(np.array(spec.choices, dtype=np.float64), size=spec.shape)
     x = rng.uniform(spec.low, spec.high, size=spec.shape)
     for k in kinks:
         near = np.abs(x - k) < margin

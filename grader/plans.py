@@ -26,6 +26,18 @@ def inputs_of(ex: Exercise, arrays: dict[str, Any]) -> list[str]:
     return [n for n in arrays if n not in ex.params]
 
 
+def constructor_arrays(ex: Exercise, arrays: dict[str, Any]) -> list[str]:
+    """Arrays a loss takes as keyword constructor arguments (``weight``, ``pos_weight``): all but pred, target."""
+    if ex.kind != "loss":
+        return []
+    return [n for n in arrays if n not in ("pred", "target")]
+
+
+def needs_dout(ex: Exercise, out_shape: tuple[int, ...]) -> bool:
+    """A layer's backward takes dout; so does a loss with reduction "none" (its output is not a scalar)."""
+    return ex.kind == "layer" or (ex.kind == "loss" and len(out_shape) > 0)
+
+
 def differentiable(ex: Exercise) -> list[str]:
     """Arrays whose gradient the learner's backward must produce: ``dx`` then each parameter's."""
     if ex.kind == "layer":
@@ -35,9 +47,11 @@ def differentiable(ex: Exercise) -> list[str]:
     return []
 
 
-def new(ex: Exercise, hyper: dict[str, Any], rename: dict[str, str] | None = None) -> Step:
+def new(ex: Exercise, hyper: dict[str, Any], rename: dict[str, str] | None = None,
+        array_kwargs: tuple[str, ...] | list[str] = ()) -> Step:
     rename = rename or {}
-    return {"op": "new", "target": ex.target, "args": ["$" + rename.get(p, p) for p in ex.params], "kwargs": hyper}
+    kwargs = {**hyper, **{n: "$" + n for n in array_kwargs}}
+    return {"op": "new", "target": ex.target, "args": ["$" + rename.get(p, p) for p in ex.params], "kwargs": kwargs}
 
 
 def forward(ex: Exercise, obj: int, names: list[str], rename: dict[str, str] | None = None,
@@ -49,9 +63,8 @@ def forward(ex: Exercise, obj: int, names: list[str], rename: dict[str, str] | N
     return {"op": "call", "obj": obj, "method": "forward", "args": args}
 
 
-def backward(ex: Exercise, obj: int) -> Step:
-    args = ["$dout"] if ex.kind == "layer" else []
-    return {"op": "call", "obj": obj, "method": "backward", "args": args}
+def backward(obj: int, with_dout: bool) -> Step:
+    return {"op": "call", "obj": obj, "method": "backward", "args": ["$dout"] if with_dout else []}
 
 
 def grads(obj: int) -> Step:

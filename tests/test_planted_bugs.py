@@ -13,8 +13,22 @@ import pytest
 from grader.course import Course
 from grader.results import PASS
 
+from . import planted_bugs
 from .conftest import make_submission, run_grade
-from .planted_bugs import BUGS, PlantedBug
+from .planted_bugs import PlantedBug
+
+
+def _all_bugs() -> list[PlantedBug]:
+    """The catalogues: tests/planted_bugs.py and any tests/planted_bugs_*.py beside it."""
+    import importlib
+
+    bugs = list(planted_bugs.BUGS)
+    for path in sorted(Path(__file__).parent.glob("planted_bugs_*.py")):
+        bugs += importlib.import_module(f"{__package__}.{path.stem}").BUGS
+    return bugs
+
+
+BUGS = _all_bugs()
 
 CONTRACT_RULES = {
     "x modified": "{x} not modified",

@@ -36,14 +36,16 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
     names = plans.inputs_of(ex, arrays)
     variables = dict(arrays)
     variables.update({n + "_again": arrays[n].copy() for n in names})
-    if ex.kind == "layer":
-        variables["dout"] = ctx.dout(ctx.expected("case", 0)["out"].shape, "case", 0)
-    steps = [plans.new(ex, hyper)]
+    out_shape = ctx.expected("case", 0)["out"].shape
+    with_dout = plans.needs_dout(ex, out_shape)
+    if with_dout:
+        variables["dout"] = ctx.dout(out_shape, "case", 0)
+    steps = [plans.new(ex, hyper, array_kwargs=plans.constructor_arrays(ex, arrays))]
     ids_before = _push(steps, plans.grad_ids(0)) if ex.params else -1
     first = _push(steps, plans.forward(ex, 0, names))
     second = _push(steps, plans.forward(ex, 0, names, {n: n + "_again" for n in names}))
-    back = _push(steps, plans.backward(ex, 0))
-    watched = [*names, *(["dout"] if ex.kind == "layer" else []), *ex.params]
+    back = _push(steps, plans.backward(0, with_dout))
+    watched = [*names, *(["dout"] if with_dout else []), *ex.params, *plans.constructor_arrays(ex, arrays)]
     state = {n: _push(steps, plans.var(n)) for n in watched}
     ids_after = _push(steps, plans.grad_ids(0)) if ex.params else -1
     reply = ctx.run(steps, variables)

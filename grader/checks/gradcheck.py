@@ -38,7 +38,7 @@ def _as_array(value: Value, what: str) -> np.ndarray | str:
 
 
 def _forward_steps(ctx: Context, names: list[str], hyper: dict[str, Any], tensor: str, suffixes: list[str],
-                   first: int) -> list[dict[str, Any]]:
+                   first: int, array_kwargs: list[str]) -> list[dict[str, Any]]:
     """A fresh instance and one forward for each perturbed copy ``tensor + suffix``."""
     ex, steps = ctx.ex, []
     for s in suffixes:
@@ -46,7 +46,8 @@ def _forward_steps(ctx: Context, names: list[str], hyper: dict[str, Any], tensor
         if ex.kind == "function":
             steps.append(plans.forward(ex, 0, names, rename, hyper))
         else:
-            steps += [plans.new(ex, hyper, rename), plans.forward(ex, first + len(steps), names, rename)]
+            steps += [plans.new(ex, hyper, rename, array_kwargs),
+                      plans.forward(ex, first + len(steps), names, rename)]
     return steps
 
 
@@ -71,9 +72,10 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
         hyper = ctx.hyper("case", index)
         names = plans.inputs_of(ex, arrays)
         tensors = plans.differentiable(ex)
+        extra = plans.constructor_arrays(ex, arrays)
         cases = [f"case {index} · {label(t)}" for t in tensors]
         # 1. the learner's forward output, to size the upstream gradient v
-        first = ctx.run([plans.new(ex, hyper), plans.forward(ex, 0, names)], arrays)
+        first = ctx.run([plans.new(ex, hyper, array_kwargs=extra), plans.forward(ex, 0, names)], arrays)
         if first.failure is not None:
             for name, t in zip(cases, tensors):
                 yield failed_case(name, "forward" if first.failure.step else "constructor", first.failure)
@@ -83,11 +85,12 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
             for name in cases:
                 yield CaseResult(name, FAIL, f"cannot check gradients: {y}")
             continue
-        v = rng_for(ctx.seed, ex.id, "gradcheck-v", index).uniform(-1, 1, y.shape) if ex.kind == "layer" else None
+        with_dout = plans.needs_dout(ex, y.shape)
+        v = rng_for(ctx.seed, ex.id, "gradcheck-v", index).uniform(-1, 1, y.shape) if with_dout else None
         variables = dict(arrays)
         if v is not None:
             variables["dout"] = v
-        steps = [plans.new(ex, hyper), plans.forward(ex, 0, names), plans.backward(ex, 0)]
+        steps = [plans.new(ex, hyper, array_kwargs=extra), plans.forward(ex, 0, names), plans.backward(0, with_dout)]
         if ex.params:
             steps.append(plans.grads(0))
         directions = {}
@@ -96,7 +99,7 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
             directions[t] = u
             variables[t + "__p"] = arrays[t] + EPS * u
             variables[t + "__m"] = arrays[t] - EPS * u
-            steps += _forward_steps(ctx, names, hyper, t, ["__p", "__m"], len(steps))
+            steps += _forward_steps(ctx, names, hyper, t, ["__p", "__m"], len(steps), extra)
         reply = ctx.run(steps, variables)
         scale = float(np.sum(np.abs(y * v))) if v is not None else abs(float(y.sum()))
         n_fixed = 4 if ex.params else 3
@@ -158,7 +161,7 @@ def _locate(ctx: Context, arrays: dict[str, np.ndarray], hyper: dict[str, Any], 
             pert.flat[j] += sign * EPS
             variables[f"{t}{s}{j}"] = pert
             suffixes.append(f"{s}{j}")
-    steps = _forward_steps(ctx, names, hyper, t, suffixes, 0)
+    steps = _forward_steps(ctx, names, hyper, t, suffixes, 0, plans.constructor_arrays(ctx.ex, arrays))
     reply = ctx.run(steps, variables)
     if reply.failure is not None:
         return None

@@ -10,8 +10,9 @@ from ..results import PASS, FAIL, CaseResult
 from . import Context, failed_case, label, register
 
 
-def judge_case(ctx: Context, purpose: str, index: int, prefix: str) -> Iterator[CaseResult]:
-    """Run one case forward and backward in the child; compare each quantity with the reference."""
+def judge_case(ctx: Context, purpose: str, index: int, prefix: str,
+               only: tuple[str, ...] = ()) -> Iterator[CaseResult]:
+    """Run one case forward and backward in the child; compare each quantity (or those in ``only``)."""
     ex = ctx.ex
     arrays = ctx.arrays(purpose, index)
     expected = ctx.expected(purpose, index)
@@ -21,8 +22,10 @@ def judge_case(ctx: Context, purpose: str, index: int, prefix: str) -> Iterator[
     if ex.kind == "function":
         steps.append(plans.forward(ex, 0, plans.inputs_of(ex, arrays), hyper=hyper))
     else:
-        steps += [plans.new(ex, hyper), plans.forward(ex, 0, plans.inputs_of(ex, arrays)), plans.backward(ex, 0)]
-        if ex.kind == "layer":
+        with_dout = plans.needs_dout(ex, expected["out"].shape)
+        steps += [plans.new(ex, hyper, array_kwargs=plans.constructor_arrays(ex, arrays)),
+                  plans.forward(ex, 0, plans.inputs_of(ex, arrays)), plans.backward(0, with_dout)]
+        if with_dout:
             variables["dout"] = ctx.dout(expected["out"].shape, purpose, index)
         if ex.params:
             steps.append(plans.grads(0))
@@ -36,6 +39,8 @@ def judge_case(ctx: Context, purpose: str, index: int, prefix: str) -> Iterator[
         wanted.append((label(first), 2, None))
         wanted += [(label(p), 3, i) for i, p in enumerate(ex.params)]
     for quantity, step, item in wanted:
+        if only and quantity not in only:
+            continue
         name = f"{prefix}{index} · {quantity}"
         ref = expected["out" if quantity == out_name else quantity]
         if reply.failure is not None and reply.failure.step <= step:
@@ -47,7 +52,8 @@ def judge_case(ctx: Context, purpose: str, index: int, prefix: str) -> Iterator[
             if isinstance(value, str):
                 yield CaseResult(name, FAIL, f"{quantity}: {value}", {"quantity": quantity})
                 continue
-        verdict = compare(quantity, ref, value, ex.tolerance, scalar=(quantity == "loss"), context=sizes)
+        scalar = quantity == "loss" and ref.ndim == 0
+        verdict = compare(quantity, ref, value, ex.tolerance, scalar=scalar, context=sizes)
         yield CaseResult(name, PASS if verdict.ok else FAIL, verdict.message, verdict.details)
 
 
@@ -67,5 +73,5 @@ def _list_item(value: Value, item: int, n: int) -> Value | str:
 @register("reference")
 def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
     for index in range(len(ctx.ex.cases)):
-        yield from judge_case(ctx, "case", index, "case ")
+        yield from judge_case(ctx, "case", index, "case ", spec.quantities)
 

@@ -13,4 +13,4 @@ from .reference import judge_case
 @register("stability")
 def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
     for index in range(len(spec.cases)):
-        yield from judge_case(ctx, "stability", index, "extreme case ")
+        yield from judge_case(ctx, "stability", index, "extreme case ", spec.quantities)

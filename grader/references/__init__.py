@@ -8,12 +8,12 @@ torch is imported only when a reference must actually be computed (see :mod:`gra
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 TWINS: dict[str, Callable[..., Any]] = {}
-_MODULES = ("activations", "layers", "losses")
 
 
 def twin(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -26,33 +26,39 @@ def twin(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return register
 
 
+def _modules() -> list[str]:
+    """Every module of this package: adding a file of twins needs no registration anywhere else."""
+    return sorted(p.stem for p in Path(__file__).parent.glob("*.py") if p.stem != "__init__")
+
+
 def load() -> dict[str, Callable[..., Any]]:
     """Import every twin module (and so torch); return the registry."""
-    for module in _MODULES:
+    for module in _modules():
         importlib.import_module(f"{__name__}.{module}")
     return TWINS
 
 
 def source_files() -> list[str]:
     """The twin modules' paths: their content is part of the reference cache key."""
-    from pathlib import Path
-
     here = Path(__file__).parent
-    return [str(here / f"{m}.py") for m in ("__init__", *_MODULES)]
+    return [str(here / f"{m}.py") for m in ("__init__", *_modules())]
 
 
 def compute(kind: str, reference: str, inputs: list[tuple[str, np.ndarray, bool]], hyper: dict[str, Any],
-            make_dout: Callable[[tuple[int, ...]], np.ndarray], device: str = "cpu") -> dict[str, np.ndarray]:
+            make_dout: Callable[[tuple[int, ...]], np.ndarray], device: str = "cpu",
+            array_kwargs: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Run a twin forward and backward.
 
     Args:
-        kind: layer, loss or function: a layer's backward is seeded with ``make_dout(out.shape)``, a
-            loss's with 1, a function has no backward.
+        kind: layer, loss or function: a layer's backward (and a loss's with a non-scalar output, as
+            with reduction "none") is seeded with ``make_dout(out.shape)``, a scalar loss's with 1, a
+            function has no backward.
         reference: the twin's registered name.
         inputs: (name, array, differentiable) in the twin's argument order.
         hyper: keyword hyper-parameters.
         make_dout: draws the upstream gradient once the output shape is known.
         device: torch device string.
+        array_kwargs: arrays passed as keyword arguments (a loss's ``weight``), never differentiated.
 
     Returns:
         ``out`` and ``d<name>`` for each differentiable input, as float64 numpy arrays on the CPU.
@@ -64,15 +70,17 @@ def compute(kind: str, reference: str, inputs: list[tuple[str, np.ndarray, bool]
 
         raise GraderError(f"--device {device}: this torch build ({torch.__version__}) sees no CUDA device")
     fn = load()[reference]
-    tensors = []
-    for _, arr, diff in inputs:
+    def tensor(arr: np.ndarray, diff: bool = False) -> Any:
         dtype = torch.float64 if arr.dtype.kind == "f" else torch.int64
-        tensors.append(torch.tensor(arr, dtype=dtype, device=device, requires_grad=diff))
-    out = fn(*tensors, **hyper)
+        return torch.tensor(arr, dtype=dtype, device=device, requires_grad=diff)
+
+    tensors = [tensor(arr, diff) for _, arr, diff in inputs]
+    extra = {k: tensor(v) for k, v in (array_kwargs or {}).items()}
+    out = fn(*tensors, **hyper, **extra)
     result = {"out": out.detach().to("cpu", torch.float64).numpy()}
     if kind == "function" or not any(d for *_, d in inputs):
         return result
-    if kind == "layer":
+    if kind == "layer" or out.ndim > 0:
         dout = torch.tensor(make_dout(tuple(out.shape)), dtype=torch.float64, device=device)
         out.backward(dout)
     else:
