@@ -15,8 +15,8 @@ import yaml
 
 from .errors import CourseError
 
-KINDS = ("layer", "loss", "function")
-KNOWN_CHECKS = ("reference", "gradcheck", "contract", "stability")
+KINDS = ("layer", "loss", "function", "optimizer")
+KNOWN_CHECKS = ("reference", "gradcheck", "contract", "stability", "trajectory")
 DEFAULT_RANGE = (-3.0, 3.0)
 
 
@@ -98,6 +98,10 @@ class Exercise:
     A string names a hyper-parameter (``min_val``), resolved per case."""
     margin: float = 1e-2
     tolerance: Tolerance = Tolerance()
+    problems: tuple[str, ...] = ()
+    """Optimizers: the test problems (grader.references.problems) each case is run on."""
+    steps: int = 50
+    """Optimizers: how many update steps each trajectory has."""
 
     @property
     def module(self) -> str:
@@ -279,7 +283,7 @@ def _array_spec(r: _Reader, key: str) -> ArraySpec:
     return spec
 
 
-def _case(r: _Reader) -> Case:
+def _case(r: _Reader, arrays_required: bool = True) -> Case:
     arrays = {}
     for key in list(r.node.value):
         if key == "hyper":
@@ -287,7 +291,7 @@ def _case(r: _Reader) -> Case:
         arrays[key] = _array_spec(r, key)
     hyper = r.raw("hyper", {}, types=(dict,))
     r.done()
-    if not arrays:
+    if not arrays and arrays_required:
         r.fail("a case needs at least one input array")
     return Case(arrays=arrays, hyper=hyper)
 
@@ -340,17 +344,23 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str]) -> Exercise:
         reference=r.raw("reference", types=(str,)),
         points=points,
         checks=_checks(r),
-        cases=tuple(_case(c) for c in r.items("cases")),
+        cases=tuple(_case(c, arrays_required=kind != "optimizer") for c in r.items("cases")),
         params=tuple(r.raw("params", [], types=(list,))),
         hyper=r.raw("hyper", {}, types=(dict,)),
         kinks=tuple(k if isinstance(k, str) else float(k) for k in r.raw("kinks", [], types=(list,))),
         margin=float(r.raw("margin", 1e-2, types=_NUM)),
         tolerance=_tolerance(r.child("tolerance") if r.has("tolerance") else None, base_tol),
+        problems=tuple(r.raw("problems", [], types=(list,))),
+        steps=int(r.raw("steps", 50, types=(int,))),
     )
     r.done()
+    if kind == "optimizer" and not ex.problems:
+        r.fail("an optimizer exercise needs a list of problems", "problems")
+    if ex.steps < 1:
+        r.fail("steps must be at least 1", "steps")
     if not ex.cases:
         r.fail("an exercise needs at least one case", "cases")
-    roles = {"layer": ("x",), "loss": ("pred", "target"), "function": ()}[kind]
+    roles = {"layer": ("x",), "loss": ("pred", "target"), "function": (), "optimizer": ()}[kind]
     for k in ex.kinks:
         if isinstance(k, str) and k not in ex.hyper and not all(k in c.hyper for c in ex.cases):
             r.fail(f"kink {k!r} names no hyper-parameter of every case", "kinks")

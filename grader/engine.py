@@ -16,7 +16,8 @@ import numpy as np
 
 from . import __version__, checks, references
 from .course import Course, Exercise
-from .inputs import case_arrays, upstream_gradient
+from .errors import CourseError
+from .inputs import case_arrays, rng_for, upstream_gradient
 from .plans import constructor_arrays, differentiable
 from .refcache import Key, ReferenceStore, cache_dir
 from .results import ERROR, AssignmentResult, CaseResult, CheckResult, ExerciseResult, SubmissionResult
@@ -39,6 +40,9 @@ def compute_references(course: Course, seed: int, device: str) -> dict[Key, np.n
     """Every reference value of the course for one seed: each case of each exercise, forward and backward."""
     out: dict[Key, np.ndarray] = {}
     for ex in course.exercises:
+        if ex.kind == "optimizer":
+            out.update(_optimizer_references(ex, seed, device))
+            continue
         groups = [("case", ex.cases)] + [(c.name, c.cases) for c in ex.checks if c.cases]
         for purpose, cases in groups:
             for i, case in enumerate(cases):
@@ -56,6 +60,28 @@ def compute_references(course: Course, seed: int, device: str) -> dict[Key, np.n
                 for quantity, value in values.items():
                     out[(ex.id, purpose, i, quantity)] = value
     return out
+
+
+def _optimizer_references(ex: Exercise, seed: int, device: str) -> dict[Key, np.ndarray]:
+    """torch.optim trajectories of every case (hyper-parameter set) on every problem of the exercise."""
+    from .references.optim import trajectory
+
+    factory = references.load()[ex.reference]
+    out: dict[Key, np.ndarray] = {}
+    for i, case in enumerate(ex.cases):
+        for problem in ex.problems:
+            rng = rng_for(seed, ex.id, "trajectory", problem, i)
+            try:
+                values = trajectory(factory, problem, {**ex.hyper, **case.hyper}, ex.steps, rng, device)
+            except (ValueError, TypeError, KeyError) as e:
+                raise CourseError(f"{course_where(ex)}: case {i} on problem {problem!r}: {e}") from None
+            for quantity, value in values.items():
+                out[(ex.id, f"trajectory:{problem}", i, quantity)] = value
+    return out
+
+
+def course_where(ex: Exercise) -> str:
+    return f"exercise {ex.id} ({ex.title})"
 
 
 def _twin_order(ex: Exercise, arrays: dict[str, np.ndarray]) -> list[str]:

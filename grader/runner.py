@@ -228,7 +228,7 @@ def _parse_reply(header: dict[str, Any], arrays: list[np.ndarray], n_steps: int)
         values, pos = [], 0
         for r in results:
             kind = r["kind"]
-            n = {"array": 1, "scalar": 1, "none": 0, "other": 0}.get(kind)
+            n = {"array": 1, "scalar": 1, "none": 0, "other": 0, "missing": 0}.get(kind)
             items: tuple[Value, ...] = ()
             if kind == "list":
                 n = len(r["items"])

@@ -166,6 +166,8 @@ def encode(value: Any) -> tuple[dict[str, Any], list[np.ndarray]]:
     type_name = type(value).__module__ + "." + type(value).__qualname__
     if value is None:
         return {"kind": "none", "type": "None"}, []
+    if isinstance(value, _Missing):
+        return {"kind": "missing", "type": "missing"}, []
     if isinstance(value, np.ndarray):
         return {"kind": "array", "type": type_name}, [np.ndarray.copy(np.ndarray.view(value, np.ndarray))]
     if isinstance(value, (bool, int, float, np.generic)):
@@ -199,7 +201,24 @@ def _execute(step: dict[str, Any], index: int, args: list[Any], kwargs: dict[str
         return np.array([id(v) for v in getattr(objects[step["obj"]], step["name"])], dtype=np.int64)
     if op == "var":
         return env[step["name"]]
+    if op == "lookup":
+        return _lookup(objects[step["obj"]], step["path"])
     raise ValueError(f"unknown op {op!r}")
+
+
+class _Missing:
+    """What a ``lookup`` finds where the learner's object has nothing (reported, not raised)."""
+
+
+def _lookup(obj: Any, path: list[Any]) -> Any:
+    """``obj.path[0][path[1]][path[2]]...``, or a _Missing marker: the optimizer's ``state[i][name]``."""
+    try:
+        value = getattr(obj, path[0])
+        for key in path[1:]:
+            value = value[key]
+        return value
+    except (AttributeError, LookupError, TypeError):
+        return _Missing()
 
 
 def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict[str, Any], list[Any]]:
@@ -210,7 +229,13 @@ def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict
     fp = {"over": "raise", "divide": "raise", "invalid": "raise"} if header.get("fp_errors") == "raise" else {}
 
     def arg(a: Any) -> Any:
-        return env[a[1:]] if isinstance(a, str) and a.startswith("$") else a
+        """``$name`` is an array sent with the plan; ``$name#t`` a fresh copy of its row t; lists nest."""
+        if isinstance(a, list):
+            return [arg(x) for x in a]
+        if isinstance(a, str) and a.startswith("$"):
+            name, _, row = a[1:].partition("#")
+            return env[name][int(row)].copy() if row else env[name]
+        return a
 
     results, out = [], []
     for i, step in enumerate(header["steps"]):

@@ -19,7 +19,7 @@ from ..results import ERROR, FAIL, NOT_IMPLEMENTED, CaseResult
 from ..runner import Child, Reply, StepFailure
 
 CheckFn = Callable[["Context", CheckSpec], Iterator[CaseResult]]
-_MODULES = ("reference", "gradcheck", "contract", "stability")
+_MODULES = ("reference", "gradcheck", "contract", "stability", "trajectory")
 REGISTRY: dict[str, CheckFn] = {}
 
 

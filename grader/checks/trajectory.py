@@ -1,0 +1,162 @@
+"""The ``trajectory`` check: an optimizer's whole path against torch.optim, step by step.
+
+For each hyper-parameter case and each test problem, the learner's optimizer starts from the same
+parameters as torch.optim and is fed, at every step, the gradients torch saw at that step (teacher
+forcing). A correct optimizer then reproduces torch's parameters and state exactly, and the first
+step where anything differs pins the mistake, without later steps compounding it. Every parameter and
+every piece of torch's state (``self.state[i][name]``, torch's names) is compared after every step.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..compare import Value, compare_arrays, fmt
+from ..course import CheckSpec, Tolerance
+from ..results import FAIL, PASS, CaseResult
+from . import Context, failed_case, register
+
+STATE_NAMES = "momentum_buffer, sum, square_avg, acc_delta, grad_avg, exp_avg, exp_avg_sq, max_exp_avg_sq, step"
+
+
+@register("trajectory")
+def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
+    ex = ctx.ex
+    for index in range(len(ex.cases)):
+        hyper = ctx.hyper("case", index)
+        for problem in ex.problems:
+            name = f"case {index} · {problem}"
+            setting = ", ".join(f"{k}={v}" for k, v in hyper.items()) or "defaults"
+            yield _judge(ctx, ctx.expected(f"trajectory:{problem}", index), hyper, name,
+                         f"{problem}, case {index} ({setting})")
+
+
+def _judge(ctx: Context, ref: dict[str, np.ndarray], hyper: dict[str, Any], name: str, where: str) -> CaseResult:
+    n_params = sum(1 for k in ref if k.startswith("init"))
+    states = sorted(k for k in ref if k.startswith("state"))
+    steps_count = ref["param0"].shape[0]
+    variables = {f"p{j}": ref[f"init{j}"].copy() for j in range(n_params)}
+    variables.update({f"G{j}": ref[f"grad{j}"] for j in range(n_params)})
+    steps: list[dict[str, Any]] = [{"op": "new", "target": ctx.ex.target, "args": [], "kwargs": hyper}]
+    per_step = n_params + len(states)
+    for t in range(steps_count):
+        steps.append({"op": "call", "obj": 0, "method": "update",
+                      "args": [[f"$p{j}" for j in range(n_params)], [f"$G{j}#{t}" for j in range(n_params)]]})
+        steps += [{"op": "var", "name": f"p{j}"} for j in range(n_params)]
+        for key in states:
+            j, state_name = key[len("state"):].split(":")
+            steps.append({"op": "lookup", "obj": 0, "path": ["state", int(j), state_name]})
+    reply = ctx.run(steps, variables)
+    if reply.failure is not None and reply.failure.step == 0:
+        return failed_case(name, "constructor", reply.failure)
+    done = (len(reply.values) - 1) // (per_step + 1) if reply.failure is None else (reply.failure.step - 1) // (per_step + 1)
+    # the learner's values, stacked over the steps that completed
+    got: dict[str, list[Any]] = {}
+    for t in range(done):
+        base = 1 + t * (per_step + 1) + 1
+        for j in range(n_params):
+            got.setdefault(f"param{j}", []).append(reply.values[base + j])
+        for s, key in enumerate(states):
+            got.setdefault(key, []).append(reply.values[base + n_params + s])
+    first = _first_divergence(ref, got, done, n_params, states, ctx.ex.tolerance, hyper, where)
+    if first is not None:
+        first.name = name
+        return first
+    if reply.failure is not None:
+        result = failed_case(name, f"update (step {done + 1})", reply.failure)
+        result.message = f"{where}: " + result.message
+        return result
+    return CaseResult(name, PASS, f"{where}: all {steps_count} steps match torch.optim",
+                      {"steps": steps_count})
+
+
+def _stack(values: list[Value], label: str) -> np.ndarray | str:
+    arrays = []
+    for t, v in enumerate(values):
+        if v.kind == "missing":
+            return f"step {t + 1}: {label} is missing (the grader reads self.state[i][name] with torch's names: {STATE_NAMES})"
+        if v.kind not in ("array", "scalar") or len(v.arrays) != 1:
+            return f"step {t + 1}: {label} is {v.type}, expected a numpy array"
+        arrays.append(np.asarray(v.arrays[0], dtype=np.float64) if v.arrays[0].dtype.kind in "biuf" else None)
+        if arrays[-1] is None:
+            return f"step {t + 1}: {label} has dtype {v.arrays[0].dtype}"
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        return f"{label} changes shape between steps: {sorted(shapes)}"
+    return np.stack(arrays) if arrays else np.zeros((0,))
+
+
+def _label(key: str) -> str:
+    if key.startswith("param"):
+        return f"param {key[5:]}"
+    j, state_name = key[len("state"):].split(":")
+    return f"state[{j}][{state_name!r}]"
+
+
+def _first_divergence(ref: dict[str, np.ndarray], got: dict[str, list[Any]], done: int, n_params: int,
+                      states: list[str], tol: Tolerance, hyper: dict[str, Any], where: str) -> CaseResult | None:
+    """The earliest step at which any parameter or state entry leaves torch's (None when all agree)."""
+    earliest: tuple[int, str, str] | None = None  # (step, key, message)
+    for key in [f"param{j}" for j in range(n_params)] + states:
+        if done == 0:
+            break
+        stacked = _stack(got[key], _label(key))
+        if isinstance(stacked, str):
+            step = int(stacked.split(":")[0].split()[1]) if stacked.startswith("step ") else 1
+            candidate = (step, key, stacked)
+        else:
+            expected = ref[key][:done]
+            if stacked.shape != expected.shape:
+                candidate = (1, key, f"{_label(key)} has shape {stacked.shape[1:]}, torch's has {expected.shape[1:]}")
+            else:
+                allowed = tol.atol + tol.rtol * np.abs(expected)
+                with np.errstate(invalid="ignore"):
+                    bad = ~(np.abs(stacked - expected) <= allowed)
+                bad_steps = np.flatnonzero(bad.reshape(done, -1).any(axis=1))
+                if not bad_steps.size:
+                    continue
+                t = int(bad_steps[0])
+                verdict = compare_arrays(_label(key), expected[t], stacked[t], tol, against="torch")
+                candidate = (t + 1, key, verdict.message)
+        if earliest is None or candidate[0] < earliest[0]:
+            earliest = candidate
+    if earliest is None:
+        return None
+    step, key, message = earliest
+    lines = [f"{where}: first divergence from torch.optim at step {step} of {ref['param0'].shape[0]}, in {_label(key)}",
+             "  " + message.replace("\n", "\n  ")]
+    hint = _hint(ref, got, step, n_params, hyper)
+    if hint:
+        lines.append(f"  hint: {hint}")
+    details = {"first_step": step, "quantity": _label(key), "hint": hint}
+    return CaseResult("", FAIL, "\n".join(lines), details)
+
+
+def _hint(ref: dict[str, np.ndarray], got: dict[str, list[Any]], step: int, n_params: int,
+          hyper: dict[str, Any]) -> str:
+    """Compare the learner's step with torch's step from the same starting point (teacher forcing)."""
+    t = step - 1
+    for j in range(n_params):
+        values = got.get(f"param{j}", [])
+        if len(values) <= t or values[t].kind != "array":
+            continue
+        before = ref[f"init{j}"] if t == 0 else ref[f"param{j}"][t - 1]
+        mine = values[t].arrays[0] - before
+        theirs = ref[f"param{j}"][t] - before
+        if not np.any(theirs):
+            continue
+        if not np.any(mine):
+            return ("the parameters did not change: update them in place (params[i] -= ..., or "
+                    "params[i][...] = ...), not by rebinding params[i] = ...")
+        factor = float(mine.ravel() @ theirs.ravel() / (theirs.ravel() @ theirs.ravel()))
+        if np.allclose(mine, factor * theirs, rtol=1e-4, atol=1e-12) and abs(factor - 1) > 1e-6:
+            betas = hyper.get("betas", (0.9, 0.999))
+            uncorrected = (1 - betas[0] ** step) / np.sqrt(1 - betas[1] ** step)
+            if abs(factor - uncorrected) < 1e-3 * uncorrected:
+                return (f"your step is {fmt(factor)} times torch's, exactly (1 - beta1^t) / sqrt(1 - beta2^t) at "
+                        f"t = {step}: the bias correction of the moments is missing")
+            if abs(factor + 1) < 1e-6:
+                return "your step goes the other way: the update's sign is flipped (gradient ascent?)"
+            return f"your step is {fmt(factor)} times torch's, in the same direction: a scale (lr? a factor?) is off"
+    return ""
