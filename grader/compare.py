@@ -88,6 +88,26 @@ def compare_arrays(label: str, expected: np.ndarray, got: np.ndarray, tol: Toler
     return Verdict(False, "\n".join(lines), details)
 
 
+def _compare_integers(label: str, expected: np.ndarray, got: Value) -> Verdict:
+    """Counts and shapes: an int, a tuple or list of ints, or an integer array, equal exactly."""
+    if got.kind in ("array", "scalar") and len(got.arrays) == 1:
+        act = got.arrays[0]
+    elif got.kind == "list" and all(i.kind == "scalar" for i in got.items):
+        act = np.array([i.arrays[0] for i in got.items])
+    else:
+        return Verdict(False, f"{label}: returned {got.type}, expected an int or a tuple of ints", {"quantity": label})
+    if act.dtype.kind not in "iu" and not (act.dtype.kind == "f" and np.all(np.mod(act, 1) == 0)):
+        return Verdict(False, f"{label}: returned values of dtype {act.dtype}, expected integers", {"quantity": label})
+    act = act.astype(np.int64)
+    if act.shape != expected.shape:
+        return Verdict(False, f"{label}: returned {act.tolist()}, expected {expected.size} value(s) like "
+                              f"{expected.tolist()}", {"quantity": label})
+    if np.array_equal(act, expected):
+        return Verdict(True, f"{label}: {expected.tolist()} exactly", {"quantity": label})
+    return Verdict(False, f"{label}: yours {act.tolist()}, reference {expected.tolist()}",
+                   {"quantity": label, "expected": expected.tolist(), "got": act.tolist()})
+
+
 def compare(label: str, expected: np.ndarray, got: Value, tol: Tolerance, *, scalar: bool = False,
             context: dict[str, tuple[int, str]] | None = None) -> Verdict:
     """Judge one returned value against its reference.
@@ -101,6 +121,8 @@ def compare(label: str, expected: np.ndarray, got: Value, tol: Tolerance, *, sca
         context: sizes a hint may name, symbol -> (value, meaning), e.g. ``{"N": (4, "batch size")}``.
     """
     wanted = "a float" if scalar else "a numpy array"
+    if expected.dtype.kind in "iu":
+        return _compare_integers(label, expected, got)
     if got.kind == "none":
         return Verdict(False, f"{label}: returned None, expected {wanted} (forgot a return statement?)",
                        {"quantity": label})

@@ -16,7 +16,7 @@ import yaml
 from .errors import CourseError
 
 KINDS = ("layer", "loss", "function", "optimizer")
-KNOWN_CHECKS = ("reference", "gradcheck", "contract", "stability", "trajectory")
+KNOWN_CHECKS = ("reference", "gradcheck", "contract", "stability", "trajectory", "stochastic")
 DEFAULT_RANGE = (-3.0, 3.0)
 
 
@@ -98,6 +98,14 @@ class Exercise:
     A string names a hyper-parameter (``min_val``), resolved per case."""
     margin: float = 1e-2
     tolerance: Tolerance = Tolerance()
+    inputs: tuple[str, ...] = ()
+    """Layers: names of the case arrays forward takes, in order (default ``x``; an RNN cell takes x, h)."""
+    outputs: tuple[str, ...] = ("out",)
+    """Layers: names of forward's results; with several, forward returns a tuple and backward takes one
+    upstream gradient per output and returns one gradient per input, as a tuple."""
+    buffers: tuple[str, ...] = ()
+    """Layers: case arrays passed to the constructor by keyword and read back, as attributes of the same
+    name, after the calls (BatchNorm's running_mean, running_var)."""
     problems: tuple[str, ...] = ()
     """Optimizers: the test problems (grader.references.problems) each case is run on."""
     steps: int = 50
@@ -313,8 +321,8 @@ def _checks(r: _Reader) -> tuple[CheckSpec, ...]:
             weight, cases, quantities = float(value), (), ()
         if weight <= 0:
             sub.fail("a check's weight must be positive", name)
-        if name == "stability" and not cases:
-            sub.fail("the stability check needs its own 'cases' (the extreme inputs)", name)
+        if name in ("stability", "stochastic") and not cases:
+            sub.fail(f"the {name} check needs its own 'cases'", name)
         checks.append(CheckSpec(name=name, weight=weight, cases=cases, quantities=quantities))
     sub.done()
     if not checks:
@@ -350,6 +358,9 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str]) -> Exercise:
         kinks=tuple(k if isinstance(k, str) else float(k) for k in r.raw("kinks", [], types=(list,))),
         margin=float(r.raw("margin", 1e-2, types=_NUM)),
         tolerance=_tolerance(r.child("tolerance") if r.has("tolerance") else None, base_tol),
+        inputs=tuple(r.raw("inputs", ["x"] if kind == "layer" else [], types=(list,))),
+        outputs=tuple(r.raw("outputs", ["out"], types=(list,))),
+        buffers=tuple(r.raw("buffers", [], types=(list,))),
         problems=tuple(r.raw("problems", [], types=(list,))),
         steps=int(r.raw("steps", 50, types=(int,))),
     )
@@ -360,12 +371,14 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str]) -> Exercise:
         r.fail("steps must be at least 1", "steps")
     if not ex.cases:
         r.fail("an exercise needs at least one case", "cases")
-    roles = {"layer": ("x",), "loss": ("pred", "target"), "function": (), "optimizer": ()}[kind]
+    roles = {"layer": ex.inputs, "loss": ("pred", "target"), "function": (), "optimizer": ()}[kind]
+    if kind != "layer" and (r.has("inputs") or r.has("outputs") or r.has("buffers")):
+        r.fail("inputs, outputs and buffers apply to layers only", "inputs")
     for k in ex.kinks:
         if isinstance(k, str) and k not in ex.hyper and not all(k in c.hyper for c in ex.cases):
             r.fail(f"kink {k!r} names no hyper-parameter of every case", "kinks")
     for i, case in enumerate(ex.cases):
-        missing = [n for n in (*roles, *ex.params) if n not in case.arrays]
+        missing = [n for n in (*roles, *ex.params, *ex.buffers) if n not in case.arrays]
         if missing:
             r.fail(f"case {i} lacks input(s) {', '.join(missing)} needed by a {kind}", "cases")
     return ex

@@ -16,13 +16,17 @@ import numpy as np
 
 from . import __version__, checks, references
 from .course import Course, Exercise
-from .errors import CourseError
+from .errors import CourseError, GraderError
 from .inputs import case_arrays, rng_for, upstream_gradient
-from .plans import constructor_arrays, differentiable
+from .plans import constructor_arrays, differentiable, dout_names, output_keys
 from .refcache import Key, ReferenceStore, cache_dir
 from .results import ERROR, AssignmentResult, CaseResult, CheckResult, ExerciseResult, SubmissionResult
 from .runner import Child, ChildFailure, make_private
 from .submission import prepare_workdir
+
+
+REFERENCED = ("stability",)
+"""Checks whose own cases are compared with references (others, like ``stochastic``, need none)."""
 
 
 @dataclass
@@ -43,20 +47,27 @@ def compute_references(course: Course, seed: int, device: str) -> dict[Key, np.n
         if ex.kind == "optimizer":
             out.update(_optimizer_references(ex, seed, device))
             continue
-        groups = [("case", ex.cases)] + [(c.name, c.cases) for c in ex.checks if c.cases]
+        groups = [("case", ex.cases)] + [(c.name, c.cases) for c in ex.checks if c.cases and c.name in REFERENCED]
         for purpose, cases in groups:
             for i, case in enumerate(cases):
                 arrays = case_arrays(ex, case, seed, purpose, i)
                 diff = set(differentiable(ex))
                 inputs = [(n, arrays[n], n in diff) for n in _twin_order(ex, arrays)]
 
-                def make_dout(shape: tuple[int, ...], ex: Exercise = ex, purpose: str = purpose,
+                def make_dout(shape: tuple[int, ...], name: str, ex: Exercise = ex, purpose: str = purpose,
                               i: int = i) -> np.ndarray:
-                    return upstream_gradient(shape, seed, ex, purpose, i)
+                    return upstream_gradient(shape, seed, ex, purpose, i, name)
 
                 hyper = {**ex.hyper, **case.hyper}
                 extra = {n: arrays[n] for n in constructor_arrays(ex, arrays)}
-                values = references.compute(ex.kind, ex.reference, inputs, hyper, make_dout, device, extra)
+                try:
+                    values = references.compute(ex.kind, ex.reference, inputs, hyper, make_dout, device, extra,
+                                                tuple(output_keys(ex)), tuple(dout_names(ex)), ex.buffers)
+                except GraderError:
+                    raise
+                except Exception as e:  # a twin that cannot run this case is a course error
+                    raise CourseError(f"{course.path}: {course_where(ex)}, {purpose} case {i}: the torch twin "
+                                      f"{ex.reference!r} failed: {type(e).__name__}: {e}") from None
                 for quantity, value in values.items():
                     out[(ex.id, purpose, i, quantity)] = value
     return out
@@ -86,7 +97,7 @@ def course_where(ex: Exercise) -> str:
 
 def _twin_order(ex: Exercise, arrays: dict[str, np.ndarray]) -> list[str]:
     if ex.kind == "layer":
-        return ["x", *ex.params]
+        return [*ex.inputs, *ex.params]
     if ex.kind == "loss":
         return ["pred", "target"]
     return list(arrays)

@@ -48,6 +48,7 @@ def case_arrays(ex: Exercise, case: Case, seed: int, purpose: str, index: int) -
     return out
 
 
-def upstream_gradient(shape: tuple[int, ...], seed: int, ex: Exercise, purpose: str, index: int) -> np.ndarray:
+def upstream_gradient(shape: tuple[int, ...], seed: int, ex: Exercise, purpose: str, index: int,
+                      name: str = "dout") -> np.ndarray:
     """The ``dout`` fed to a layer's backward: random, so that no entry of dx can hide behind a zero."""
-    return rng_for(seed, ex.id, purpose, index, "dout").uniform(-1.0, 1.0, size=shape)
+    return rng_for(seed, ex.id, purpose, index, name).uniform(-1.0, 1.0, size=shape)

@@ -1,36 +1,40 @@
-"""Call plans: the steps the child runs for one case, built from the exercise's kind.
+"""Call plans: the steps the child runs for one case, and where each graded quantity lands in the reply.
 
 A plan names arrays by ``$name`` and objects by the index of the step that created them; the child
-executes it literally. Keeping plan building here means a check states *what* it needs (an instance,
-a forward, a backward, the gradients) without knowing the wire format.
+executes it literally. The standard plan (construct, forward, backward, read grads and buffers) is built
+here once, with a map from each quantity (``out``, ``dx``, ``dW``, ``running_mean``...) to its place in
+the reply, so the checks state *what* they need without knowing the wire format.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from .compare import Value
 from .course import Exercise
+from .runner import Reply, StepFailure
 
 Step = dict[str, Any]
-
-
-def hyper_of(ex: Exercise, case_hyper: dict[str, Any]) -> dict[str, Any]:
-    return {**ex.hyper, **case_hyper}
 
 
 def inputs_of(ex: Exercise, arrays: dict[str, Any]) -> list[str]:
     """Names of the arrays the forward call takes, in order."""
     if ex.kind == "layer":
-        return ["x"]
+        return list(ex.inputs)
     if ex.kind == "loss":
         return ["pred", "target"]
     return [n for n in arrays if n not in ex.params]
 
 
 def constructor_arrays(ex: Exercise, arrays: dict[str, Any]) -> list[str]:
-    """Arrays a loss takes as keyword constructor arguments (``weight``, ``pos_weight``): all but pred, target."""
-    if ex.kind != "loss":
-        return []
-    return [n for n in arrays if n not in ("pred", "target")]
+    """Arrays passed to the constructor by keyword: a loss's ``weight``, a layer's buffers."""
+    if ex.kind == "layer":
+        return list(ex.buffers)
+    if ex.kind == "loss":
+        return [n for n in arrays if n not in ("pred", "target")]
+    return []
 
 
 def needs_dout(ex: Exercise, out_shape: tuple[int, ...]) -> bool:
@@ -39,18 +43,31 @@ def needs_dout(ex: Exercise, out_shape: tuple[int, ...]) -> bool:
 
 
 def differentiable(ex: Exercise) -> list[str]:
-    """Arrays whose gradient the learner's backward must produce: ``dx`` then each parameter's."""
+    """Arrays whose gradient the learner's backward must produce: the inputs', then each parameter's."""
     if ex.kind == "layer":
-        return ["x", *ex.params]
+        return [*ex.inputs, *ex.params]
     if ex.kind == "loss":
         return ["pred"]
     return []
 
 
+def output_keys(ex: Exercise) -> list[str]:
+    """Reference keys of forward's results: ``out`` for one, the declared names for several."""
+    return ["out"] if len(ex.outputs) == 1 else list(ex.outputs)
+
+
+def output_label(ex: Exercise, key: str) -> str:
+    return "loss" if ex.kind == "loss" else key
+
+
+def grad_key(name: str) -> str:
+    return "d" + name
+
+
 def new(ex: Exercise, hyper: dict[str, Any], rename: dict[str, str] | None = None,
         array_kwargs: tuple[str, ...] | list[str] = ()) -> Step:
     rename = rename or {}
-    kwargs = {**hyper, **{n: "$" + n for n in array_kwargs}}
+    kwargs = {**hyper, **{n: "$" + rename.get(n, n) for n in array_kwargs}}
     return {"op": "new", "target": ex.target, "args": ["$" + rename.get(p, p) for p in ex.params], "kwargs": kwargs}
 
 
@@ -63,12 +80,8 @@ def forward(ex: Exercise, obj: int, names: list[str], rename: dict[str, str] | N
     return {"op": "call", "obj": obj, "method": "forward", "args": args}
 
 
-def backward(obj: int, with_dout: bool) -> Step:
-    return {"op": "call", "obj": obj, "method": "backward", "args": ["$dout"] if with_dout else []}
-
-
-def grads(obj: int) -> Step:
-    return {"op": "attr", "obj": obj, "name": "grads"}
+def backward(obj: int, douts: list[str]) -> Step:
+    return {"op": "call", "obj": obj, "method": "backward", "args": ["$" + d for d in douts]}
 
 
 def grad_ids(obj: int) -> Step:
@@ -77,3 +90,75 @@ def grad_ids(obj: int) -> Step:
 
 def var(name: str) -> Step:
     return {"op": "var", "name": name}
+
+
+def dout_names(ex: Exercise) -> list[str]:
+    return ["dout"] if len(ex.outputs) == 1 else ["d" + o for o in ex.outputs]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a quantity lands: a step's value, or one item of it (a tuple result, the grads list)."""
+
+    step: int
+    phase: str
+    item: int | None = None
+    count: int = 1
+    """Expected length of the list value when ``item`` is set."""
+    container: str = ""
+
+
+@dataclass
+class Plan:
+    steps: list[Step] = field(default_factory=list)
+    variables: dict[str, np.ndarray] = field(default_factory=dict)
+    slots: dict[str, Slot] = field(default_factory=dict)
+
+    def push(self, step: Step) -> int:
+        self.steps.append(step)
+        return len(self.steps) - 1
+
+    def read(self, reply: Reply, key: str) -> Value | StepFailure | str:
+        """The learner's value for a quantity; the failure that prevented it; or why its shape is unusable."""
+        slot = self.slots[key]
+        if reply.failure is not None and reply.failure.step <= slot.step:
+            return reply.failure
+        value = reply.values[slot.step]
+        if slot.item is None:
+            return value
+        if value.kind != "list":
+            return f"{slot.container} is {value.type}, expected a tuple or list of {slot.count} numpy arrays"
+        if len(value.items) != slot.count:
+            return f"{slot.container} has {len(value.items)} entries, expected {slot.count}"
+        return value.item(slot.item)
+
+
+def standard(ex: Exercise, arrays: dict[str, np.ndarray], hyper: dict[str, Any],
+             douts: dict[str, np.ndarray] | None) -> Plan:
+    """Construct, forward, backward (when douts are given, or always for a scalar loss), grads, buffers."""
+    plan = Plan(variables=dict(arrays))
+    names = inputs_of(ex, arrays)
+    if ex.kind == "function":
+        at = plan.push(forward(ex, 0, names, hyper=hyper))
+        plan.slots["out"] = Slot(at, "call")
+        return plan
+    plan.push(new(ex, hyper, array_kwargs=constructor_arrays(ex, arrays)))
+    at = plan.push(forward(ex, 0, names))
+    outs = output_keys(ex)
+    for i, key in enumerate(outs):
+        plan.slots[key] = Slot(at, "forward", i if len(outs) > 1 else None, len(outs), "forward's result")
+    if douts is None and ex.kind == "layer":
+        return plan
+    plan.variables.update(douts or {})
+    at = plan.push(backward(0, list(douts or {})))
+    diff_inputs = [n for n in differentiable(ex) if n not in ex.params]
+    for i, name in enumerate(diff_inputs):
+        plan.slots[grad_key(name)] = Slot(at, "backward", i if len(diff_inputs) > 1 else None, len(diff_inputs),
+                                          "backward's result")
+    if ex.params:
+        at = plan.push({"op": "attr", "obj": 0, "name": "grads"})
+        for i, p in enumerate(ex.params):
+            plan.slots[grad_key(p)] = Slot(at, "grads", i, len(ex.params), "self.grads")
+    for b in ex.buffers:
+        plan.slots[b] = Slot(plan.push({"op": "attr", "obj": 0, "name": b}), "reading self." + b)
+    return plan

@@ -229,9 +229,12 @@ def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict
     fp = {"over": "raise", "divide": "raise", "invalid": "raise"} if header.get("fp_errors") == "raise" else {}
 
     def arg(a: Any) -> Any:
-        """``$name`` is an array sent with the plan; ``$name#t`` a fresh copy of its row t; lists nest."""
+        """``$name`` is an array sent with the plan; ``$name#t`` a fresh copy of its row t; lists nest;
+        ``{"$rng": n}`` is a fresh ``numpy.random.Generator`` seeded with n (for initializers)."""
         if isinstance(a, list):
             return [arg(x) for x in a]
+        if isinstance(a, dict) and set(a) == {"$rng"}:
+            return np.random.default_rng(int(a["$rng"]))
         if isinstance(a, str) and a.startswith("$"):
             name, _, row = a[1:].partition("#")
             return env[name][int(row)].copy() if row else env[name]

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from .. import plans
 from ..course import CheckSpec, Exercise
 from ..inputs import case_arrays, upstream_gradient
 from ..refcache import ReferenceStore
@@ -19,7 +20,7 @@ from ..results import ERROR, FAIL, NOT_IMPLEMENTED, CaseResult
 from ..runner import Child, Reply, StepFailure
 
 CheckFn = Callable[["Context", CheckSpec], Iterator[CaseResult]]
-_MODULES = ("reference", "gradcheck", "contract", "stability", "trajectory")
+_MODULES = ("reference", "gradcheck", "contract", "stability", "trajectory", "stochastic")
 REGISTRY: dict[str, CheckFn] = {}
 
 
@@ -58,15 +59,28 @@ class Context:
     def expected(self, purpose: str, index: int) -> dict[str, np.ndarray]:
         return self.refs.get(self.ex.id, purpose, index)
 
-    def dout(self, shape: tuple[int, ...], purpose: str, index: int) -> np.ndarray:
-        return upstream_gradient(shape, self.seed, self.ex, purpose, index)
+    def douts(self, shapes: dict[str, tuple[int, ...]], purpose: str, index: int) -> dict[str, np.ndarray] | None:
+        """Upstream gradients for backward, one per output, given the outputs' shapes (by reference key).
+
+        None for a function (no backward); empty for a loss with a scalar value (``backward()``)."""
+        ex = self.ex
+        if ex.kind == "function":
+            return None
+        if not plans.needs_dout(ex, shapes[plans.output_keys(ex)[0]]):
+            return {}
+        return {d: upstream_gradient(shapes[k], self.seed, ex, purpose, index, d)
+                for k, d in zip(plans.output_keys(ex), plans.dout_names(ex))}
+
+    def expected_douts(self, purpose: str, index: int) -> dict[str, np.ndarray] | None:
+        expected = self.expected(purpose, index)
+        return self.douts({k: expected[k].shape for k in plans.output_keys(self.ex)}, purpose, index)
 
     def run(self, steps: list[dict[str, Any]], variables: dict[str, np.ndarray], fp_errors: str = "default") -> Reply:
         return self.child.run(steps, variables, fp_errors=fp_errors)
 
     def sizes(self, arrays: dict[str, np.ndarray]) -> dict[str, tuple[int, str]]:
         """Sizes a cause hint may name (batch size, number of elements)."""
-        first = arrays["x" if self.ex.kind == "layer" else "pred"] if self.ex.kind != "function" else None
+        first = arrays[plans.inputs_of(self.ex, arrays)[0]] if self.ex.kind in ("layer", "loss") else None
         if first is None or first.ndim == 0:
             return {}
         return {"N": (int(first.shape[0]), "batch size"), "numel": (int(first.size), "number of elements")}

@@ -25,6 +25,14 @@ def _array(value: Value) -> np.ndarray | None:
     return value.arrays[0] if value.kind in ("array", "scalar") and len(value.arrays) == 1 else None
 
 
+def _same_result(a: Value, b: Value) -> bool:
+    """Two forward results hold the same numbers (a tuple of outputs compared item by item)."""
+    if a.kind == "list" and b.kind == "list" and len(a.items) == len(b.items):
+        return all(_same_result(x, y) for x, y in zip(a.items, b.items))
+    x, y = _array(a), _array(b)
+    return x is not None and y is not None and _same(x, y)
+
+
 @register("contract")
 def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
     ex = ctx.ex
@@ -36,16 +44,15 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
     names = plans.inputs_of(ex, arrays)
     variables = dict(arrays)
     variables.update({n + "_again": arrays[n].copy() for n in names})
-    out_shape = ctx.expected("case", 0)["out"].shape
-    with_dout = plans.needs_dout(ex, out_shape)
-    if with_dout:
-        variables["dout"] = ctx.dout(out_shape, "case", 0)
+    douts = ctx.expected_douts("case", 0) or {}
+    variables.update(douts)
     steps = [plans.new(ex, hyper, array_kwargs=plans.constructor_arrays(ex, arrays))]
     ids_before = _push(steps, plans.grad_ids(0)) if ex.params else -1
     first = _push(steps, plans.forward(ex, 0, names))
     second = _push(steps, plans.forward(ex, 0, names, {n: n + "_again" for n in names}))
-    back = _push(steps, plans.backward(0, with_dout))
-    watched = [*names, *(["dout"] if with_dout else []), *ex.params, *plans.constructor_arrays(ex, arrays)]
+    back = _push(steps, plans.backward(0, list(douts)))
+    constants = [n for n in plans.constructor_arrays(ex, arrays) if n not in ex.buffers]  # buffers may change
+    watched = [*names, *douts, *ex.params, *constants]
     state = {n: _push(steps, plans.var(n)) for n in watched}
     ids_after = _push(steps, plans.grad_ids(0)) if ex.params else -1
     reply = ctx.run(steps, variables)
@@ -57,10 +64,9 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
         return None
 
     name = "contract · same result on a second call"
-    a, b = (None, None) if failure_before(second) else (_array(reply.values[first]), _array(reply.values[second]))
     if failure_before(second):
         yield failure_before(second)  # type: ignore[misc]
-    elif a is not None and b is not None and _same(a, b):
+    elif _same_result(reply.values[first], reply.values[second]):
         yield CaseResult(name, PASS, "forward is deterministic", {"rule": "deterministic"})
     else:
         yield CaseResult(name, FAIL, "forward gave a different result on a second call with the same input\n"
@@ -75,7 +81,7 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
         if after is not None and _same(after, variables[n]):
             yield CaseResult(name, PASS, f"{n} left unchanged", {"rule": f"{n} not modified"})
         else:
-            who = "backward" if n == "dout" else "forward or backward"
+            who = "backward" if n in douts else "forward or backward"
             yield CaseResult(name, FAIL, f"{n} was changed in place by {who}\n  hint: compute into a new array "
                              f"(e.g. np.maximum(x, 0) or x * mask) instead of assigning into {n}",
                              {"rule": f"{n} not modified"})
@@ -113,8 +119,7 @@ def _function(ctx: Context) -> Iterator[CaseResult]:
         if reply.failure is not None and reply.failure.step <= step:
             yield failed_case(name, "call", reply.failure)
         elif step == 1:
-            a, b = _array(reply.values[0]), _array(reply.values[1])
-            ok = a is not None and b is not None and _same(a, b)
+            ok = _same_result(reply.values[0], reply.values[1])
             yield CaseResult(name, PASS if ok else FAIL, "deterministic" if ok else "a second call gave another result")
         else:
             n = rule.split()[0]

@@ -1,11 +1,11 @@
 """The ``gradcheck`` check: the learner's backward against central finite differences of the learner's
 own forward.
 
-Scoring uses one random direction per differentiable tensor T: with a random upstream gradient v and a
-random direction u, the directional derivative d/dt <v, f(T + t u)> from two forward calls must equal
-<dT, u> from backward: two forwards per tensor, whatever its size. When that fails, the element-wise
-version (two forwards per element) locates the wrong entries for the message. The parent chooses u, v
-and eps and does all arithmetic; the child only returns forward values.
+Scoring uses one random direction per differentiable tensor T: with random upstream gradients v_k and a
+random direction u, the directional derivative d/dt sum_k <v_k, f_k(T + t u)> from two forward calls must
+equal <dT, u> from backward: two forwards per tensor, whatever its size. When that fails, the
+element-wise version (two forwards per element) locates the wrong entries for the message. The parent
+chooses u, v and eps and does all arithmetic; the child only returns forward values.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from ..compare import Value, compare_arrays, fmt
 from ..course import CheckSpec, Tolerance
 from ..inputs import rng_for
 from ..results import FAIL, PASS, CaseResult
+from ..runner import StepFailure
 from . import Context, failed_case, label, register
 
 EPS = 1e-6
@@ -37,31 +38,53 @@ def _as_array(value: Value, what: str) -> np.ndarray | str:
     return arr.astype(np.float64)
 
 
-def _forward_steps(ctx: Context, names: list[str], hyper: dict[str, Any], tensor: str, suffixes: list[str],
-                   first: int, array_kwargs: list[str]) -> list[dict[str, Any]]:
-    """A fresh instance and one forward for each perturbed copy ``tensor + suffix``."""
-    ex, steps = ctx.ex, []
-    for s in suffixes:
-        rename = {tensor: tensor + s}
-        if ex.kind == "function":
-            steps.append(plans.forward(ex, 0, names, rename, hyper))
-        else:
-            steps += [plans.new(ex, hyper, rename, array_kwargs),
-                      plans.forward(ex, first + len(steps), names, rename)]
-    return steps
-
-
-def _scalarise(values: list[Value], v: np.ndarray | None, stride: int) -> list[float] | str:
-    """<v, f> for each forward output in the reply (every ``stride``-th value, after the instance)."""
-    out = []
-    for value in values[stride - 1 :: stride]:
+def _outputs(value: Value, n: int) -> list[np.ndarray] | str:
+    """Forward's result as a list of n float arrays (one output: the value itself)."""
+    if n == 1:
         arr = _as_array(value, "forward")
-        if isinstance(arr, str):
-            return arr
-        if v is not None and arr.shape != v.shape:
-            return f"forward returned shape {arr.shape} for a perturbed input, but {v.shape} before"
-        out.append(float(np.sum(arr * v)) if v is not None else float(arr.sum()))
-    return out
+        return arr if isinstance(arr, str) else [arr]
+    if value.kind != "list" or len(value.items) != n:
+        return f"forward returned {value.type}, expected a tuple of {n} arrays"
+    arrays = [_as_array(item, "forward") for item in value.items]
+    bad = next((a for a in arrays if isinstance(a, str)), None)
+    return bad if bad is not None else arrays  # type: ignore[return-value]
+
+
+class Probe:
+    """Forward calls of fresh instances at perturbed inputs, reduced to g = sum_k <v_k, f_k>."""
+
+    def __init__(self, ctx: Context, arrays: dict[str, np.ndarray], hyper: dict[str, Any],
+                 v: list[np.ndarray] | None):
+        self.ctx, self.arrays, self.hyper, self.v = ctx, arrays, hyper, v
+        self.names = plans.inputs_of(ctx.ex, arrays)
+        self.extra = plans.constructor_arrays(ctx.ex, arrays)
+
+    def steps(self, tensor: str, suffixes: list[str], first: int) -> list[dict[str, Any]]:
+        ex, steps = self.ctx.ex, []
+        for s in suffixes:
+            rename = {tensor: tensor + s}
+            if ex.kind == "function":
+                steps.append(plans.forward(ex, 0, self.names, rename, self.hyper))
+            else:
+                steps += [plans.new(ex, self.hyper, rename, self.extra),
+                          plans.forward(ex, first + len(steps), self.names, rename)]
+        return steps
+
+    def reduce(self, values: list[Value]) -> list[float] | str:
+        stride = 1 if self.ctx.ex.kind == "function" else 2
+        n = len(self.ctx.ex.outputs)
+        out = []
+        for value in values[stride - 1 :: stride]:
+            ys = _outputs(value, n)
+            if isinstance(ys, str):
+                return ys
+            if self.v is None:
+                out.append(float(sum(y.sum() for y in ys)))
+                continue
+            if [y.shape for y in ys] != [v.shape for v in self.v]:
+                return "forward returned other shapes for a slightly perturbed input"
+            out.append(float(sum(np.sum(y * v) for y, v in zip(ys, self.v))))
+        return out
 
 
 @register("gradcheck")
@@ -70,90 +93,81 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
     for index in range(len(ex.cases)):
         arrays = ctx.arrays("case", index)
         hyper = ctx.hyper("case", index)
-        names = plans.inputs_of(ex, arrays)
         tensors = plans.differentiable(ex)
-        extra = plans.constructor_arrays(ex, arrays)
         cases = [f"case {index} · {label(t)}" for t in tensors]
-        # 1. the learner's forward output, to size the upstream gradient v
-        first = ctx.run([plans.new(ex, hyper, array_kwargs=extra), plans.forward(ex, 0, names)], arrays)
+        # 1. the learner's forward outputs, to size the upstream gradients v
+        first = ctx.run([plans.new(ex, hyper, array_kwargs=plans.constructor_arrays(ex, arrays)),
+                         plans.forward(ex, 0, plans.inputs_of(ex, arrays))], arrays)
         if first.failure is not None:
-            for name, t in zip(cases, tensors):
+            for name in cases:
                 yield failed_case(name, "forward" if first.failure.step else "constructor", first.failure)
             continue
-        y = _as_array(first.values[1], "forward")
-        if isinstance(y, str):
+        ys = _outputs(first.values[1], len(ex.outputs))
+        if isinstance(ys, str):
             for name in cases:
-                yield CaseResult(name, FAIL, f"cannot check gradients: {y}")
+                yield CaseResult(name, FAIL, f"cannot check gradients: {ys}")
             continue
-        with_dout = plans.needs_dout(ex, y.shape)
-        v = rng_for(ctx.seed, ex.id, "gradcheck-v", index).uniform(-1, 1, y.shape) if with_dout else None
-        variables = dict(arrays)
-        if v is not None:
-            variables["dout"] = v
-        steps = [plans.new(ex, hyper, array_kwargs=extra), plans.forward(ex, 0, names), plans.backward(0, with_dout)]
-        if ex.params:
-            steps.append(plans.grads(0))
-        directions = {}
+        keys = plans.output_keys(ex)
+        douts = ctx.douts({k: y.shape for k, y in zip(keys, ys)}, "case", index) or {}
+        v = [rng_for(ctx.seed, ex.id, "gradcheck-v", index, d).uniform(-1, 1, douts[d].shape) for d in douts] or None
+        plan = plans.standard(ex, arrays, hyper, dict(zip(douts, v or [])))
+        probe = Probe(ctx, arrays, hyper, v)
+        directions, spans = {}, {}
         for t in tensors:
             u = rng_for(ctx.seed, ex.id, "gradcheck-u", index, t).uniform(-1, 1, arrays[t].shape)
             directions[t] = u
-            variables[t + "__p"] = arrays[t] + EPS * u
-            variables[t + "__m"] = arrays[t] - EPS * u
-            steps += _forward_steps(ctx, names, hyper, t, ["__p", "__m"], len(steps), extra)
-        reply = ctx.run(steps, variables)
-        scale = float(np.sum(np.abs(y * v))) if v is not None else abs(float(y.sum()))
-        n_fixed = 4 if ex.params else 3
-        for k, (name, t) in enumerate(zip(cases, tensors)):
-            grad_step = 2 if k == 0 else 3
-            if reply.failure is not None and reply.failure.step <= max(grad_step, n_fixed - 1):
-                yield failed_case(name, "backward" if reply.failure.step >= 2 else "forward", reply.failure)
+            plan.variables[t + "__p"] = arrays[t] + EPS * u
+            plan.variables[t + "__m"] = arrays[t] - EPS * u
+            start = len(plan.steps)
+            plan.steps += probe.steps(t, ["__p", "__m"], start)
+            spans[t] = (start, len(plan.steps))
+        reply = ctx.run(plan.steps, plan.variables)
+        scale = sum(float(np.sum(np.abs(y * vk))) for y, vk in zip(ys, v)) if v else abs(float(ys[0].sum()))
+        for name, t in zip(cases, tensors):
+            got = plan.read(reply, plans.grad_key(t))
+            if isinstance(got, StepFailure):
+                yield failed_case(name, plan.slots[plans.grad_key(t)].phase, got)
                 continue
-            if reply.failure is not None:
+            start, end = spans[t]
+            if reply.failure is not None and reply.failure.step < end:
                 yield failed_case(name, "forward (perturbed input)", reply.failure)
                 continue
-            grad = reply.values[2] if k == 0 else _grad_item(reply.values[3], k - 1)
-            dt = _as_array(grad, "backward") if isinstance(grad, Value) else grad
+            dt = got if isinstance(got, str) else _as_array(got, "backward")
             if isinstance(dt, str) or dt.shape != arrays[t].shape:
-                shape = "" if isinstance(dt, str) else f"shape {dt.shape}, expected {arrays[t].shape}"
-                yield CaseResult(name, FAIL, f"{label(t)}: {dt if isinstance(dt, str) else shape}",
-                                 {"quantity": label(t)})
+                text = dt if isinstance(dt, str) else f"shape {dt.shape}, expected {arrays[t].shape}"
+                yield CaseResult(name, FAIL, f"{label(t)}: {text}", {"quantity": label(t)})
                 continue
-            fwd = reply.values[n_fixed + 4 * k : n_fixed + 4 * (k + 1)] if ex.kind != "function" else []
-            g = _scalarise(list(fwd), v, 2)
+            g = probe.reduce(reply.values[start:end])
             if isinstance(g, str):
                 yield CaseResult(name, FAIL, f"{label(t)}: {g}", {"quantity": label(t)})
                 continue
-            numerical = (g[0] - g[1]) / (2 * EPS)
-            analytic = float(np.sum(dt * directions[t]))
-            allowed = RTOL * max(abs(numerical), abs(analytic)) + ROUNDOFF * scale + 1e-12
-            err = abs(numerical - analytic)
-            details = {"quantity": label(t), "numerical": numerical, "analytic": analytic, "abs_error": err,
-                       "allowed": allowed, "eps": EPS}
-            if err <= allowed:
-                yield CaseResult(name, PASS, f"{label(t)}: backward agrees with finite differences", details)
-                continue
-            msg = (f"{label(t)}: your backward disagrees with finite differences of your own forward\n"
-                   f"  along a random direction u: backward gives <{label(t)}, u> = {fmt(analytic)}, "
-                   f"finite differences give {fmt(numerical)} (abs. error {fmt(err)}, allowed {fmt(allowed)}, "
-                   f"eps {EPS:g})")
-            located = _locate(ctx, arrays, hyper, names, t, dt, v, scale) if arrays[t].size <= MAX_LOCATE else None
-            if located:
-                msg += "\n" + located.message
-                details.update({k2: v2 for k2, v2 in located.details.items() if k2 != "quantity"})
-            yield CaseResult(name, FAIL, msg, details)
+            yield _judge(ctx, name, t, dt, directions[t], (g[0] - g[1]) / (2 * EPS), scale, probe)
 
 
-def _grad_item(value: Value, i: int) -> Value | str:
-    if value.kind != "list" or i >= len(value.items):
-        return f"self.grads is {value.type}, expected a list of numpy arrays"
-    return value.item(i)
+def _judge(ctx: Context, name: str, t: str, dt: np.ndarray, u: np.ndarray, numerical: float, scale: float,
+           probe: Probe) -> CaseResult:
+    analytic = float(np.sum(dt * u))
+    allowed = RTOL * max(abs(numerical), abs(analytic)) + ROUNDOFF * scale + 1e-12
+    err = abs(numerical - analytic)
+    details = {"quantity": label(t), "numerical": numerical, "analytic": analytic, "abs_error": err,
+               "allowed": allowed, "eps": EPS}
+    if err <= allowed:
+        return CaseResult(name, PASS, f"{label(t)}: backward agrees with finite differences", details)
+    msg = (f"{label(t)}: your backward disagrees with finite differences of your own forward\n"
+           f"  along a random direction u: backward gives <{label(t)}, u> = {fmt(analytic)}, "
+           f"finite differences give {fmt(numerical)} (abs. error {fmt(err)}, allowed {fmt(allowed)}, eps {EPS:g})")
+    if probe.arrays[t].size <= MAX_LOCATE:
+        located = _locate(probe, t, dt, scale)
+        if located:
+            msg += "\n" + located.message
+            details.update({k: v for k, v in located.details.items() if k != "quantity"})
+    return CaseResult(name, FAIL, msg, details)
 
 
-def _locate(ctx: Context, arrays: dict[str, np.ndarray], hyper: dict[str, Any], names: list[str], t: str,
-            dt: np.ndarray, v: np.ndarray | None, scale: float):  # noqa: ANN202
+def _locate(probe: Probe, t: str, dt: np.ndarray, scale: float):  # noqa: ANN202 - a Verdict or None
     """Element-wise finite differences of one tensor, compared with the learner's gradient."""
-    base = arrays[t]
-    variables = dict(arrays)
+    base = probe.arrays[t]
+    variables = dict(probe.arrays)
     suffixes = []
     for j in range(base.size):
         for sign, s in ((1, "__p"), (-1, "__m")):
@@ -161,16 +175,15 @@ def _locate(ctx: Context, arrays: dict[str, np.ndarray], hyper: dict[str, Any], 
             pert.flat[j] += sign * EPS
             variables[f"{t}{s}{j}"] = pert
             suffixes.append(f"{s}{j}")
-    steps = _forward_steps(ctx, names, hyper, t, suffixes, 0, plans.constructor_arrays(ctx.ex, arrays))
-    reply = ctx.run(steps, variables)
+    reply = probe.ctx.run(probe.steps(t, suffixes, 0), variables)
     if reply.failure is not None:
         return None
-    g = _scalarise(reply.values, v, 1 if ctx.ex.kind == "function" else 2)
+    g = probe.reduce(reply.values)
     if isinstance(g, str):
         return None
     numerical = ((np.array(g[0::2]) - np.array(g[1::2])) / (2 * EPS)).reshape(base.shape)
     tol = Tolerance(rtol=1e-5, atol=ROUNDOFF * max(scale, 1.0))
-    verdict = compare_arrays(label(t), numerical, dt, tol, ctx.sizes(arrays), against="finite differences")
+    verdict = compare_arrays(label(t), numerical, dt, tol, probe.ctx.sizes(probe.arrays), against="finite differences")
     if verdict.ok:
         return None
     verdict.message = "  element by element: " + verdict.message.replace("\n", "\n  ")

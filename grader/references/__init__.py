@@ -45,8 +45,9 @@ def source_files() -> list[str]:
 
 
 def compute(kind: str, reference: str, inputs: list[tuple[str, np.ndarray, bool]], hyper: dict[str, Any],
-            make_dout: Callable[[tuple[int, ...]], np.ndarray], device: str = "cpu",
-            array_kwargs: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+            make_dout: Callable[[tuple[int, ...], str], np.ndarray], device: str = "cpu",
+            array_kwargs: dict[str, np.ndarray] | None = None, outputs: tuple[str, ...] = ("out",),
+            douts: tuple[str, ...] = ("dout",), track: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """Run a twin forward and backward.
 
     Args:
@@ -56,9 +57,13 @@ def compute(kind: str, reference: str, inputs: list[tuple[str, np.ndarray, bool]
         reference: the twin's registered name.
         inputs: (name, array, differentiable) in the twin's argument order.
         hyper: keyword hyper-parameters.
-        make_dout: draws the upstream gradient once the output shape is known.
+        make_dout: draws an upstream gradient (shape, name) once the output shapes are known.
         device: torch device string.
-        array_kwargs: arrays passed as keyword arguments (a loss's ``weight``), never differentiated.
+        array_kwargs: arrays passed as keyword arguments (a loss's ``weight``, a layer's buffers), never
+            differentiated.
+        outputs: the result keys of the twin's outputs (a twin returning a tuple has several).
+        douts: the upstream gradients' names, one per output.
+        track: keyword arrays whose final values are results too (buffers the twin updates in place).
 
     Returns:
         ``out`` and ``d<name>`` for each differentiable input, as float64 numpy arrays on the CPU.
@@ -76,15 +81,25 @@ def compute(kind: str, reference: str, inputs: list[tuple[str, np.ndarray, bool]
 
     tensors = [tensor(arr, diff) for _, arr, diff in inputs]
     extra = {k: tensor(v) for k, v in (array_kwargs or {}).items()}
-    out = fn(*tensors, **hyper, **extra)
-    result = {"out": out.detach().to("cpu", torch.float64).numpy()}
+    raw = fn(*tensors, **hyper, **extra)
+    outs = [torch.as_tensor(o) for o in (raw if isinstance(raw, (tuple, list)) else [raw])]
+    if len(outs) != len(outputs):
+        raise ValueError(f"twin {reference!r} returned {len(outs)} outputs, the course declares {len(outputs)}")
+
+    def numpy(t: Any) -> np.ndarray:
+        # integer results (shapes, counts) stay integers: they are compared exactly
+        return t.detach().to("cpu", torch.float64 if t.is_floating_point() else torch.int64).numpy()
+
+    result = {key: numpy(o) for key, o in zip(outputs, outs)}
+    result.update({name: numpy(extra[name]) for name in track})
     if kind == "function" or not any(d for *_, d in inputs):
         return result
-    if kind == "layer" or out.ndim > 0:
-        dout = torch.tensor(make_dout(tuple(out.shape)), dtype=torch.float64, device=device)
-        out.backward(dout)
+    if kind == "layer" or outs[0].ndim > 0:
+        grads = [torch.tensor(make_dout(tuple(o.shape), d), dtype=torch.float64, device=device)
+                 for o, d in zip(outs, douts)]
+        torch.autograd.backward(outs, grads)
     else:
-        out.backward()
+        outs[0].backward()
     for (name, _, diff), t in zip(inputs, tensors):
         if diff:
             grad = t.grad if t.grad is not None else torch.zeros_like(t)

@@ -1,0 +1,134 @@
+"""The ``stochastic`` check: layers that draw random numbers in training (Dropout, RReLU).
+
+There is no deterministic reference, so the check reads the random factor the learner's forward used,
+s = y / x element by element (inputs are kept away from 0), and holds it to the law of the layer:
+- the factors take only the allowed values (dropout: 0 or 1/(1-p); rrelu: 1 where x > 0, a slope in
+  [lower, upper] where x < 0);
+- their distribution fits the law (the keep rate is binomial; rrelu slopes are uniform), with a false-
+  alarm probability below 1e-6 per test;
+- backward applies the same factors (dx = dout * s): a new mask drawn in backward is caught;
+- a second forward call draws new factors.
+The law is chosen by the exercise's reference name.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from .. import plans
+from ..compare import Value, compare_arrays, fmt
+from ..course import CheckSpec, Tolerance
+from ..results import FAIL, PASS, CaseResult
+from ..runner import StepFailure
+from . import Context, failed_case, register
+
+Z = 5.5
+"""Two-sided z bound: P(|N(0,1)| > 5.5) = 3.8e-8."""
+KS_ALPHA = 1e-7
+
+
+def _ks_bound(n: int) -> float:
+    """Critical Kolmogorov-Smirnov distance for n samples at KS_ALPHA (asymptotic, conservative for n > 100)."""
+    return math.sqrt(-math.log(KS_ALPHA / 2) / (2 * n))
+
+
+def _dropout(x: np.ndarray, s: np.ndarray, hyper: dict[str, Any]) -> list[tuple[str, bool, str]]:
+    p = float(hyper.get("p", 0.5))
+    keep_scale = 1.0 / (1.0 - p)
+    allowed = np.isclose(s, 0.0, atol=1e-12) | np.isclose(s, keep_scale, rtol=1e-9)
+    kept = int(np.sum(np.isclose(s, keep_scale, rtol=1e-9)))
+    n = s.size
+    results = []
+    odd = s[~allowed]
+    results.append(("factors are 0 or 1/(1-p)", not odd.size,
+                    f"every element is dropped (0) or kept and scaled by 1/(1-p) = {fmt(keep_scale)}"
+                    if not odd.size else
+                    f"{odd.size}/{n} elements were scaled by other factors, e.g. {fmt(float(odd.flat[0]))}; "
+                    f"inverted dropout keeps an element with probability 1-p and scales it by 1/(1-p) = "
+                    f"{fmt(keep_scale)}, so that the expected output equals the input"))
+    mean, sd = n * (1 - p), math.sqrt(n * p * (1 - p))
+    z = (kept - mean) / sd if sd else 0.0
+    results.append(("keep rate", abs(z) <= Z,
+                    f"kept {kept}/{n} = {kept / n:.4f}, expected 1-p = {1 - p:g} (z = {z:.2f}, allowed |z| <= {Z})"
+                    + ("" if abs(z) <= Z else "\n  hint: is p the probability to DROP an element, as in torch?")))
+    return results
+
+
+def _rrelu(x: np.ndarray, s: np.ndarray, hyper: dict[str, Any]) -> list[tuple[str, bool, str]]:
+    lower, upper = float(hyper.get("lower", 1 / 8)), float(hyper.get("upper", 1 / 3))
+    pos, neg = s[x > 0], s[x < 0]
+    results = [("slope 1 where x > 0", bool(np.allclose(pos, 1.0, rtol=1e-9)),
+                "positive inputs pass unchanged" if np.allclose(pos, 1.0, rtol=1e-9) else
+                "positive inputs were scaled: only negative inputs get a random slope")]
+    inside = (neg >= lower - 1e-12) & (neg <= upper + 1e-12)
+    results.append(("slopes in [lower, upper]", bool(inside.all()),
+                    f"all {neg.size} slopes lie in [{fmt(lower)}, {fmt(upper)}]" if inside.all() else
+                    f"{int((~inside).sum())}/{neg.size} slopes lie outside [{fmt(lower)}, {fmt(upper)}], "
+                    f"e.g. {fmt(float(neg[~inside][0]))}"))
+    u = np.sort((neg - lower) / (upper - lower))
+    n = u.size
+    d = float(np.max(np.maximum(np.arange(1, n + 1) / n - u, u - np.arange(n) / n))) if n else 0.0
+    bound = _ks_bound(max(n, 1))
+    results.append(("slopes uniform", d <= bound,
+                    f"Kolmogorov-Smirnov distance to U({fmt(lower)}, {fmt(upper)}) is {d:.4f} (allowed {bound:.4f})"
+                    + ("" if d <= bound else "\n  hint: draw one slope per element, uniformly: "
+                       "rng.uniform(lower, upper, size=x.shape)")))
+    return results
+
+
+LAWS: dict[str, Callable[[np.ndarray, np.ndarray, dict[str, Any]], list[tuple[str, bool, str]]]] = {
+    "dropout": _dropout,
+    "rrelu": _rrelu,
+}
+
+
+def _array(v: Value | StepFailure | str) -> np.ndarray | None:
+    if isinstance(v, Value) and v.kind == "array" and len(v.arrays) == 1 and v.arrays[0].dtype == np.float64:
+        return v.arrays[0]
+    return None
+
+
+@register("stochastic")
+def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
+    ex = ctx.ex
+    law = LAWS[ex.reference]
+    for index in range(len(spec.cases)):
+        arrays = ctx.arrays("stochastic", index)
+        hyper = ctx.hyper("stochastic", index)
+        x = arrays["x"]
+        dout = ctx.douts({"out": x.shape}, "stochastic", index) or {}
+        plan = plans.standard(ex, arrays, hyper, dout)
+        second = plan.push(plans.forward(ex, 0, ["x"]))
+        reply = ctx.run(plan.steps, plan.variables)
+        prefix = f"case {index} · "
+        y, dx = plan.read(reply, "out"), plan.read(reply, "dx")
+        for got in (y, dx):
+            if isinstance(got, StepFailure):
+                yield failed_case(prefix + "forward and backward", plan.slots["dx"].phase, got)
+                break
+        else:
+            y_arr, dx_arr = _array(y), _array(dx)
+            if y_arr is None or dx_arr is None or y_arr.shape != x.shape or dx_arr.shape != x.shape:
+                yield CaseResult(prefix + "forward and backward", FAIL,
+                                 f"forward and backward must return float64 arrays of shape {x.shape}")
+                continue
+            s = y_arr / x
+            for rule, ok, message in law(x, s, hyper):
+                yield CaseResult(prefix + rule, PASS if ok else FAIL, message, {"rule": rule})
+            verdict = compare_arrays("dx", dout["dout"] * s, dx_arr, Tolerance(1e-9, 1e-12),
+                                     against="dout * (the factors forward used)")
+            yield CaseResult(prefix + "backward reuses forward's factors", PASS if verdict.ok else FAIL,
+                             verdict.message if verdict.ok else verdict.message + "\n  hint: keep the mask (or "
+                             "the slopes) drawn in forward and apply the same in backward; never draw again there",
+                             verdict.details)
+            if reply.failure is not None and reply.failure.step <= second:
+                yield failed_case(prefix + "fresh randomness per call", "forward", reply.failure)
+                continue
+            y2 = _array(reply.values[second])
+            fresh = y2 is not None and y2.shape == y_arr.shape and not np.array_equal(y2, y_arr)
+            yield CaseResult(prefix + "fresh randomness per call", PASS if fresh else FAIL,
+                             "a second forward drew new factors" if fresh else
+                             "a second forward call gave the same result: draw new random numbers at every "
+                             "forward in training", {"rule": "fresh"})
