@@ -16,7 +16,10 @@ import yaml
 from .errors import CourseError
 
 KINDS = ("layer", "loss", "function", "optimizer")
-KNOWN_CHECKS = ("reference", "gradcheck", "contract", "stability", "trajectory", "stochastic")
+def known_checks() -> list[str]:
+    from .checks import known
+
+    return known()
 DEFAULT_RANGE = (-3.0, 3.0)
 
 
@@ -308,8 +311,8 @@ def _checks(r: _Reader) -> tuple[CheckSpec, ...]:
     checks = []
     sub = r.child("checks")
     for name in sub.node.value:
-        if name not in KNOWN_CHECKS:
-            sub.fail(f"unknown check {name!r}; known checks: {', '.join(KNOWN_CHECKS)}", name)
+        if name not in known_checks():
+            sub.fail(f"unknown check {name!r}; known checks: {', '.join(known_checks())}", name)
         value = sub.raw(name, types=(int, float, dict))
         if isinstance(value, dict):
             opts = sub.child(name)

@@ -20,7 +20,6 @@ from ..results import ERROR, FAIL, NOT_IMPLEMENTED, CaseResult
 from ..runner import Child, Reply, StepFailure
 
 CheckFn = Callable[["Context", CheckSpec], Iterator[CaseResult]]
-_MODULES = ("reference", "gradcheck", "contract", "stability", "trajectory", "stochastic")
 REGISTRY: dict[str, CheckFn] = {}
 
 
@@ -33,10 +32,17 @@ def register(name: str) -> Callable[[CheckFn], CheckFn]:
 
 
 def get(name: str) -> CheckFn:
-    if not REGISTRY:
-        for m in _MODULES:
-            importlib.import_module(f"{__name__}.{m}")
+    """The check called ``name``, from the module of the same name in this package."""
+    if name not in REGISTRY:
+        importlib.import_module(f"{__name__}.{name}")
     return REGISTRY[name]
+
+
+def known() -> list[str]:
+    """Every check this engine has: one module each, named as course files name the check."""
+    from pathlib import Path
+
+    return sorted(p.stem for p in Path(__file__).parent.glob("*.py") if p.stem != "__init__")
 
 
 @dataclass
