@@ -355,7 +355,7 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str]) -> Exercise:
         reference=r.raw("reference", types=(str,)),
         points=points,
         checks=_checks(r),
-        cases=tuple(_case(c, arrays_required=kind != "optimizer") for c in r.items("cases")),
+        cases=tuple(_case(c, arrays_required=kind in ("layer", "loss")) for c in r.items("cases")),
         params=tuple(r.raw("params", [], types=(list,))),
         hyper=r.raw("hyper", {}, types=(dict,)),
         kinks=tuple(k if isinstance(k, str) else float(k) for k in r.raw("kinks", [], types=(list,))),
