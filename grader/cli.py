@@ -46,13 +46,25 @@ def cmd_check(args: argparse.Namespace) -> int:
     submission = Path(args.submission)
     course = load_course(_find_course(args.course, submission))
     options = Options(seed=_seed(args.seed), device=args.device, exercises=args.exercise or [],
-                      use_cache=not args.no_cache)
+                      use_cache=not args.no_cache, plots=bool(args.html or args.plots))
     result = grade(course, submission, options)
     if args.json:
         Path(args.json).write_text(to_json(result))
+    _figures(result, args.html, args.plots)
     if not args.quiet:
         render(result)
     return 0 if result.passed else 1
+
+
+def _figures(result: object, html: str | None, plots_dir: str | None) -> None:
+    if html:
+        from .report.html import render as render_html
+
+        Path(html).write_text(render_html(result))  # type: ignore[arg-type]
+    if plots_dir:
+        from . import plots
+
+        plots.write(result, Path(plots_dir))  # type: ignore[arg-type]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -94,11 +106,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report.terminal import render
     from .results import from_dict
 
+    if args.klass:
+        from .report.dashboard import write_dashboard
+
+        if not args.html:
+            raise GraderError("--class needs --html FILE (the dashboard is an HTML page)")
+        write_dashboard(Path(args.klass), Path(args.html))
+        return 0
+    if not args.results:
+        raise GraderError("give a results JSON file, or --class RESULTS_DIR")
     try:
         result = from_dict(json.loads(Path(args.results).read_text()))
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise GraderError(f"{args.results}: not a results file this grader can read ({e})") from None
-    render(result)
+    _figures(result, args.html, args.plots)
+    if not (args.html or args.plots):
+        render(result)
     return 0 if result.passed else 1
 
 
@@ -115,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml nearby)")
     c.add_argument("--no-cache", action="store_true", help="recompute references instead of using the cache")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing; use the exit code or --json")
+    c.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with figures")
+    c.add_argument("--plots", metavar="DIR", help="also write the figures as PNG files")
     c.set_defaults(func=cmd_check)
 
     v = sub.add_parser("validate", help="check a course file and its references")
@@ -127,8 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--check", action="store_true", help="only report files that are out of date (exit 1)")
     r.set_defaults(func=cmd_release)
 
-    rep = sub.add_parser("report", help="print the report of a results JSON file")
-    rep.add_argument("results")
+    rep = sub.add_parser("report", help="rebuild a report from results JSON (terminal, --html, --plots), "
+                                        "or a class dashboard (--class DIR --html FILE)")
+    rep.add_argument("results", nargs="?")
+    rep.add_argument("--html", metavar="FILE")
+    rep.add_argument("--plots", metavar="DIR")
+    rep.add_argument("--class", dest="klass", metavar="RESULTS_DIR", help="a folder of results JSON files")
     rep.set_defaults(func=cmd_report)
     return p
 

@@ -43,6 +43,20 @@ def number(x: Any) -> float | str:
     return x if np.isfinite(x) else str(x)
 
 
+MAX_KEPT = 1024
+"""Largest array whose values a failing case keeps in its details (for plots drawn from the JSON alone)."""
+
+
+def to_json_array(a: np.ndarray) -> dict[str, Any]:
+    """An array as JSON: shape and flat values (8 significant digits; non-finite ones as strings)."""
+    flat = [number(float(f"{x:.8g}")) for x in np.asarray(a, dtype=np.float64).ravel()]
+    return {"shape": list(a.shape), "data": flat}
+
+
+def from_json_array(d: dict[str, Any]) -> np.ndarray:
+    return np.array([float(x) for x in d["data"]], dtype=np.float64).reshape(d["shape"])
+
+
 def fmt(x: float) -> str:
     return f"{x:.6g}"
 
@@ -85,6 +99,8 @@ def compare_arrays(label: str, expected: np.ndarray, got: np.ndarray, tol: Toler
         "got": number(a), "abs_error": number(abs_err), "rel_error": number(rel_err),
         "rtol": tol.rtol, "atol": tol.atol, "hint": hint,
     }
+    if exp.size <= MAX_KEPT:
+        details["arrays"] = {"expected": to_json_array(exp), "got": to_json_array(act), "against": against}
     return Verdict(False, "\n".join(lines), details)
 
 

@@ -109,6 +109,8 @@ class Exercise:
     buffers: tuple[str, ...] = ()
     """Layers: case arrays passed to the constructor by keyword and read back, as attributes of the same
     name, after the calls (BatchNorm's running_mean, running_var)."""
+    curve: tuple[float, float] | None = None
+    """Range over which figures draw f and f' (activations: x; losses: the first prediction entry)."""
     problems: tuple[str, ...] = ()
     """Optimizers: the test problems (grader.references.problems) each case is run on."""
     steps: int = 50
@@ -364,10 +366,15 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str]) -> Exercise:
         inputs=tuple(r.raw("inputs", ["x"] if kind == "layer" else [], types=(list,))),
         outputs=tuple(r.raw("outputs", ["out"], types=(list,))),
         buffers=tuple(r.raw("buffers", [], types=(list,))),
+        curve=tuple(float(v) for v in r.raw("curve", [], types=(list,))) or None,  # type: ignore[arg-type]
         problems=tuple(r.raw("problems", [], types=(list,))),
         steps=int(r.raw("steps", 50, types=(int,))),
     )
     r.done()
+    if ex.curve is not None and (len(ex.curve) != 2 or ex.curve[0] >= ex.curve[1]):
+        r.fail("curve must be [low, high] with low < high", "curve")
+    if ex.curve is not None and (kind not in ("layer", "loss") or (kind == "layer" and ex.params)):
+        r.fail("curve applies to parameter-free layers and to losses", "curve")
     if kind == "optimizer" and not ex.problems:
         r.fail("an optimizer exercise needs a list of problems", "problems")
     if ex.steps < 1:

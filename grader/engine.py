@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import __version__, checks, references
+from . import __version__, checks, curves, references
 from .course import Course, Exercise
 from .errors import CourseError, GraderError
 from .inputs import case_arrays, rng_for, upstream_gradient
@@ -38,6 +38,8 @@ class Options:
     exercises: list[str] = field(default_factory=list)
     use_cache: bool = True
     cache: Path | None = None
+    plots: bool = False
+    """Collect the extra data figures need (curves); off by default so plain grading does not pay for it."""
 
 
 def compute_references(course: Course, seed: int, device: str) -> dict[Key, np.ndarray]:
@@ -47,6 +49,9 @@ def compute_references(course: Course, seed: int, device: str) -> dict[Key, np.n
         if ex.kind == "optimizer":
             out.update(_optimizer_references(ex, seed, device))
             continue
+        if ex.curve is not None:
+            for key, value in curves.references_for(ex, seed, device).items():
+                out[(ex.id, "curve", 0, key)] = value
         groups = [("case", ex.cases)] + [(c.name, c.cases) for c in ex.checks if c.cases and c.name in REFERENCED]
         for purpose, cases in groups:
             for i, case in enumerate(cases):
@@ -168,6 +173,8 @@ def grade(course: Course, submission: Path, options: Options | None = None,
                         pass
                 timer.add("startup", time.perf_counter() - t0)
                 ex_result = grade_exercise(ex, seed, child, refs, timer)
+                if options.plots and ex.curve is not None and child.alive:
+                    ex_result.plot_data["curve"] = _collect_curve(ex, seed, child, refs)
                 a_result.exercises.append(ex_result)
                 if on_exercise:
                     on_exercise(ex_result)
@@ -208,6 +215,16 @@ def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, 
     timer.add("student calls", spent_in_child)
     timer.add("comparisons", out.duration_s - spent_in_child)
     return out
+
+
+def _collect_curve(ex: Exercise, seed: int, child: Child, refs: ReferenceStore) -> dict[str, object]:
+    steps, variables = curves.steps(ex, seed)
+    try:
+        reply = child.run(steps, variables)
+        values = reply.values if reply.failure is None else None
+    except ChildFailure:
+        values = None
+    return curves.assemble(ex, seed, refs.get(ex.id, "curve", 0), values)
 
 
 def child_time(child: Child) -> float:

@@ -65,6 +65,8 @@ class ExerciseResult:
     output: str = ""
     """What the learner's code printed (cut), shown for debugging and never parsed."""
     duration_s: float = 0.0
+    plot_data: dict[str, Any] = field(default_factory=dict)
+    """Extra data collected for figures only when plots are asked for (e.g. ``curve``: f and f' over a range)."""
 
     @property
     def fraction(self) -> float:
@@ -180,7 +182,7 @@ def from_dict(data: dict[str, Any]) -> SubmissionResult:
                 ExerciseResult(
                     e["id"], e["title"], e["target"], e["max_points"],
                     [CheckResult(c["name"], c["weight"], [CaseResult(**k) for k in c["cases"]]) for c in e["checks"]],
-                    e.get("output", ""), e.get("duration_s", 0.0),
+                    e.get("output", ""), e.get("duration_s", 0.0), e.get("plot_data", {}),
                 )
                 for e in a["exercises"]
             ],

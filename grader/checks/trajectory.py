@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..compare import Value, compare_arrays, fmt
+from ..compare import Value, compare_arrays, fmt, to_json_array
 from ..course import CheckSpec, Tolerance
 from ..results import FAIL, PASS, CaseResult
 from . import Context, failed_case, register
@@ -129,7 +129,12 @@ def _first_divergence(ref: dict[str, np.ndarray], got: dict[str, list[Any]], don
     hint = _hint(ref, got, step, n_params, hyper)
     if hint:
         lines.append(f"  hint: {hint}")
-    details = {"first_step": step, "quantity": _label(key), "hint": hint}
+    details: dict[str, Any] = {"first_step": step, "quantity": _label(key), "hint": hint}
+    mine = _stack(got.get("param0", []), "param 0")
+    if not isinstance(mine, str) and ref["param0"][0].size <= 16:  # small enough to draw the path
+        start = ref["init0"][None]
+        details["path"] = {"torch": to_json_array(np.concatenate([start, ref["param0"]])),
+                           "yours": to_json_array(np.concatenate([start, mine]))}
     return CaseResult("", FAIL, "\n".join(lines), details)
 
 
