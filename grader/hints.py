@@ -21,9 +21,9 @@ def _factor_hint(factor: float, context: dict[str, tuple[int, str]]) -> str:
         if n < 2:
             continue
         if abs(factor - n) < 1e-6 * n:
-            return f"off by a factor of {symbol} = {n} ({meaning}): a missing 1/{symbol}, or a sum where a mean belongs?"
+            return f"off by a factor of N = {n} ({meaning}): a missing 1/N, or a sum where a mean belongs?"
         if abs(factor * n - 1) < 1e-6:
-            return f"off by a factor of 1/{symbol}, {symbol} = {n} ({meaning}): an extra 1/{symbol}, or a mean where a sum belongs?"
+            return f"off by a factor of 1/N, N = {n} ({meaning}): an extra 1/N, or a mean where a sum belongs?"
     if abs(factor - 2) < 1e-9 or abs(factor - 0.5) < 1e-9:
         return f"{text} (a factor 2 from the derivative of a square?)"
     return text
@@ -45,6 +45,10 @@ def hint_for(label: str, expected: np.ndarray, got: np.ndarray, tol: Tolerance,
     factor = float(g @ e / (e @ e))
     if factor != 0 and abs(factor - 1) > 1e-3 and _close(got, factor * expected, tol):
         return _factor_hint(factor, context)
+    for axis in range(got.ndim):
+        for shift in (1, -1):
+            if got.shape[axis] > 2 and _close(np.roll(got, shift, axis=axis), expected, tol):
+                return f"your {label} is the reference shifted by {-shift:+d} along axis {axis}: an off-by-one index?"
     if got.ndim >= 1 and expected.ndim >= 1 and got.shape[0] > 1:
         row = expected.reshape(expected.shape[0], -1)
         if _close(got.reshape(row.shape), np.broadcast_to(row[:1], row.shape), tol) and not _close(row, row[:1], tol):
