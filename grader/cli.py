@@ -48,12 +48,33 @@ def cmd_check(args: argparse.Namespace) -> int:
     options = Options(seed=_seed(args.seed), device=args.device, exercises=args.exercise or [],
                       use_cache=not args.no_cache, plots=bool(args.html or args.plots))
     result = grade(course, submission, options)
+    if args.gradescope:
+        _gradescope(course, submission, options, result, Path(args.gradescope))
     if args.json:
         Path(args.json).write_text(to_json(result))
     _figures(result, args.html, args.plots)
     if not args.quiet:
         render(result)
     return 0 if result.passed else 1
+
+
+def _gradescope(course: object, submission: Path, options: object, result: object, out: Path) -> None:
+    """results.json for Gradescope: the public grading visible, a secret-seed grading hidden until due."""
+    import dataclasses
+    import json
+
+    from .engine import grade
+    from .redact import redact
+    from .report.gradebook import write_atomically
+    from .report.gradescope import gradescope_results
+
+    secret = options.seed is not None and options.seed != course.public_seed  # type: ignore[attr-defined]
+    if secret:
+        public = grade(course, submission, dataclasses.replace(options, seed=None))  # type: ignore[arg-type]
+        data = gradescope_results(public, redact(result, course))  # type: ignore[arg-type]
+    else:
+        data = gradescope_results(result)  # type: ignore[arg-type]
+    write_atomically(out, json.dumps(data, indent=2))
 
 
 def _figures(result: object, html: str | None, plots_dir: str | None) -> None:
@@ -65,6 +86,42 @@ def _figures(result: object, html: str | None, plots_dir: str | None) -> None:
         from . import plots
 
         plots.write(result, Path(plots_dir))  # type: ignore[arg-type]
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .batch import BatchOptions, find_submissions, grade_batch
+    from .course import load_course
+
+    folder = Path(args.submissions)
+    course = load_course(_find_course(args.course, folder))
+    options = BatchOptions(seed=_seed(args.seed), device=args.device, jobs=max(1, args.jobs), force=args.force,
+                           gradescope=args.format == "gradescope")
+    total = len(find_submissions(folder))
+    columns = (TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+               TextColumn("{task.description}"))
+    with Progress(*columns, disable=args.quiet) as progress:
+        task = progress.add_task("", total=total)
+
+        def done(student: str, points: float, max_points: float, error: str) -> None:
+            progress.update(task, advance=1, description=f"{student}: {points:g}/{max_points:g}" + (" (error)" if error else ""))
+
+        summary = grade_batch(course, folder, Path(args.out), options, done)
+        progress.update(task, completed=total)
+    if not args.quiet:
+        print(f"graded {len(summary.graded)}, skipped {len(summary.skipped)} already graded, "
+              f"{len(summary.errors)} could not be graded; {summary.seconds:.1f} s; "
+              f"gradebook: {Path(args.out) / 'gradebook.csv'}")
+    return 0
+
+
+def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
+    from .gradescope_bundle import build_bundle
+
+    path = build_bundle(Path(args.course), Path(args.out), _seed(args.seed))
+    print(f"wrote {path}")
+    return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -140,7 +197,27 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing; use the exit code or --json")
     c.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with figures")
     c.add_argument("--plots", metavar="DIR", help="also write the figures as PNG files")
+    c.add_argument("--gradescope", metavar="FILE", help="also write Gradescope's results.json")
     c.set_defaults(func=cmd_check)
+
+    g = sub.add_parser("grade", help="grade a folder of submissions (folders, .zip, .ipynb) in parallel")
+    g.add_argument("submissions")
+    g.add_argument("--out", required=True, metavar="RESULTS", help="folder for one JSON per student + gradebook.csv")
+    g.add_argument("-j", "--jobs", type=int, default=1, help="parallel workers (default 1)")
+    g.add_argument("--seed", type=int, help="grading seed (default: $GRADER_SEED, else the public seed)")
+    g.add_argument("--device", default="cpu")
+    g.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml nearby)")
+    g.add_argument("--force", action="store_true", help="re-grade students already in RESULTS")
+    g.add_argument("--format", choices=["json", "gradescope"], default="json",
+                   help="gradescope: also write <student>.gradescope.json per Gradescope's spec")
+    g.add_argument("-q", "--quiet", action="store_true")
+    g.set_defaults(func=cmd_grade)
+
+    gb = sub.add_parser("gradescope-bundle", help="build a Gradescope autograder zip (setup.sh, run_autograder)")
+    gb.add_argument("--course", default="course.yml")
+    gb.add_argument("--out", default="autograder.zip")
+    gb.add_argument("--seed", type=int, help="secret seed for hidden cases (default: $GRADER_SEED; none: public only)")
+    gb.set_defaults(func=cmd_gradescope_bundle)
 
     v = sub.add_parser("validate", help="check a course file and its references")
     v.add_argument("course", nargs="?", default="course.yml")

@@ -6,6 +6,7 @@ hangs or garbles costs the exercise in progress; the next exercise gets a fresh 
 """
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -142,7 +143,8 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     refs = ReferenceStore(course.digest, seed, options.device,
                           lambda: compute_references(course, seed, options.device),
                           directory=options.cache, use_disk=options.use_cache)
-    hide = [*course.hide, refs.directory, cache_dir()]
+    extra_hidden = [Path(p) for p in os.environ.get("GRADER_HIDE", "").split(os.pathsep) if p]
+    hide = [*course.hide, refs.directory, cache_dir(), *extra_hidden]
     child: Child | None = None
     result = SubmissionResult(
         submission=str(submission), course=course.title, course_digest=course.digest,

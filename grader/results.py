@@ -115,6 +115,8 @@ class SubmissionResult:
     assignments: list[AssignmentResult] = field(default_factory=list)
     duration_s: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    error: str = ""
+    """Why the submission as a whole could not be graded (unsafe archive, grader failure); empty otherwise."""
 
     @property
     def exercises(self) -> list[ExerciseResult]:
@@ -130,7 +132,7 @@ class SubmissionResult:
 
     @property
     def passed(self) -> bool:
-        return all(e.status == PASS for e in self.exercises)
+        return not self.error and bool(self.exercises) and all(e.status == PASS for e in self.exercises)
 
 
 def _combine(statuses: list[str]) -> str:
@@ -191,4 +193,5 @@ def from_dict(data: dict[str, Any]) -> SubmissionResult:
     ]
     keys = ("submission", "course", "course_digest", "seed", "device", "isolation", "grader_version")
     return SubmissionResult(**{k: data[k] for k in keys}, assignments=assignments,
-                            duration_s=data.get("duration_s", 0.0), timings=data.get("timings", {}))
+                            duration_s=data.get("duration_s", 0.0), timings=data.get("timings", {}),
+                            error=data.get("error", ""))
