@@ -13,6 +13,7 @@ import re
 import shutil
 import stat
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -46,7 +47,9 @@ def notebook_to_module(source: str, name: str) -> str:
     import nbformat  # only notebooks pay for its import
 
     try:
-        nb = nbformat.reads(source, as_version=4)
+        with warnings.catch_warnings():  # e.g. cells without ids, from older Jupyter: still readable
+            warnings.simplefilter("ignore")
+            nb = nbformat.reads(source, as_version=4)
     except Exception as e:  # nbformat raises several kinds on malformed JSON
         raise SubmissionError(f"{name}: not a readable notebook ({type(e).__name__}: {e})") from None
     cells = []

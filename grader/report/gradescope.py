@@ -21,8 +21,8 @@ def _tests(result: SubmissionResult, visibility: str, label: str) -> list[dict[s
             output = "\n\n".join(f"{k.name}\n{k.message}" for k in bad[:5]) or "all cases pass"
             tests.append({
                 "name": f"{e.id} {e.title} · {c.name}{label}",
-                "score": round(max_score * c.score, 4),
-                "max_score": round(max_score, 4),
+                "score": round(max_score * c.score, 6),
+                "max_score": round(max_score, 6),
                 "status": "passed" if c.status == PASS else "failed",
                 "output": output,
                 "visibility": visibility,

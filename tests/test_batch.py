@@ -1,0 +1,191 @@
+"""Batch grading: mixed submission formats, unsafe uploads refused, resumable, gradebook, Gradescope,
+and hidden-case feedback that reveals no inputs or expected values."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader.batch import BatchOptions, grade_batch, student_id
+from grader.course import Course
+from grader.errors import SubmissionError
+from grader.submission import prepare_workdir
+
+from .conftest import EXERCISES, ROOT, SOLUTIONS, make_submission
+
+
+def _zip(path: Path, members: dict[str, bytes], links: dict[str, str] | None = None) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+        for name, target in (links or {}).items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            z.writestr(info, target)
+    return path
+
+
+def _solution_members() -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in SOLUTIONS.glob("*.py")}
+
+
+def _notebook(path: Path, code: str) -> Path:
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": "# work"},
+             {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+              "source": "%matplotlib inline\n!pip install nothing\n" + code}]
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+@pytest.mark.parametrize(("members", "links", "message"), [
+    ({"../evil.py": b"x = 1"}, None, "zip slip"),
+    ({"/etc/evil.py": b"x = 1"}, None, "absolute"),
+    ({"layers.py": b"x = 1"}, {"activations.py": "/etc/passwd"}, "symbolic links are refused"),
+    ({"big.py": b"#" * (3 * 1024 * 1024)}, None, "more than"),
+    ({"bad name.py": b"x = 1"}, None, "file names may use"),
+])
+def test_unsafe_archives_are_refused(members: dict[str, bytes], links: dict[str, str] | None, message: str,
+                                     tmp_path: Path) -> None:
+    archive = _zip(tmp_path / "sub.zip", members, links)
+    with pytest.raises(SubmissionError, match=message):
+        prepare_workdir(archive)
+
+
+def test_zip_bomb_is_refused(tmp_path: Path) -> None:
+    archive = _zip(tmp_path / "bomb.zip", {"layers.py": b"\0" * (1024 * 1024)})
+    with pytest.raises(SubmissionError, match="zip bomb"):
+        prepare_workdir(archive)
+
+
+def test_notebook_becomes_a_module(tmp_path: Path) -> None:
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    _notebook(folder / "layers.ipynb", "import numpy as np\nVALUE = 3\n")
+    work = prepare_workdir(folder)
+    text = (work / "layers.py").read_text()
+    assert "VALUE = 3" in text and "# (dropped) %matplotlib inline" in text and "# (dropped) !pip" in text
+    compile(text, "layers.py", "exec")
+
+
+@pytest.fixture(scope="module")
+def batch(course: Course, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, object]:
+    root = tmp_path_factory.mktemp("batch")
+    subs = root / "subs"
+    subs.mkdir()
+    shutil.copytree(SOLUTIONS, subs / "alice")
+    shutil.copytree(EXERCISES, subs / "bob")
+    make_submission(subs / "carol", append={"layers": "class Affine:\n    pass\n"})
+    _zip(subs / "dave.zip", _solution_members())
+    _zip(subs / "eve.zip", {"../../escape.py": b"x = 1"})
+    nb = subs / "frank"
+    nb.mkdir()
+    for p in SOLUTIONS.glob("*.py"):
+        if p.stem == "activations":
+            _notebook(nb / "activations.ipynb", p.read_text())
+        else:
+            shutil.copyfile(p, nb / p.name)
+    out = root / "results"
+    summary = grade_batch(course, subs, out, BatchOptions(jobs=2, gradescope=True))
+    return subs, out, summary
+
+
+def _total(course: Course) -> float:
+    return sum(e.points for e in course.exercises)
+
+
+def test_batch_scores(batch, course: Course) -> None:  # noqa: ANN001
+    subs, out, summary = batch
+    total = f"{_total(course):g}"
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO((out / "gradebook.csv").read_text()))}
+    assert set(rows) == {"alice", "bob", "carol", "dave", "eve", "frank"}
+    assert rows["alice"]["total"] == rows["dave"]["total"] == rows["frank"]["total"] == total
+    assert rows["bob"]["total"] == "0"
+    affine = course.exercise("Affine").points
+    assert rows["carol"]["total"] == f"{_total(course) - affine:g}" and rows["carol"]["status"] == "incomplete"
+    assert rows["eve"]["status"] == "error" and rows["eve"]["max_points"] == total
+    eve = json.loads((out / "eve.json").read_text())
+    assert "zip slip" in eve["error"]
+    assert sorted(summary.errors) == ["eve"]
+
+
+def test_gradescope_format(batch, course: Course) -> None:  # noqa: ANN001
+    _, out, _ = batch
+    data = json.loads((out / "alice.gradescope.json").read_text())
+    assert data["score"] == _total(course)
+    assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(data["tests"][0])
+    assert all(t["status"] == "passed" for t in data["tests"])
+    assert abs(sum(t["max_score"] for t in data["tests"]) - _total(course)) < 1e-4
+
+
+def test_rerun_skips_and_force_regrades(batch, course: Course) -> None:  # noqa: ANN001
+    subs, out, _ = batch
+    before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json")}
+    (out / "carol.json").unlink()
+    summary = grade_batch(course, subs, out, BatchOptions(jobs=1))
+    assert summary.graded == ["carol"] and len(summary.skipped) == 5
+    after = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json")}
+    assert all(after[n] == before[n] for n in before if n != "carol.json")
+
+
+def test_hidden_cases_reveal_no_values(course: Course, tmp_path: Path) -> None:
+    subs = tmp_path / "subs"
+    make_submission(subs / "carol", append={"layers": "\n".join([
+        "class Affine:",
+        "    def __init__(self, W, b):",
+        "        self.params = [W, b]; self.grads = [np.zeros_like(W), np.zeros_like(b)]",
+        "    def forward(self, x):",
+        "        self.x = x; return x @ self.params[0] + self.params[1]",
+        "    def backward(self, dout):",
+        "        self.grads[0][...] = self.x.T @ dout; self.grads[1][...] = dout.mean(axis=0)",
+        "        return dout @ self.params[0].T"])})
+    grade_batch(course, subs, tmp_path / "out", BatchOptions(seed=424242))
+    text = (tmp_path / "out" / "carol.json").read_text()
+    data = json.loads(text)
+    assert data["seed"] == "secret" and "424242" not in text
+    affine = next(e for a in data["assignments"] for e in a["exercises"] if e["title"] == "Affine")
+    failing = [k for c in affine["checks"] for k in c["cases"] if k["status"] != "pass"]
+    assert failing
+    for k in failing:
+        assert "worst" not in k["message"] and "yours" not in k["message"]
+        assert "arrays" not in k["details"] and "expected" not in k["details"]
+        assert "hidden case setting:" in k["message"]
+    assert any("off by a factor of 1/N" in k["message"] for k in failing)
+
+
+def test_killed_batch_resumes_without_regrading(tmp_path: Path) -> None:
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for i in range(12):
+        shutil.copytree(SOLUTIONS, subs / f"s{i:02d}")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "grader", "grade", str(subs), "--out", str(out), "-j", "1", "-q",
+           "--course", str(ROOT / "course.yml")]
+    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(out.glob("s*.json"))) < 3:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    first = {p.name: p.stat().st_mtime_ns for p in out.glob("s*.json")}
+    assert 3 <= len(first) < 12, "kill came too late to test resuming"
+    for p in out.glob("s*.json"):
+        json.loads(p.read_text())  # every written result is complete JSON
+    subprocess.run(cmd, cwd=ROOT, check=True)
+    final = {p.name: p.stat().st_mtime_ns for p in out.glob("s*.json")}
+    assert len(final) == 12
+    assert all(final[n] == t for n, t in first.items())
+
+
+def test_student_ids() -> None:
+    assert student_id(Path("a b.zip")) == "a_b" and student_id(Path("x.ipynb")) == "x" and student_id(Path("d")) == "d"
