@@ -25,6 +25,7 @@ from .engine import Options, grade
 from .errors import GraderError
 from .redact import redact
 from .report.gradebook import gradebook_csv, write_atomically
+from .runner import Zygote
 from .results import (ERROR, AssignmentResult, CaseResult, CheckResult, ExerciseResult, SubmissionResult, from_dict,
                       to_json)
 
@@ -81,6 +82,17 @@ def error_result(course: Course, submission: Path, message: str, seed_kind: str,
 
 
 _COURSES: dict[str, Course] = {}
+_ZYGOTE: list[Zygote] = []
+"""This worker's fork server, started on its first submission and replaced if it dies."""
+
+
+def _zygote() -> Zygote | None:
+    if not _ZYGOTE or not _ZYGOTE[0].alive:
+        try:
+            _ZYGOTE[:] = [Zygote()]
+        except OSError:
+            return None
+    return _ZYGOTE[0]
 
 
 def _grade_one(course_path: str, submission: str, out: str, seed: int | None, device: str,
@@ -90,7 +102,7 @@ def _grade_one(course_path: str, submission: str, out: str, seed: int | None, de
     path, out_path = Path(submission), Path(out)
     secret = seed is not None and seed != course.public_seed
     try:
-        result = grade(course, path, Options(seed=seed, device=device))
+        result = grade(course, path, Options(seed=seed, device=device), zygote=_zygote())
     except GraderError as e:
         result = error_result(course, path, str(e), "secret" if secret else "public", device)
     except Exception as e:  # noqa: BLE001 - a grader bug on one submission must not stop the batch

@@ -22,7 +22,7 @@ from .inputs import case_arrays, rng_for, upstream_gradient
 from .plans import constructor_arrays, differentiable, dout_names, output_keys
 from .refcache import Key, ReferenceStore, cache_dir
 from .results import ERROR, AssignmentResult, CaseResult, CheckResult, ExerciseResult, SubmissionResult
-from .runner import Child, ChildFailure, make_private
+from .runner import Child, ChildFailure, Zygote, make_private
 from .submission import prepare_workdir
 
 
@@ -120,7 +120,7 @@ class Timer:
 
 
 def grade(course: Course, submission: Path, options: Options | None = None,
-          on_exercise: Callable[[ExerciseResult], None] | None = None) -> SubmissionResult:
+          on_exercise: Callable[[ExerciseResult], None] | None = None, zygote: Zygote | None = None) -> SubmissionResult:
     """Grade one submission folder.
 
     Args:
@@ -128,6 +128,7 @@ def grade(course: Course, submission: Path, options: Options | None = None,
         submission: a folder of .py modules.
         options: seed, device, exercise filter, cache settings.
         on_exercise: called with each exercise's result as soon as it is graded (progress display).
+        zygote: a warm fork server to start children from (batch grading); None spawns each child.
 
     Raises:
         SubmissionError: the submission folder cannot be read at all.
@@ -161,7 +162,9 @@ def grade(course: Course, submission: Path, options: Options | None = None,
                     if child is not None:
                         child.close()
                     t0 = time.perf_counter()
-                    child = Child(workdir, course.limits, hide)
+                    if zygote is not None and not zygote.alive:
+                        zygote = None  # it died: spawn directly for the rest of this submission
+                    child = Child(workdir, course.limits, hide, zygote)
                     timer.add("startup", time.perf_counter() - t0)
                 if not refs.values:
                     t0 = time.perf_counter()

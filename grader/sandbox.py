@@ -274,14 +274,18 @@ def _write(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def main() -> None:
-    config = json.loads(sys.argv[1])
-    fd_in, fd_out, root = config["fd_in"], config["fd_out"], config["workdir"]
+def preload() -> None:
     for name in PRELOAD:
         try:
             importlib.import_module(name)
         except ImportError:
             pass
+
+
+def serve(config: dict[str, Any]) -> None:
+    """Confine this process, greet the parent, then run call plans until the parent hangs up."""
+    fd_in, fd_out, root = config["fd_in"], config["fd_out"], config["workdir"]
+    os.environ.update({"HOME": root, "TMPDIR": root})
     apply_limits(config["limits"])
     tier = confine(config["hide"], root)
     os.chdir(root)
@@ -297,6 +301,68 @@ def main() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         _write(fd_out, protocol.pack(reply, arrays))
+
+
+def zygote(sock_fd: int) -> None:
+    """A warm fork server: numpy is imported once here, then each request forks a fresh child.
+
+    A request is a JSON config with three file descriptors (the child's request pipe, result pipe and
+    output file) passed over the Unix socket; the reply is the child's pid. ``wait PID`` reaps a child
+    and answers its exit status. The zygote itself never runs learner code.
+    """
+    import socket
+
+    try:
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: children of the same user cannot ptrace us
+    except (OSError, AttributeError):
+        pass
+    sock = socket.socket(fileno=sock_fd)
+    buf = b""
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 3)
+        except OSError:
+            return
+        if not data:
+            return
+        buf += data
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            if line.startswith(b"wait "):
+                try:
+                    _, status = os.waitpid(int(line[5:]), 0)
+                    code = os.waitstatus_to_exitcode(status)
+                except ChildProcessError:
+                    code = -999
+                sock.sendall(f"{code}\n".encode())
+                continue
+            config = json.loads(line)
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    sock.close()
+                    os.setsid()
+                    fd_in, fd_out, fd_log = fds
+                    os.dup2(fd_log, 1)
+                    os.dup2(fd_log, 2)
+                    low, high = sorted((fd_in, fd_out))  # keep only stdio and the two pipes
+                    os.closerange(3, low)
+                    os.closerange(low + 1, high)
+                    os.closerange(high + 1, 65536)
+                    serve({**config, "fd_in": fd_in, "fd_out": fd_out})
+                finally:
+                    os._exit(0)
+            for fd in fds:
+                os.close(fd)
+            sock.sendall(f"{pid}\n".encode())
+
+
+def main() -> None:
+    preload()
+    if sys.argv[1] == "--zygote":
+        zygote(int(sys.argv[2]))
+    else:
+        serve(json.loads(sys.argv[1]))
 
 
 if __name__ == "__main__":
