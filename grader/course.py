@@ -109,6 +109,12 @@ class Exercise:
     buffers: tuple[str, ...] = ()
     """Layers: case arrays passed to the constructor by keyword and read back, as attributes of the same
     name, after the calls (BatchNorm's running_mean, running_var)."""
+    args: tuple[str | tuple[str, ...], ...] = ()
+    """Functions: how case arrays are passed, in order; a list groups arrays into one list argument
+    (``[[g0, g1], ...]`` calls ``f([g0, g1])``). Default: every case array, one argument each."""
+    mutates: tuple[str, ...] = ()
+    """Functions: arrays the function changes in place (clip_grad_norm's grads); read back after the
+    call and compared with torch's, as quantities ``<name> after``."""
     curve: tuple[float, float] | None = None
     """Range over which figures draw f and f' (activations: x; losses: the first prediction entry)."""
     problems: tuple[str, ...] = ()
@@ -366,6 +372,8 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str]) -> Exercise:
         inputs=tuple(r.raw("inputs", ["x"] if kind == "layer" else [], types=(list,))),
         outputs=tuple(r.raw("outputs", ["out"], types=(list,))),
         buffers=tuple(r.raw("buffers", [], types=(list,))),
+        args=tuple(tuple(a) if isinstance(a, list) else a for a in r.raw("args", [], types=(list,))),
+        mutates=tuple(r.raw("mutates", [], types=(list,))),
         curve=tuple(float(v) for v in r.raw("curve", [], types=(list,))) or None,  # type: ignore[arg-type]
         problems=tuple(r.raw("problems", [], types=(list,))),
         steps=int(r.raw("steps", 50, types=(int,))),
@@ -384,6 +392,13 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str]) -> Exercise:
     roles = {"layer": ex.inputs, "loss": ("pred", "target"), "function": (), "optimizer": ()}[kind]
     if kind != "layer" and (r.has("inputs") or r.has("outputs") or r.has("buffers")):
         r.fail("inputs, outputs and buffers apply to layers only", "inputs")
+    if kind != "function" and (r.has("args") or r.has("mutates")):
+        r.fail("args and mutates apply to functions only", "args")
+    flat_args = [n for a in ex.args for n in ((a,) if isinstance(a, str) else a)]
+    for i, case in enumerate(ex.cases):
+        unknown = [n for n in (*flat_args, *ex.mutates) if n not in case.arrays]
+        if unknown:
+            r.fail(f"case {i} lacks array(s) {', '.join(unknown)} named by args or mutates", "args")
     for k in ex.kinks:
         if isinstance(k, str) and k not in ex.hyper and not all(k in c.hyper for c in ex.cases):
             r.fail(f"kink {k!r} names no hyper-parameter of every case", "kinks")

@@ -19,7 +19,7 @@ from . import __version__, checks, curves, references
 from .course import Course, Exercise
 from .errors import CourseError, GraderError
 from .inputs import case_arrays, rng_for, upstream_gradient
-from .plans import constructor_arrays, differentiable, dout_names, output_keys
+from .plans import constructor_arrays, differentiable, dout_names, inputs_of, output_keys
 from .refcache import Key, ReferenceStore, cache_dir
 from .results import ERROR, AssignmentResult, CaseResult, CheckResult, ExerciseResult, SubmissionResult
 from .runner import Child, ChildFailure, Zygote, make_private
@@ -68,7 +68,8 @@ def compute_references(course: Course, seed: int, device: str) -> dict[Key, np.n
                 extra = {n: arrays[n] for n in constructor_arrays(ex, arrays)}
                 try:
                     values = references.compute(ex.kind, ex.reference, inputs, hyper, make_dout, device, extra,
-                                                tuple(output_keys(ex)), tuple(dout_names(ex)), ex.buffers)
+                                                tuple(output_keys(ex)), tuple(dout_names(ex)), ex.buffers,
+                                                ex.args, ex.mutates)
                 except GraderError:
                     raise
                 except Exception as e:  # a twin that cannot run this case is a course error
@@ -106,7 +107,7 @@ def _twin_order(ex: Exercise, arrays: dict[str, np.ndarray]) -> list[str]:
         return [*ex.inputs, *ex.params]
     if ex.kind == "loss":
         return ["pred", "target"]
-    return list(arrays)
+    return inputs_of(ex, arrays)
 
 
 class Timer:

@@ -25,7 +25,18 @@ def inputs_of(ex: Exercise, arrays: dict[str, Any]) -> list[str]:
         return list(ex.inputs)
     if ex.kind == "loss":
         return ["pred", "target"]
+    if ex.args:
+        return [n for a in ex.args for n in ((a,) if isinstance(a, str) else a)]
     return [n for n in arrays if n not in ex.params]
+
+
+def function_args(ex: Exercise, arrays: dict[str, Any], rename: dict[str, str] | None = None) -> list[Any]:
+    """A function's positional arguments as plan references, grouped into lists as ``args`` says."""
+    rename = rename or {}
+    ref = lambda n: "$" + rename.get(n, n)  # noqa: E731
+    if not ex.args:
+        return [ref(n) for n in inputs_of(ex, arrays)]
+    return [ref(a) if isinstance(a, str) else [ref(n) for n in a] for a in ex.args]
 
 
 def constructor_arrays(ex: Exercise, arrays: dict[str, Any]) -> list[str]:
@@ -76,7 +87,8 @@ def forward(ex: Exercise, obj: int, names: list[str], rename: dict[str, str] | N
     rename = rename or {}
     args = ["$" + rename.get(n, n) for n in names]
     if ex.kind == "function":
-        return {"op": "func", "target": ex.target, "args": args, "kwargs": hyper or {}}
+        grouped = function_args(ex, dict.fromkeys(names), rename)
+        return {"op": "func", "target": ex.target, "args": grouped, "kwargs": hyper or {}}
     return {"op": "call", "obj": obj, "method": "forward", "args": args}
 
 
@@ -141,6 +153,8 @@ def standard(ex: Exercise, arrays: dict[str, np.ndarray], hyper: dict[str, Any],
     if ex.kind == "function":
         at = plan.push(forward(ex, 0, names, hyper=hyper))
         plan.slots["out"] = Slot(at, "call")
+        for n in ex.mutates:
+            plan.slots[f"{n} after"] = Slot(plan.push(var(n)), "reading the arguments after the call")
         return plan
     plan.push(new(ex, hyper, array_kwargs=constructor_arrays(ex, arrays)))
     at = plan.push(forward(ex, 0, names))

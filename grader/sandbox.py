@@ -193,6 +193,8 @@ def _execute(step: dict[str, Any], index: int, args: list[Any], kwargs: dict[str
         return None
     if op == "func":
         return resolve(step["target"], root)(*args, **kwargs)
+    if op == "collect":
+        return _collect(resolve(step["target"], root)(*args, **kwargs), int(step.get("limit", 10_000)))
     if op == "call":
         return getattr(objects[step["obj"]], step["method"])(*args, **kwargs)
     if op == "attr":
@@ -204,6 +206,16 @@ def _execute(step: dict[str, Any], index: int, args: list[Any], kwargs: dict[str
     if op == "lookup":
         return _lookup(objects[step["obj"]], step["path"])
     raise ValueError(f"unknown op {op!r}")
+
+
+def _collect(iterable: Any, limit: int) -> list[Any]:
+    """Drain a generator of tuples into one flat list (X0, y0, X1, y1, ...), at most ``limit`` items."""
+    flat: list[Any] = []
+    for n, item in enumerate(iterable):
+        if n >= limit:
+            raise RuntimeError(f"the iterator yielded more than {limit} items")
+        flat += list(item) if isinstance(item, (tuple, list)) else [item]
+    return flat
 
 
 class _Missing:

@@ -47,7 +47,8 @@ def source_files() -> list[str]:
 def compute(kind: str, reference: str, inputs: list[tuple[str, np.ndarray, bool]], hyper: dict[str, Any],
             make_dout: Callable[[tuple[int, ...], str], np.ndarray], device: str = "cpu",
             array_kwargs: dict[str, np.ndarray] | None = None, outputs: tuple[str, ...] = ("out",),
-            douts: tuple[str, ...] = ("dout",), track: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+            douts: tuple[str, ...] = ("dout",), track: tuple[str, ...] = (),
+            call_args: tuple[Any, ...] = (), mutates: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """Run a twin forward and backward.
 
     Args:
@@ -64,6 +65,8 @@ def compute(kind: str, reference: str, inputs: list[tuple[str, np.ndarray, bool]
         outputs: the result keys of the twin's outputs (a twin returning a tuple has several).
         douts: the upstream gradients' names, one per output.
         track: keyword arrays whose final values are results too (buffers the twin updates in place).
+        call_args: a function's argument structure (names, or tuples of names passed as one list).
+        mutates: inputs the twin changes in place, returned as ``<name> after``.
 
     Returns:
         ``out`` and ``d<name>`` for each differentiable input, as float64 numpy arrays on the CPU.
@@ -81,7 +84,14 @@ def compute(kind: str, reference: str, inputs: list[tuple[str, np.ndarray, bool]
 
     tensors = [tensor(arr, diff) for _, arr, diff in inputs]
     extra = {k: tensor(v) for k, v in (array_kwargs or {}).items()}
-    raw = fn(*tensors, **hyper, **extra)
+    if call_args:
+        by_name = {name: t for (name, _, _), t in zip(inputs, tensors)}
+        args = [by_name[a] if isinstance(a, str) else [by_name[n] for n in a] for a in call_args]
+        raw = fn(*args, **hyper, **extra)
+    else:
+        raw = fn(*tensors, **hyper, **extra)
+    if raw is None:  # a function that only changes its arguments (clip_grad_value_): no result to compare
+        outputs, raw = (), ()
     outs = [torch.as_tensor(o) for o in (raw if isinstance(raw, (tuple, list)) else [raw])]
     if len(outs) != len(outputs):
         raise ValueError(f"twin {reference!r} returned {len(outs)} outputs, the course declares {len(outputs)}")
@@ -92,6 +102,8 @@ def compute(kind: str, reference: str, inputs: list[tuple[str, np.ndarray, bool]
 
     result = {key: numpy(o) for key, o in zip(outputs, outs)}
     result.update({name: numpy(extra[name]) for name in track})
+    named = {name: t for (name, _, _), t in zip(inputs, tensors)}
+    result.update({f"{name} after": numpy(named[name]) for name in mutates})
     if kind == "function" or not any(d for *_, d in inputs):
         return result
     if kind == "layer" or outs[0].ndim > 0:
