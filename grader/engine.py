@@ -15,13 +15,13 @@ from typing import Callable
 
 import numpy as np
 
-from . import __version__, checks, curves, references
+from . import __version__, checks, curves, references, rules
 from .course import Course, Exercise
 from .errors import CourseError, GraderError
 from .inputs import case_arrays, rng_for, upstream_gradient
 from .plans import constructor_arrays, differentiable, dout_names, inputs_of, output_keys
 from .refcache import Key, ReferenceStore, cache_dir
-from .results import ERROR, AssignmentResult, CaseResult, CheckResult, ExerciseResult, SubmissionResult
+from .results import ERROR, FAIL, AssignmentResult, CaseResult, CheckResult, ExerciseResult, SubmissionResult
 from .runner import Child, ChildFailure, Zygote, make_private
 from .submission import prepare_workdir
 
@@ -142,6 +142,7 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     wanted_ids = {ex.id for ex in wanted}
     timer = Timer()
     workdir = prepare_workdir(submission)
+    broken_rules = rules.scan(workdir)
     refs = ReferenceStore(course.digest, seed, options.device,
                           lambda: compute_references(course, seed, options.device),
                           directory=options.cache, use_disk=options.use_cache)
@@ -178,6 +179,9 @@ def grade(course: Course, submission: Path, options: Options | None = None,
                     except ChildFailure:
                         pass
                 timer.add("startup", time.perf_counter() - t0)
+                if ex.module in broken_rules:
+                    a_result.exercises.append(_rule_violation(ex, broken_rules[ex.module]))
+                    continue
                 ex_result = grade_exercise(ex, seed, child, refs, timer)
                 if options.plots and ex.curve is not None and child.alive:
                     ex_result.plot_data["curve"] = _collect_curve(ex, seed, child, refs)
@@ -221,6 +225,14 @@ def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, 
     timer.add("student calls", spent_in_child)
     timer.add("comparisons", out.duration_s - spent_in_child)
     return out
+
+
+def _rule_violation(ex: Exercise, found: list[rules.Violation]) -> ExerciseResult:
+    """Every check of the exercise fails, naming the offending import(s); nothing is run."""
+    message = "\n".join(v.message() for v in found)
+    return ExerciseResult(ex.id, ex.title, ex.target, ex.points,
+                          [CheckResult(c.name, c.weight, [CaseResult(f"{c.name} · rules", FAIL, message,
+                                                                     {"rule": "no torch"})]) for c in ex.checks])
 
 
 def _collect_curve(ex: Exercise, seed: int, child: Child, refs: ReferenceStore) -> dict[str, object]:

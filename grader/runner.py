@@ -180,6 +180,8 @@ class Child:
             os.close(from_child_w)
         self._unpacker = protocol.Unpacker()
         self.tier = "?"
+        self.uid: int | None = None
+        """The child's own user id in tier C, for killing everything it started."""
         self._hello: float | None = None
         self.busy_s = 0.0
         """Wall time spent waiting on call plans: the learner's code plus the transfers."""
@@ -191,6 +193,8 @@ class Child:
             if not header.get("hello"):
                 raise ChildFailure("error", "the sandbox sent no greeting")
             self.tier = str(header.get("tier", "A"))
+            uid = header.get("uid")
+            self.uid = uid if isinstance(uid, int) and uid >= 100_000 and self.tier == "C" else None
             self._hello = time.monotonic()
         return self.tier
 
@@ -270,11 +274,14 @@ class Child:
         return self.proc.poll() is None
 
     def kill(self) -> int | None:
-        """SIGKILL the child's whole session (grandchildren included) and reap it."""
+        """SIGKILL the child's whole session and, in tier C, every process of its user (a grandchild
+        that left the session with setsid too); then reap it."""
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if self.uid is not None:
+            kill_user(self.uid)
         try:
             return self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -291,6 +298,18 @@ class Child:
             except OSError:
                 pass
         self._log.close()
+
+
+def kill_user(uid: int) -> None:
+    """SIGKILL every process of one (child's own, unprivileged) user: kill(-1) from a process of that uid."""
+    pid = os.fork()
+    if pid == 0:  # only async-signal-safe calls here: this process may have threads (torch)
+        try:
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
 
 
 def _describe_exit(code: int | None) -> str:

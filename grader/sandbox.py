@@ -38,7 +38,15 @@ may not be readable once the child runs as an unprivileged user (e.g. under a 07
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 1, 2, 4, 0x4000, 0x40000
-NOBODY = 65534
+UID_BASE = 100_000
+"""Tier C runs each child as its own user, UID_BASE + its pid: unique among live processes, so children
+graded side by side cannot signal or trace each other, RLIMIT_NPROC counts exactly this child's
+processes, and the parent can kill every process the child left behind (setsid'd grandchildren too)."""
+MAX_PROCESSES = 16
+PR_SET_PDEATHSIG = 1
+BANNED = ("torch", "tensorflow", "jax", "keras", "autograd", "sklearn", "scipy")
+"""Packages a numpy exercise must not use (the graded work is computing the gradients by hand);
+the same list as grader.rules.BANNED, which flags them statically."""
 
 
 # --------------------------------------------------------------------------- confinement
@@ -79,6 +87,27 @@ def _mask(libc: ctypes.CDLL, paths: list[str]) -> None:
             _check(libc.mount(b"tmpfs", p.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, opts), f"mask {p}")
 
 
+SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
+SCRATCH_MB = 64
+
+
+def _private_scratch(libc: ctypes.CDLL, workdir: str) -> None:
+    """Replace the world-writable folders by small private tmpfs mounts (a learner cannot fill the disk),
+    carrying the working folder's files over when it lives in one of them."""
+    saved = {}
+    for path in Path(workdir).rglob("*"):
+        if path.is_file():
+            saved[path] = path.read_bytes()
+    for d in SCRATCH:
+        if os.path.isdir(d) and not os.path.islink(d):
+            opts = f"size={SCRATCH_MB}m,mode=1777".encode()
+            _check(libc.mount(b"tmpfs", d.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts), f"scratch {d}")
+    os.makedirs(workdir, mode=0o777, exist_ok=True)
+    for path, data in saved.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
 def confine(hide: list[str], workdir: str) -> str:
     """Hide the secret folders and cut the network; return the isolation tier reached.
 
@@ -91,10 +120,13 @@ def confine(hide: list[str], workdir: str) -> str:
         if os.geteuid() == 0:
             _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare")
             _mask(libc, hide)
+            _private_scratch(libc, workdir)
             os.chmod(workdir, 0o777)
+            uid = UID_BASE + os.getpid()
+            _limit(resource.RLIMIT_NPROC, MAX_PROCESSES)  # counted per user: this child's own processes
             os.setgroups([])
-            os.setresgid(NOBODY, NOBODY, NOBODY)
-            os.setresuid(NOBODY, NOBODY, NOBODY)
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
             return "C"
         uid, gid = os.getuid(), os.getgid()
         _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET), "unshare")
@@ -102,6 +134,7 @@ def confine(hide: list[str], workdir: str) -> str:
         Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
         Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
         _mask(libc, hide)
+        _private_scratch(libc, workdir)
         # Mounts made in a namespace we own could be unmounted again; inherited into a new, less
         # privileged user namespace they are locked.
         _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "lock masks")
@@ -294,16 +327,39 @@ def preload() -> None:
             pass
 
 
+class _Banned:
+    """An import hook refusing the packages in BANNED (the parent also flags them from the source)."""
+
+    @staticmethod
+    def find_spec(name: str, path: Any = None, target: Any = None) -> None:
+        if name.split(".")[0] in BANNED:
+            raise ImportError(f"{name} is not available here: the exercises are written in numpy by hand")
+        return None
+
+
+def _die_with_parent(parent: int) -> None:
+    """Be killed when the grader dies (set after the uid change, which clears it)."""
+    try:
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
 def serve(config: dict[str, Any]) -> None:
     """Confine this process, greet the parent, then run call plans until the parent hangs up."""
     fd_in, fd_out, root = config["fd_in"], config["fd_out"], config["workdir"]
+    parent = os.getppid()
     os.environ.update({"HOME": root, "TMPDIR": root})
     apply_limits(config["limits"])
     tier = confine(config["hide"], root)
+    _die_with_parent(parent)
+    sys.meta_path.insert(0, _Banned)  # type: ignore[arg-type]
     os.chdir(root)
     sys.path.insert(0, root)
     sys.dont_write_bytecode = True
-    _write(fd_out, protocol.pack({"hello": True, "tier": tier, "pid": os.getpid()}, []))
+    _write(fd_out, protocol.pack({"hello": True, "tier": tier, "pid": os.getpid(), "uid": os.getuid()}, []))
     unpacker = protocol.Unpacker()
     while True:
         msg = _read(fd_in, unpacker)
