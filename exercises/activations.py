@@ -308,3 +308,42 @@ class LogSoftmax:
     def backward(self, dout):
         """Return dL/dx given dL/dy. Shapes: dout (same as y) -> same."""
         raise NotImplementedError("LogSoftmax.backward is not implemented yet: write your code here")
+
+
+class Maxout:
+    """Maxout: the maximum over groups of k consecutive features.
+
+    Maxout is not applied entry by entry: it splits the D*k input features
+    of each sample into D groups of k and outputs the largest value of each
+    group. The groups are CONTIGUOUS: output j is the max over features
+    j*k, j*k+1, ..., j*k+k-1 (a reshape of x to (N, D, k) puts each group
+    on the last axis).
+
+    Forward:  y[n, j] = max over r < k of x[n, j*k + r]
+    Backward: the max passes the gradient to its winner only:
+              dx[n, j*k + r] = dout[n, j] if x[n, j*k + r] is the maximum
+              of group j, else 0. (Inputs here are random floats, so a
+              group never has two equal maxima.)
+
+    Args:
+        k: the group size (a positive int); the number of features must be
+            a multiple of k.
+
+    Shapes: x (N, D*k) -> y (N, D); dout (N, D) -> dx (N, D*k).
+    Matches x.reshape(N, D, k).max(dim=2).values in torch (Goodfellow et
+    al., 2013); torch has no Maxout layer of its own.
+    """
+
+    def __init__(self, k=2):
+        self.params = []
+        self.grads = []
+        self.k = k
+        self.mask = None
+
+    def forward(self, x):
+        """Return the max of each group of k features. Shapes: (N, D*k) -> (N, D)."""
+        raise NotImplementedError("Maxout.forward is not implemented yet: write your code here")
+
+    def backward(self, dout):
+        """Return dL/dx: dout routed to each group's maximum. Shapes: (N, D) -> (N, D*k)."""
+        raise NotImplementedError("Maxout.backward is not implemented yet: write your code here")

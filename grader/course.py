@@ -176,6 +176,8 @@ class _Node:
     def __init__(self, value: Any, line: int):
         self.value = value
         self.line = line
+        self.key_line = line
+        """For a mapping's value: the line of its key (a block value starts on a later line)."""
 
 
 def _wrap(node: yaml.Node, loader: yaml.SafeLoader) -> _Node:
@@ -185,6 +187,7 @@ def _wrap(node: yaml.Node, loader: yaml.SafeLoader) -> _Node:
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node)
             out[str(key)] = _wrap(value_node, loader)
+            out[str(key)].key_line = key_node.start_mark.line + 1
         return _Node(out, line)
     if isinstance(node, yaml.SequenceNode):
         return _Node([_wrap(n, loader) for n in node.value], line)
@@ -209,7 +212,7 @@ class _Reader:
         self.used: set[str] = set()
 
     def fail(self, message: str, key: str | None = None) -> None:
-        line = self.node.value[key].line if key and key in self.node.value else self.node.line
+        line = self.node.value[key].key_line if key and key in self.node.value else self.node.line
         where = f"{self.path}.{key}" if key else self.path
         raise CourseError(f"{self.file}:{line}: {where.lstrip('.') or '(top)'}: {message}")
 
