@@ -25,8 +25,8 @@ def wall(cmd: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def check_run(env: dict[str, str], out: Path) -> tuple[float, dict[str, float]]:
-    cmd = [sys.executable, "-m", "grader", "check", "solutions", "-q", "--json", str(out)]
+def check_run(env: dict[str, str], out: Path, *extra: str) -> tuple[float, dict[str, float]]:
+    cmd = [sys.executable, "-m", "grader", "check", "solutions", "-q", "--json", str(out), *extra]
     seconds = wall(cmd, env)
     data = json.loads(out.read_text())
     assert data["points"] == data["max_points"], "solutions must get full marks"
@@ -41,23 +41,27 @@ def main() -> None:
     env = {**os.environ}
     baseline = statistics.median(wall([sys.executable, "-c", "import torch"], env) for _ in range(args.repeat))
     rows = []
-    for label in ("cold", "warm"):
+    for label in ("cold", "warm", "warm --html"):
         runs = []
         for _ in range(args.repeat):
             with tempfile.TemporaryDirectory() as cache:
                 env["GRADER_CACHE"] = cache
                 out = Path(cache) / "r.json"
-                if label == "warm":
+                if label.startswith("warm"):
                     check_run(env, out)
-                runs.append(check_run(env, out))
+                extra = ("--html", str(Path(cache) / "r.html")) if "html" in label else ()
+                runs.append(check_run(env, out, *extra))
         seconds = statistics.median(r[0] for r in runs)
         phases = {k: statistics.median(r[1].get(k, 0.0) for r in runs) for k in runs[0][1]}
         rows.append((label, seconds, phases))
     print(f"baseline: python -c 'import torch'  {baseline:.3f} s (median of {args.repeat})")
-    print(f"{'run':6} {'wall s':>8} {'x torch':>8}   phases (s, in-process)")
+    print(f"{'run':12} {'wall s':>8} {'x torch':>8}   phases (s, in-process)")
     for label, seconds, phases in rows:
         parts = "  ".join(f"{k} {v:.3f}" for k, v in phases.items())
-        print(f"{label:6} {seconds:8.3f} {seconds / baseline:8.2f}   {parts}")
+        print(f"{label:12} {seconds:8.3f} {seconds / baseline:8.2f}   {parts}")
+    warm = dict((r[0], r[1]) for r in rows)
+    print(f"figures: 'warm --html' costs {warm['warm --html'] / warm['warm']:.2f}x 'warm'; without --html/--plots "
+          "no figure code is imported (matplotlib stays out: see tests/test_refcache.py)")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from .conftest import ROOT, SOLUTIONS, make_submission, run_grade
 
 def _check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     code = ("import sys; from grader.cli import main; rc = main(sys.argv[1:]); "
-            "print('TORCH-IMPORTED' if 'torch' in sys.modules else 'NO-TORCH'); sys.exit(rc)")
+            "print('TORCH-IMPORTED' if 'torch' in sys.modules else 'NO-TORCH'); "
+            "print('LAZY-OK' if not {'matplotlib', 'nbformat'} & set(sys.modules) else 'EAGER'); sys.exit(rc)")
     return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True)
 
 
@@ -28,6 +29,7 @@ def test_second_check_imports_no_torch(tmp_path: Path) -> None:
     second = _check(env, "check", "solutions", "-q")
     assert second.returncode == 0
     assert "NO-TORCH" in second.stdout, second.stdout
+    assert "LAZY-OK" in second.stdout, "figures and notebooks must cost nothing when not used"
 
 
 def test_cache_key_separates_seed_device_and_course() -> None:
