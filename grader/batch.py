@@ -153,6 +153,9 @@ def grade_batch(course: Course, submissions: Path, out: Path, options: BatchOpti
                 except BrokenProcessPool:
                     broken = True
                     row = _write_error(course, path, target, "the grading worker died (out of memory?)", options)
+                except Exception as e:  # noqa: BLE001 - whatever went wrong costs this submission only
+                    row = _write_error(course, path, target, f"internal grader error: {type(e).__name__}: {e}",
+                                       options)
                 (summary.errors if row[3] else summary.graded).append(row[0])
                 if on_done:
                     on_done(*row)

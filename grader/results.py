@@ -7,6 +7,7 @@ The schema is documented in ``docs/results-schema.md`` and versioned by :data:`S
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -163,7 +164,20 @@ def to_dict(result: SubmissionResult) -> dict[str, Any]:
 
 
 def to_json(result: SubmissionResult) -> str:
-    return json.dumps(to_dict(result), indent=2, allow_nan=False, default=_json_number)
+    return json.dumps(_finite(to_dict(result)), indent=2, allow_nan=False, default=_json_number)
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: such numbers, wherever a check put them, become "nan", "inf", "-inf"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if hasattr(value, "item") and hasattr(value, "dtype"):  # numpy scalars
+        return _finite(value.item())
+    return value
 
 
 def _json_number(value: Any) -> Any:

@@ -266,6 +266,12 @@ def _lookup(obj: Any, path: list[Any]) -> Any:
         return _Missing()
 
 
+def _only_the_original(pid: int) -> None:
+    """A copy made by os.fork() in learner code must never answer the parent: it ends here."""
+    if os.getpid() != pid:
+        os._exit(0)
+
+
 def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict[str, Any], list[Any]]:
     """Execute the steps of one call plan; stop at the first failing step."""
     env = dict(zip(header["vars"], arrays))
@@ -286,16 +292,19 @@ def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict
         return a
 
     results, out = [], []
+    me = os.getpid()
     for i, step in enumerate(header["steps"]):
         try:
             args = [arg(a) for a in step.get("args", [])]
             kwargs = {k: arg(v) for k, v in step.get("kwargs", {}).items()}
             with np.errstate(**fp):
                 value = _execute(step, i, args, kwargs, objects, env, root)
+            _only_the_original(me)
             head, arr = encode(value)
         except StepError as e:
             return {"results": results, "error": e.info, "step": i}, out
         except BaseException as e:  # noqa: BLE001 - SystemExit and friends are learner errors too
+            _only_the_original(me)
             return {"results": results, "error": describe(e, root), "step": i}, out
         results.append(head)
         out += arr
