@@ -125,10 +125,16 @@ class Plan:
     steps: list[Step] = field(default_factory=list)
     variables: dict[str, np.ndarray] = field(default_factory=dict)
     slots: dict[str, Slot] = field(default_factory=dict)
+    phases: list[str] = field(default_factory=list)
 
-    def push(self, step: Step) -> int:
+    def push(self, step: Step, phase: str = "") -> int:
         self.steps.append(step)
+        self.phases.append(phase)
         return len(self.steps) - 1
+
+    def phase(self, step: int) -> str:
+        """What the learner's code was doing at a step (constructor, forward, ...), for messages."""
+        return self.phases[step] if step < len(self.phases) and self.phases[step] else "call"
 
     def read(self, reply: Reply, key: str) -> Value | StepFailure | str:
         """The learner's value for a quantity; the failure that prevented it; or why its shape is unusable."""
@@ -151,28 +157,29 @@ def standard(ex: Exercise, arrays: dict[str, np.ndarray], hyper: dict[str, Any],
     plan = Plan(variables=dict(arrays))
     names = inputs_of(ex, arrays)
     if ex.kind == "function":
-        at = plan.push(forward(ex, 0, names, hyper=hyper))
+        at = plan.push(forward(ex, 0, names, hyper=hyper), "call")
         plan.slots["out"] = Slot(at, "call")
         for n in ex.mutates:
-            plan.slots[f"{n} after"] = Slot(plan.push(var(n)), "reading the arguments after the call")
+            phase = "reading the arguments after the call"
+            plan.slots[f"{n} after"] = Slot(plan.push(var(n), phase), phase)
         return plan
-    plan.push(new(ex, hyper, array_kwargs=constructor_arrays(ex, arrays)))
-    at = plan.push(forward(ex, 0, names))
+    plan.push(new(ex, hyper, array_kwargs=constructor_arrays(ex, arrays)), "constructor")
+    at = plan.push(forward(ex, 0, names), "forward")
     outs = output_keys(ex)
     for i, key in enumerate(outs):
         plan.slots[key] = Slot(at, "forward", i if len(outs) > 1 else None, len(outs), "forward's result")
     if douts is None and ex.kind == "layer":
         return plan
     plan.variables.update(douts or {})
-    at = plan.push(backward(0, list(douts or {})))
+    at = plan.push(backward(0, list(douts or {})), "backward")
     diff_inputs = [n for n in differentiable(ex) if n not in ex.params]
     for i, name in enumerate(diff_inputs):
         plan.slots[grad_key(name)] = Slot(at, "backward", i if len(diff_inputs) > 1 else None, len(diff_inputs),
                                           "backward's result")
     if ex.params:
-        at = plan.push({"op": "attr", "obj": 0, "name": "grads"})
+        at = plan.push({"op": "attr", "obj": 0, "name": "grads"}, "reading self.grads")
         for i, p in enumerate(ex.params):
             plan.slots[grad_key(p)] = Slot(at, "grads", i, len(ex.params), "self.grads")
     for b in ex.buffers:
-        plan.slots[b] = Slot(plan.push({"op": "attr", "obj": 0, "name": b}), "reading self." + b)
+        plan.slots[b] = Slot(plan.push({"op": "attr", "obj": 0, "name": b}, "reading self." + b), "reading self." + b)
     return plan

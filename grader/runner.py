@@ -8,6 +8,7 @@ garbling child is replaced by a fresh one for the next exercise, never reused.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import json
 import os
 import select
@@ -158,7 +159,11 @@ class Child:
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
         self._log = tempfile.TemporaryFile()
-        self._log_pos = 0
+        # Append-only for the child, so that output() can empty the file between exercises: otherwise the
+        # output of every exercise adds up against the file-size limit (RLIMIT_FSIZE) and a chatty exercise
+        # makes a later exercise's print fail.
+        flags = fcntl.fcntl(self._log.fileno(), fcntl.F_GETFL)
+        fcntl.fcntl(self._log.fileno(), fcntl.F_SETFL, flags | os.O_APPEND)
         config = {
             "fd_in": to_child_r, "fd_out": from_child_w, "workdir": str(workdir),
             "hide": [str(p) for p in hide],
@@ -262,9 +267,9 @@ class Child:
 
     def output(self) -> str:
         """What the child printed since the last call, cut to the configured size."""
-        self._log.seek(self._log_pos)
+        self._log.seek(0)
         data = self._log.read()
-        self._log_pos += len(data)
+        self._log.truncate(0)  # the child appends (O_APPEND), so it goes on writing at the new, empty end
         cap = self.limits.output_kb * 1024
         text = data[:cap].decode("utf-8", errors="replace")
         return text + (f"\n... ({len(data) - cap} more bytes cut)" if len(data) > cap else "")

@@ -375,8 +375,11 @@ def serve(config: dict[str, Any]) -> None:
         if msg is None:
             return
         reply, arrays = run_plan(msg[0], msg[1], root)
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # output over the file-size limit: it is cut anyway
+                pass
         _write(fd_out, protocol.pack(reply, arrays))
 
 

@@ -70,6 +70,9 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
         yield failure_before(second)  # type: ignore[misc]
     elif _same_result(reply.values[first], reply.values[second]):
         yield CaseResult(name, PASS, "forward is deterministic", {"rule": "deterministic"})
+    elif reply.values[first].kind not in ("array", "scalar", "list"):
+        yield CaseResult(name, FAIL, f"forward returned {reply.values[first].type}, not an array: nothing to "
+                         "compare between two calls", {"rule": "deterministic"})
     else:
         yield CaseResult(name, FAIL, "forward gave a different result on a second call with the same input\n"
                          "  hint: do not keep state between calls (an accumulator, a running sum, random numbers "

@@ -126,7 +126,7 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
         for name, t in zip(cases, tensors):
             got = plan.read(reply, plans.grad_key(t))
             if isinstance(got, StepFailure):
-                yield failed_case(name, plan.slots[plans.grad_key(t)].phase, got)
+                yield failed_case(name, plan.phase(got.step), got)
                 continue
             start, end = spans[t]
             if reply.failure is not None and reply.failure.step < end:

@@ -28,7 +28,7 @@ def judge_case(ctx: Context, purpose: str, index: int, prefix: str,
         name = f"{prefix}{index} · {label}"
         got = plan.read(reply, key)
         if isinstance(got, StepFailure):
-            yield failed_case(name, slot.phase, got)
+            yield failed_case(name, plan.phase(got.step), got)
             continue
         if isinstance(got, str):
             yield CaseResult(name, FAIL, f"{label}: {got}", {"quantity": label})

@@ -106,7 +106,7 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
         y, dx = plan.read(reply, "out"), plan.read(reply, "dx")
         for got in (y, dx):
             if isinstance(got, StepFailure):
-                yield failed_case(prefix + "forward and backward", plan.slots["dx"].phase, got)
+                yield failed_case(prefix + "forward and backward", plan.phase(got.step), got)
                 break
         else:
             y_arr, dx_arr = _array(y), _array(dx)
