@@ -1,0 +1,130 @@
+"""Tests for the command line, run as learners and instructors run it: ``python -m grader ...`` in the repo.
+
+Exit codes: 0 pass, 1 some check failed, 2 usage or course error (one line on stderr, no traceback).
+Each subprocess costs a second or two (the first computes the references with torch), so there are few.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.course import load_course
+from grader.release import diff_release
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY_COURSE = ROOT / "tests" / "data" / "tiny" / "course.yml"
+
+
+@pytest.fixture(scope="module")
+def env(private_cache: Path) -> dict[str, str]:
+    """The user's environment, with the session's private reference cache and nothing that changes grading."""
+    out = {k: v for k, v in os.environ.items() if k not in ("GRADER_COURSE", "GRADER_SEED", "FORCE_COLOR")}
+    out.update(GRADER_CACHE=str(private_cache), NO_COLOR="1")
+    return out
+
+
+def grader(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def total_points() -> str:
+    return f"{sum(e.points for e in load_course(ROOT / 'course.yml').exercises):g}"
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+    """The single ``grader: error: ...`` line of a refused command."""
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("grader: error: ")
+    return lines[0]
+
+
+# --------------------------------------------------------------------------- check and report
+
+
+def test_check_solutions_gets_full_marks(env: dict[str, str]) -> None:
+    proc = grader(env, "check", "solutions/")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    total = total_points()
+    assert f"Total: {total}/{total}" in proc.stdout
+    assert "all checks pass" in proc.stdout
+
+
+def test_check_exercises_scores_zero_without_a_traceback(env: dict[str, str]) -> None:
+    proc = grader(env, "check", "exercises/")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"Total: 0/{total_points()}" in proc.stdout
+    assert "not-implemented" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_check_one_exercise_writes_json_that_report_reprints(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    proc = grader(env, "check", "-e", "Affine", "--json", str(out), "solutions/")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    assert data["schema_version"] == 1
+    exercises = [e for a in data["assignments"] for e in a["exercises"]]
+    assert [(e["id"], e["title"], e["points"], e["max_points"], e["status"]) for e in exercises] == \
+        [("1.10", "Affine", 4, 4, "pass")]
+    assert (data["points"], data["max_points"], data["passed"], data["seed"]) == (4, 4, True, "public")
+
+    proc = grader(env, "report", str(out))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1.10 Affine" in proc.stdout
+    assert "Total: 4/4" in proc.stdout
+    assert "Sigmoid" not in proc.stdout
+
+
+# --------------------------------------------------------------------------- validate and release
+
+
+def test_validate_the_bundled_course(env: dict[str, str]) -> None:
+    proc = grader(env, "validate")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "valid" in proc.stdout
+    assert str(ROOT / "course.yml") in proc.stdout
+
+
+def test_validate_a_broken_course_names_file_and_line(env: dict[str, str], tmp_path: Path) -> None:
+    text = TINY_COURSE.read_text()
+    assert text.count("        points: 3\n") == 1
+    text = text.replace("        points: 3\n", "        points: 3\n        pionts: 3\n")
+    line = text.splitlines().index("        pionts: 3") + 1
+    broken = tmp_path / "course.yml"
+    broken.write_text(text)
+    message = one_line_error(grader(env, "validate", str(broken)))
+    assert message == (f"grader: error: {broken.resolve()}:{line}: assignments[0].exercises[0].pionts: "
+                       "unknown key 'pionts'")
+
+
+def test_release_check_exercises_are_in_sync(env: dict[str, str]) -> None:
+    # THE test that keeps exercises/ in sync with solutions/: after editing a solution, run `grader release`.
+    assert diff_release(ROOT / "solutions", ROOT / "exercises") == []
+    proc = grader(env, "release", "--check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout == ""
+
+
+# --------------------------------------------------------------------------- usage errors
+
+
+def test_unknown_device_is_a_usage_error(env: dict[str, str]) -> None:
+    message = one_line_error(grader(env, "check", "--device", "tpu", "solutions/"))
+    assert message == "grader: error: --device must be cpu or cuda, got 'tpu'"
+
+
+def test_missing_submission_folder_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-submission"
+    proc = grader(env, "check", str(missing))
+    message = one_line_error(proc)
+    assert str(missing) in message
+    assert proc.stdout == ""
