@@ -31,7 +31,8 @@ def check_run(env: dict[str, str], out: Path, *extra: str) -> tuple[float, dict[
     data = json.loads(out.read_text())
     assert data["points"] == data["max_points"], "solutions must get full marks"
     phases = {"interpreter+imports": seconds - data["duration_s"], **data["timings"]}
-    return seconds, {**phases, "in-process total": data["duration_s"]}
+    per_assignment = {f"[{a['id']}]": sum(e["duration_s"] for e in a["exercises"]) for a in data["assignments"]}
+    return seconds, {**phases, "in-process total": data["duration_s"], **per_assignment}
 
 
 def main() -> None:
@@ -60,6 +61,9 @@ def main() -> None:
         parts = "  ".join(f"{k} {v:.3f}" for k, v in phases.items())
         print(f"{label:12} {seconds:8.3f} {seconds / baseline:8.2f}   {parts}")
     warm = dict((r[0], r[1]) for r in rows)
+    per = {k: v for k, v in rows[1][2].items() if k.startswith("[")}
+    print("warm, seconds per assignment (exercise grading, in-process): "
+          + "  ".join(f"{k} {v:.3f}" for k, v in per.items()))
     print(f"figures: 'warm --html' costs {warm['warm --html'] / warm['warm']:.2f}x 'warm'; without --html/--plots "
           "no figure code is imported (matplotlib stays out: see tests/test_refcache.py)")
 
