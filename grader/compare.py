@@ -66,7 +66,8 @@ def _index(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def compare_arrays(label: str, expected: np.ndarray, got: np.ndarray, tol: Tolerance,
-                   context: dict[str, tuple[int, str]] | None = None, against: str = "reference") -> Verdict:
+                   context: dict[str, tuple[int, str]] | None = None, against: str = "reference",
+                   inputs: np.ndarray | None = None) -> Verdict:
     """Element-wise comparison of two arrays of equal shape and dtype (checked by :func:`compare`)."""
     exp = expected.astype(np.float64)
     act = got.astype(np.float64)
@@ -93,7 +94,7 @@ def compare_arrays(label: str, expected: np.ndarray, got: np.ndarray, tol: Toler
         f"rel. error {fmt(rel_err)} (allowed rtol {tol.rtol:g}, atol {tol.atol:g})",
     ]
     with np.errstate(all="ignore"):  # infinities in either array make the hint rules' arithmetic NaN
-        hint = hint_for(label, exp, act, tol, context or {})
+        hint = hint_for(label, exp, act, tol, context or {}, inputs)
     if hint:
         lines.append(f"  hint: {hint}")
     details = {
@@ -127,7 +128,7 @@ def _compare_integers(label: str, expected: np.ndarray, got: Value) -> Verdict:
 
 
 def compare(label: str, expected: np.ndarray, got: Value, tol: Tolerance, *, scalar: bool = False,
-            context: dict[str, tuple[int, str]] | None = None) -> Verdict:
+            context: dict[str, tuple[int, str]] | None = None, inputs: np.ndarray | None = None) -> Verdict:
     """Judge one returned value against its reference.
 
     Args:
@@ -137,6 +138,7 @@ def compare(label: str, expected: np.ndarray, got: Value, tol: Tolerance, *, sca
         tol: tolerance in force.
         scalar: the protocol asks for a Python float (loss values): a float or a 0-d array is accepted.
         context: sizes a hint may name, symbol -> (value, meaning), e.g. ``{"N": (4, "batch size")}``.
+        inputs: the input of an element-wise layer, so a hint can say in which region of x it goes wrong.
     """
     wanted = "a float" if scalar else "a numpy array"
     if expected.dtype.kind in "iu":
@@ -163,4 +165,4 @@ def compare(label: str, expected: np.ndarray, got: Value, tol: Tolerance, *, sca
         return Verdict(False, f"{label}: dtype {act.dtype}, expected float64 (keep computing in float64; "
                               "integer or float32 arrays lose precision)",
                        {"quantity": label, "dtype": str(act.dtype)})
-    return compare_arrays(label, expected, act, tol, context)
+    return compare_arrays(label, expected, act, tol, context, inputs=inputs)

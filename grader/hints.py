@@ -29,9 +29,26 @@ def _factor_hint(factor: float, context: dict[str, tuple[int, str]]) -> str:
     return text
 
 
+def _region_hint(expected: np.ndarray, got: np.ndarray, tol: Tolerance, x: np.ndarray) -> str:
+    """Where the wrong elements sit on the input's axis: only the smallest, largest, or largest-|x| inputs."""
+    bad = ~(np.abs(got - expected) <= tol.atol + tol.rtol * np.abs(expected))
+    if not bad.any() or bad.all():
+        return ""
+    xb, xg = x[bad], x[~bad]
+    if xb.max() < xg.min():
+        return f"wrong only for the smallest inputs (x <= {xb.max():.3g}; right for x >= {xg.min():.3g}): check the branch for negative or low x"
+    if xb.min() > xg.max():
+        return f"wrong only for the largest inputs (x >= {xb.min():.3g}; right for x <= {xg.max():.3g}): check the branch for high x"
+    if np.abs(xb).min() > np.abs(xg).max():
+        return f"wrong only at the saturated ends (|x| >= {np.abs(xb).min():.3g}): an overflow, or a clip for large |x|?"
+    return ""
+
+
 def hint_for(label: str, expected: np.ndarray, got: np.ndarray, tol: Tolerance,
-             context: dict[str, tuple[int, str]]) -> str:
-    """The first rule that explains ``got`` in terms of ``expected``, or an empty string."""
+             context: dict[str, tuple[int, str]], inputs: np.ndarray | None = None) -> str:
+    """The first rule that explains ``got`` in terms of ``expected``, or an empty string.
+
+    ``inputs``: the layer's input when it has the result's shape (element-wise layers), for region rules."""
     finite = np.isfinite(expected)
     if np.any(~np.isfinite(got) & finite):
         return "your result has NaN or inf where the reference is finite: an overflow (exp of a large number?) or 0/0"
@@ -52,6 +69,10 @@ def hint_for(label: str, expected: np.ndarray, got: np.ndarray, tol: Tolerance,
         for shift in (1, -1):
             if got.shape[axis] > 2 and _close(np.roll(got, shift, axis=axis), expected, tol):
                 return f"your {label} is the reference shifted by {-shift:+d} along axis {axis}: an off-by-one index?"
+    if inputs is not None and inputs.shape == got.shape and np.all(np.isfinite(got)):
+        region = _region_hint(expected, got, tol, inputs)
+        if region:
+            return region
     if got.ndim >= 1 and expected.ndim >= 1 and got.shape[0] > 1:
         row = expected.reshape(expected.shape[0], -1)
         if _close(got.reshape(row.shape), np.broadcast_to(row[:1], row.shape), tol) and not _close(row, row[:1], tol):

@@ -189,3 +189,19 @@ def test_killed_batch_resumes_without_regrading(tmp_path: Path) -> None:
 
 def test_student_ids() -> None:
     assert student_id(Path("a b.zip")) == "a_b" and student_id(Path("x.ipynb")) == "x" and student_id(Path("d")) == "d"
+
+
+def test_gradescope_bundle(tmp_path: Path) -> None:
+    out = tmp_path / "autograder.zip"
+    proc = subprocess.run([sys.executable, "-m", "grader", "gradescope-bundle", "--course", str(ROOT / "course.yml"),
+                           "--out", str(out), "--seed", "777"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(out) as z:
+        names = set(z.namelist())
+        assert {"setup.sh", "run_autograder", "course/course.yml", "secret/seed",
+                "grader_src/pyproject.toml", "grader_src/grader/engine.py"} <= names
+        assert not any(n.startswith(("solutions/", "grader_src/solutions", "tests/")) for n in names)
+        run = z.read("run_autograder").decode()
+        assert "--gradescope /autograder/results/results.json" in run and "GRADER_HIDE=" in run
+        assert z.read("secret/seed") == b"777"
+        assert (z.getinfo("run_autograder").external_attr >> 16) & 0o111

@@ -58,3 +58,16 @@ def test_shifted_by_one() -> None:
     got = Value("array", "numpy.ndarray", (np.roll(expected, 1, axis=1),))
     verdict = compare("out", expected, got, Tolerance())
     assert "shifted by +1 along axis 1" in verdict.message
+
+
+@pytest.mark.parametrize(("broken", "hint"), [
+    (lambda x, y: np.where(x < -1, x, y), "wrong only for the smallest inputs"),
+    (lambda x, y: np.where(x > 1, 0.0, y), "wrong only for the largest inputs"),
+    (lambda x, y: np.where(np.abs(x) > 2, 0.5, y), "wrong only at the saturated ends"),
+])
+def test_region_hints(broken, hint: str) -> None:  # noqa: ANN001
+    x = np.linspace(-3, 3, 24).reshape(4, 6) + 0.01
+    y = np.tanh(x)
+    got = Value("array", "numpy.ndarray", (broken(x, y),))
+    verdict = compare("out", y, got, Tolerance(), inputs=x)
+    assert hint in verdict.message, verdict.message

@@ -37,7 +37,8 @@ def judge_case(ctx: Context, purpose: str, index: int, prefix: str,
             continue
         ref = expected[key]
         scalar = ex.kind in ("loss", "function") and key == "out" and ref.ndim == 0
-        verdict = compare(label, ref, got, ex.tolerance, scalar=scalar, context=sizes)
+        x = arrays.get("x") if ex.kind == "layer" and list(ex.inputs) == ["x"] else None
+        verdict = compare(label, ref, got, ex.tolerance, scalar=scalar, context=sizes, inputs=x)
         yield CaseResult(name, PASS if verdict.ok else FAIL, verdict.message, verdict.details)
 
 
