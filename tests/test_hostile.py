@@ -483,5 +483,5 @@ def test_hidden_folders_cannot_be_read(fast_course: Course, tmp_path: Path, priv
     # a masked folder is unreadable; one under /tmp is not even there (the child gets a private /tmp)
     assert first.startswith((f"forward: PermissionError: [Errno 13] Permission denied: {hidden!r}",
                              f"forward: FileNotFoundError: [Errno 2] No such file or directory: {hidden!r}"))
-    if what == "solutions":
+    if what == "solutions" and not hidden.startswith("/tmp/"):  # a checkout under /tmp is the second case
         assert first.startswith("forward: PermissionError: [Errno 13] Permission denied: ")
