@@ -158,3 +158,24 @@ class LogSoftmax:
     def backward(self, dout):
         total = np.sum(dout, axis=self.axis, keepdims=True)
         return dout - total * self.p
+
+
+class Maxout:
+    def __init__(self, k=2):
+        self.params = []
+        self.grads = []
+        self.k = int(k)
+
+    def forward(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        n = x.shape[0]
+        groups = x.reshape(n, x.shape[1] // self.k, self.k)
+        # the winner's index inside each group, kept with a trailing axis for take/put_along_axis
+        self.idx = np.argmax(groups, axis=-1)[..., None]
+        self.gshape = groups.shape
+        return np.take_along_axis(groups, self.idx, axis=-1)[..., 0]
+
+    def backward(self, dout):
+        dx = np.zeros(self.gshape)
+        np.put_along_axis(dx, self.idx, np.asarray(dout, dtype=np.float64)[..., None], axis=-1)
+        return dx.reshape(self.gshape[0], -1)
