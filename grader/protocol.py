@@ -99,6 +99,18 @@ class Unpacker:
             return None
         return bytes(self.buf[pos + _LEN.size : end]), end
 
+    def _complete(self, pos: int, n: int) -> int | None:
+        """End of n frames starting at pos, reading only their lengths; None while bytes are missing
+        (a large reply arrives in many chunks: re-copying its frames at each one would be quadratic)."""
+        for _ in range(n):
+            if len(self.buf) < pos + _LEN.size:
+                return None
+            (size,) = _LEN.unpack_from(self.buf, pos)
+            if size > MAX_FRAME:
+                raise FrameError(f"frame of {size} bytes exceeds the cap of {MAX_FRAME}")
+            pos += _LEN.size + size
+        return pos if len(self.buf) >= pos else None
+
     def message(self) -> tuple[dict[str, Any], list[np.ndarray]] | None:
         """The first complete message, removed from the buffer; None while more bytes are needed."""
         got = self._frame(0, MAX_HEADER)
@@ -110,8 +122,10 @@ class Unpacker:
         except ValueError as e:
             raise FrameError(f"header is not JSON: {e}") from None
         n = header.get("n_arrays") if isinstance(header, dict) else None
-        if not isinstance(n, int) or not 0 <= n <= 10_000:
+        if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= 10_000:
             raise FrameError("header lacks a valid n_arrays")
+        if self._complete(pos, n) is None:
+            return None
         arrays = []
         for _ in range(n):
             got = self._frame(pos, MAX_FRAME)
