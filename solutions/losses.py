@@ -113,3 +113,855 @@ class SoftmaxCrossEntropy:
             grad = grad / n
         return grad * dout
         ### END SOLUTION
+
+
+# --------------------------------------------------------------------------- regression losses
+#
+# The losses below also accept reduction="none": forward then returns the
+# per-element (or per-sample) losses as a float64 array instead of a float,
+# and backward(dout) takes dout of that array's shape (the upstream gradient
+# of every single loss term) and returns dL/dpred * dout.
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction, allowed=_REDUCTIONS):
+    if reduction not in allowed:
+        raise ValueError(f"reduction must be one of {', '.join(map(repr, allowed))}, got {reduction!r}")
+    return reduction
+
+
+class L1Loss:
+    """Mean absolute error (MAE, L1 loss).
+
+    Forward:  l = |pred - target|                element by element
+              L = sum(l) / M   ("mean", M = pred.size, ALL elements)
+              L = sum(l)       ("sum")
+              L = l            ("none": a float64 array of pred's shape)
+    Backward: dl/dpred = sign(pred - target)   (|d| has no slope at d = 0;
+              like PyTorch, use sign(0) = 0), divided by M for "mean";
+              times dout (a scalar, or an array of pred's shape for "none").
+
+    Unlike MSE, every error pulls with the same strength (the gradient is
+    +-1 whatever the size of the error), which makes MAE robust to outliers.
+
+    Args:
+        reduction: "mean" (default), "sum" or "none".
+
+    Shapes: pred and target of the same (any) shape -> float
+    (pred's shape for "none").
+    Matches torch.nn.L1Loss(reduction=reduction).
+    """
+
+    def __init__(self, reduction="mean"):
+        self.reduction = _check_reduction(reduction)
+        self.diff = None
+
+    def forward(self, pred, target):
+        """Return the loss (a float, or an array for "none"). Shapes: pred, target (same) -> float."""
+        ### BEGIN SOLUTION
+        self.diff = np.asarray(pred, dtype=np.float64) - np.asarray(target, dtype=np.float64)
+        losses = np.abs(self.diff)
+        if self.reduction == "none":
+            return losses
+        total = np.sum(losses)
+        return float(total / losses.size if self.reduction == "mean" else total)
+        ### END SOLUTION
+
+    def backward(self, dout=1.0):
+        """Return dL/dpred * dout. Shapes: -> same as pred."""
+        ### BEGIN SOLUTION
+        grad = np.sign(self.diff)
+        if self.reduction == "mean":
+            grad = grad / self.diff.size
+        return grad * dout
+        ### END SOLUTION
+
+
+class MSLELoss:
+    """Mean squared logarithmic error.
+
+    Forward:  r = log(1 + pred) - log(1 + target)   element by element
+                  (np.log1p(x) computes log(1 + x) accurately for small x)
+              l = r**2
+              L = sum(l) / M ("mean", M = pred.size), sum(l) ("sum"), l ("none")
+    Backward: dl/dpred = 2 * r / (1 + pred), divided by M for "mean", times dout.
+
+    MSLE compares relative rather than absolute errors: predicting 110 for
+    100 costs about as much as predicting 1.1 for 1. Inputs must be > -1
+    (in practice non-negative quantities: prices, counts).
+
+    Args:
+        reduction: "mean" (default), "sum" or "none".
+
+    Shapes: pred and target of the same (any) shape, entries > -1 -> float
+    (pred's shape for "none").
+    PyTorch has no MSLE class; this equals
+    torch.nn.MSELoss(reduction=reduction)(torch.log1p(pred), torch.log1p(target)).
+    """
+
+    def __init__(self, reduction="mean"):
+        self.reduction = _check_reduction(reduction)
+        self.r = None
+        self.pred = None
+
+    def forward(self, pred, target):
+        """Return the loss (a float, or an array for "none"). Shapes: pred, target (same) -> float."""
+        ### BEGIN SOLUTION
+        self.pred = np.array(pred, dtype=np.float64)
+        self.r = np.log1p(self.pred) - np.log1p(np.asarray(target, dtype=np.float64))
+        losses = self.r ** 2
+        if self.reduction == "none":
+            return losses
+        total = np.sum(losses)
+        return float(total / losses.size if self.reduction == "mean" else total)
+        ### END SOLUTION
+
+    def backward(self, dout=1.0):
+        """Return dL/dpred * dout. Shapes: -> same as pred."""
+        ### BEGIN SOLUTION
+        grad = 2.0 * self.r / (1.0 + self.pred)
+        if self.reduction == "mean":
+            grad = grad / self.r.size
+        return grad * dout
+        ### END SOLUTION
+
+
+class MAPELoss:
+    """Mean absolute percentage error, as a fraction (0.05 means 5 %).
+
+    Forward:  l = |(target - pred) / target|   element by element
+              L = sum(l) / M ("mean", M = pred.size), sum(l) ("sum"), l ("none")
+    Backward: dl/dpred = sign(pred - target) / |target|   (sign(0) = 0),
+              divided by M for "mean", times dout.
+
+    The error is measured relative to the target, so the target must never
+    be 0 (and near-zero targets make the loss explode). No factor 100 here:
+    multiply by 100 yourself to print a percentage.
+
+    Args:
+        reduction: "mean" (default), "sum" or "none".
+
+    Shapes: pred and target of the same (any) shape, target != 0 -> float
+    (pred's shape for "none").
+    PyTorch has no MAPE class; this equals
+    torch.mean(torch.abs((target - pred) / target)) for "mean".
+    """
+
+    def __init__(self, reduction="mean"):
+        self.reduction = _check_reduction(reduction)
+        self.diff = None
+        self.target = None
+
+    def forward(self, pred, target):
+        """Return the loss (a float, or an array for "none"). Shapes: pred, target (same) -> float."""
+        ### BEGIN SOLUTION
+        self.target = np.array(target, dtype=np.float64)
+        self.diff = np.asarray(pred, dtype=np.float64) - self.target
+        losses = np.abs(self.diff / self.target)
+        if self.reduction == "none":
+            return losses
+        total = np.sum(losses)
+        return float(total / losses.size if self.reduction == "mean" else total)
+        ### END SOLUTION
+
+    def backward(self, dout=1.0):
+        """Return dL/dpred * dout. Shapes: -> same as pred."""
+        ### BEGIN SOLUTION
+        grad = np.sign(self.diff) / np.abs(self.target)
+        if self.reduction == "mean":
+            grad = grad / self.diff.size
+        return grad * dout
+        ### END SOLUTION
+
+
+class SmoothL1Loss:
+    """Smooth L1 loss: quadratic for small errors, linear for large ones.
+
+    Forward:  d = pred - target                      element by element
+              l = 0.5 * d**2 / beta      where |d| < beta
+              l = |d| - 0.5 * beta       elsewhere
+              L = sum(l) / M ("mean", M = pred.size), sum(l) ("sum"), l ("none")
+    Backward: dl/dpred = d / beta where |d| < beta, sign(d) elsewhere;
+              divided by M for "mean", times dout.
+
+    The two pieces meet with the same value and the same slope (+-1) at
+    |d| = beta. beta = 0 makes it exactly the L1 loss (PyTorch's special
+    case: then the quadratic piece is never used). Note the difference with
+    HuberLoss: here the linear part has slope 1, so the quadratic part is
+    scaled by 1/beta; Huber = beta * SmoothL1 when delta = beta.
+
+    Args:
+        reduction: "mean" (default), "sum" or "none".
+        beta: where the quadratic piece ends, >= 0 (default 1.0).
+
+    Shapes: pred and target of the same (any) shape -> float
+    (pred's shape for "none").
+    Matches torch.nn.SmoothL1Loss(reduction=reduction, beta=beta).
+    """
+
+    def __init__(self, reduction="mean", beta=1.0):
+        self.reduction = _check_reduction(reduction)
+        if beta < 0:
+            raise ValueError(f"beta must be non-negative, got {beta}")
+        self.beta = float(beta)
+        self.diff = None
+
+    def forward(self, pred, target):
+        """Return the loss (a float, or an array for "none"). Shapes: pred, target (same) -> float."""
+        ### BEGIN SOLUTION
+        self.diff = np.asarray(pred, dtype=np.float64) - np.asarray(target, dtype=np.float64)
+        a = np.abs(self.diff)
+        if self.beta == 0.0:
+            losses = a
+        else:
+            losses = np.where(a < self.beta, 0.5 * self.diff ** 2 / self.beta, a - 0.5 * self.beta)
+        if self.reduction == "none":
+            return losses
+        total = np.sum(losses)
+        return float(total / losses.size if self.reduction == "mean" else total)
+        ### END SOLUTION
+
+    def backward(self, dout=1.0):
+        """Return dL/dpred * dout. Shapes: -> same as pred."""
+        ### BEGIN SOLUTION
+        if self.beta == 0.0:
+            grad = np.sign(self.diff)
+        else:
+            grad = np.where(np.abs(self.diff) < self.beta, self.diff / self.beta, np.sign(self.diff))
+        if self.reduction == "mean":
+            grad = grad / self.diff.size
+        return grad * dout
+        ### END SOLUTION
+
+
+class HuberLoss:
+    """Huber loss: quadratic for small errors, linear with slope delta for large ones.
+
+    Forward:  d = pred - target                          element by element
+              l = 0.5 * d**2                   where |d| < delta
+              l = delta * (|d| - 0.5 * delta)  elsewhere
+              L = sum(l) / M ("mean", M = pred.size), sum(l) ("sum"), l ("none")
+    Backward: dl/dpred = d where |d| < delta, delta * sign(d) elsewhere;
+              divided by M for "mean", times dout.
+              In other words the gradient is d clipped to [-delta, delta].
+
+    Unlike SmoothL1Loss, the quadratic part is not divided by delta, so the
+    linear part has slope delta (HuberLoss(delta) = delta * SmoothL1Loss(beta=delta)).
+
+    Args:
+        reduction: "mean" (default), "sum" or "none".
+        delta: where the quadratic piece ends, > 0 (default 1.0).
+
+    Shapes: pred and target of the same (any) shape -> float
+    (pred's shape for "none").
+    Matches torch.nn.HuberLoss(reduction=reduction, delta=delta).
+    """
+
+    def __init__(self, reduction="mean", delta=1.0):
+        self.reduction = _check_reduction(reduction)
+        if delta <= 0:
+            raise ValueError(f"delta must be positive, got {delta}")
+        self.delta = float(delta)
+        self.diff = None
+
+    def forward(self, pred, target):
+        """Return the loss (a float, or an array for "none"). Shapes: pred, target (same) -> float."""
+        ### BEGIN SOLUTION
+        self.diff = np.asarray(pred, dtype=np.float64) - np.asarray(target, dtype=np.float64)
+        a = np.abs(self.diff)
+        losses = np.where(a < self.delta, 0.5 * self.diff ** 2, self.delta * (a - 0.5 * self.delta))
+        if self.reduction == "none":
+            return losses
+        total = np.sum(losses)
+        return float(total / losses.size if self.reduction == "mean" else total)
+        ### END SOLUTION
+
+    def backward(self, dout=1.0):
+        """Return dL/dpred * dout. Shapes: -> same as pred."""
+        ### BEGIN SOLUTION
+        grad = np.clip(self.diff, -self.delta, self.delta)
+        if self.reduction == "mean":
+            grad = grad / self.diff.size
+        return grad * dout
+        ### END SOLUTION
+
+
+# --------------------------------------------------------------------------- margin losses (labels -1 / +1)
+
+
+class HingeLoss:
+    """Hinge loss (the loss of a linear SVM), for labels -1 and +1.
+
+    Forward:  m = target * pred            (the margin, element by element)
+              l = max(0, 1 - m)
+              L = sum(l) / M ("mean", M = pred.size), sum(l) ("sum"), l ("none")
+    Backward: dl/dpred = -target where m < 1, 0 where m > 1 (a subgradient:
+              l has a kink at m = 1), divided by M for "mean", times dout.
+
+    Correct predictions beyond the margin (m >= 1) cost nothing and get no
+    gradient; everything else is pushed towards the margin with constant force.
+
+    Args:
+        reduction: "mean" (default), "sum" or "none".
+
+    Shapes: pred (any shape) float scores, target of the same shape holding
+    -1.0 or +1.0 -> float (pred's shape for "none").
+    PyTorch has no binary hinge class; this equals
+    torch.clamp(1 - target * pred, min=0).mean() for "mean".
+    """
+
+    def __init__(self, reduction="mean"):
+        self.reduction = _check_reduction(reduction)
+        self.target = None
+        self.active = None
+
+    def forward(self, pred, target):
+        """Return the loss (a float, or an array for "none"). Shapes: pred, target (same) -> float."""
+        ### BEGIN SOLUTION
+        self.target = np.array(target, dtype=np.float64)
+        slack = 1.0 - self.target * np.asarray(pred, dtype=np.float64)
+        self.active = slack > 0
+        losses = np.maximum(slack, 0.0)
+        if self.reduction == "none":
+            return losses
+        total = np.sum(losses)
+        return float(total / losses.size if self.reduction == "mean" else total)
+        ### END SOLUTION
+
+    def backward(self, dout=1.0):
+        """Return dL/dpred * dout. Shapes: -> same as pred."""
+        ### BEGIN SOLUTION
+        grad = np.where(self.active, -self.target, 0.0)
+        if self.reduction == "mean":
+            grad = grad / grad.size
+        return grad * dout
+        ### END SOLUTION
+
+
+class SquaredHingeLoss:
+    """Squared hinge loss, for labels -1 and +1.
+
+    Forward:  m = target * pred
+              l = max(0, 1 - m)**2
+              L = sum(l) / M ("mean", M = pred.size), sum(l) ("sum"), l ("none")
+    Backward: dl/dpred = -2 * target * max(0, 1 - m), divided by M for "mean",
+              times dout. Squaring removes the kink of the hinge: the
+              gradient goes smoothly to 0 at the margin m = 1.
+
+    Args:
+        reduction: "mean" (default), "sum" or "none".
+
+    Shapes: pred (any shape) float scores, target of the same shape holding
+    -1.0 or +1.0 -> float (pred's shape for "none").
+    PyTorch has no class for it; this equals
+    (torch.clamp(1 - target * pred, min=0) ** 2).mean() for "mean".
+    """
+
+    def __init__(self, reduction="mean"):
+        self.reduction = _check_reduction(reduction)
+        self.target = None
+        self.slack = None
+
+    def forward(self, pred, target):
+        """Return the loss (a float, or an array for "none"). Shapes: pred, target (same) -> float."""
+        ### BEGIN SOLUTION
+        self.target = np.array(target, dtype=np.float64)
+        self.slack = np.maximum(1.0 - self.target * np.asarray(pred, dtype=np.float64), 0.0)
+        losses = self.slack ** 2
+        if self.reduction == "none":
+            return losses
+        total = np.sum(losses)
+        return float(total / losses.size if self.reduction == "mean" else total)
+        ### END SOLUTION
+
+    def backward(self, dout=1.0):
+        """Return dL/dpred * dout. Shapes: -> same as pred."""
+        ### BEGIN SOLUTION
+        grad = -2.0 * self.target * self.slack
+        if self.reduction == "mean":
+            grad = grad / grad.size
+        return grad * dout
+        ### END SOLUTION
+
+
+class LogisticLoss:
+    """Logistic loss (logistic regression), for labels -1 and +1 and real-valued scores (logits).
+
+    Forward:  m = target * pred
+              l = log(1 + exp(-m))          = softplus(-m)
+              L = sum(l) / M ("mean", M = pred.size), sum(l) ("sum"), l ("none")
+    Backward: dl/dpred = -target * sigmoid(-m), divided by M for "mean", times dout.
+
+    With labels 0/1 instead of -1/+1 this is exactly binary cross-entropy on
+    logits (BCEWithLogitsLoss with target = (y + 1) / 2).
+
+    Stability: exp(-m) overflows for m = -1000. Use
+        log(1 + exp(-m)) = max(-m, 0) + log1p(exp(-|m|))
+    and compute sigmoid(-m) from exp(-|m|) as well, so that no exp ever
+    sees a large positive argument. Both must be exact for any score.
+
+    Args:
+        reduction: "mean" (default), "sum" or "none".
+
+    Shapes: pred (any shape) float scores, target of the same shape holding
+    -1.0 or +1.0 -> float (pred's shape for "none").
+    PyTorch has no class for it; this equals
+    torch.nn.functional.softplus(-target * pred).mean() for "mean"
+    (torch.nn.SoftMarginLoss is the same loss with "mean").
+    """
+
+    def __init__(self, reduction="mean"):
+        self.reduction = _check_reduction(reduction)
+        self.target = None
+        self.margin = None
+
+    def forward(self, pred, target):
+        """Return the loss (a float, or an array for "none"). Shapes: pred, target (same) -> float."""
+        ### BEGIN SOLUTION
+        self.target = np.array(target, dtype=np.float64)
+        self.margin = self.target * np.asarray(pred, dtype=np.float64)
+        losses = np.maximum(-self.margin, 0.0) + np.log1p(np.exp(-np.abs(self.margin)))
+        if self.reduction == "none":
+            return losses
+        total = np.sum(losses)
+        return float(total / losses.size if self.reduction == "mean" else total)
+        ### END SOLUTION
+
+    def backward(self, dout=1.0):
+        """Return dL/dpred * dout. Shapes: -> same as pred."""
+        ### BEGIN SOLUTION
+        e = np.exp(-np.abs(self.margin))
+        sig_neg = np.where(self.margin >= 0, e / (1.0 + e), 1.0 / (1.0 + e))  # sigmoid(-m)
+        grad = -self.target * sig_neg
+        if self.reduction == "mean":
+            grad = grad / grad.size
+        return grad * dout
+        ### END SOLUTION
+
+
+class ExponentialLoss:
+    """Exponential loss (the loss AdaBoost minimizes), for labels -1 and +1.
+
+    Forward:  m = target * pred
+              l = exp(-m)
+              L = sum(l) / M ("mean", M = pred.size), sum(l) ("sum"), l ("none")
+    Backward: dl/dpred = -target * exp(-m), divided by M for "mean", times dout.
+
+    Badly misclassified points (m very negative) cost exponentially much,
+    which makes this loss very sensitive to outliers and label noise.
+
+    Args:
+        reduction: "mean" (default), "sum" or "none".
+
+    Shapes: pred (any shape) float scores, target of the same shape holding
+    -1.0 or +1.0 -> float (pred's shape for "none").
+    PyTorch has no class for it; this equals
+    torch.exp(-target * pred).mean() for "mean".
+    """
+
+    def __init__(self, reduction="mean"):
+        self.reduction = _check_reduction(reduction)
+        self.target = None
+        self.losses = None
+
+    def forward(self, pred, target):
+        """Return the loss (a float, or an array for "none"). Shapes: pred, target (same) -> float."""
+        ### BEGIN SOLUTION
+        self.target = np.array(target, dtype=np.float64)
+        self.losses = np.exp(-self.target * np.asarray(pred, dtype=np.float64))
+        if self.reduction == "none":
+            return self.losses.copy()
+        total = np.sum(self.losses)
+        return float(total / self.losses.size if self.reduction == "mean" else total)
+        ### END SOLUTION
+
+    def backward(self, dout=1.0):
+        """Return dL/dpred * dout. Shapes: -> same as pred."""
+        ### BEGIN SOLUTION
+        grad = -self.target * self.losses
+        if self.reduction == "mean":
+            grad = grad / grad.size
+        return grad * dout
+        ### END SOLUTION
+
+
+# --------------------------------------------------------------------------- probabilistic losses
+
+
+class BCELoss:
+    """Binary cross-entropy on probabilities.
+
+    Forward:  l = -weight * (target * log(pred) + (1 - target) * log(1 - pred))
+              element by element, where, as in PyTorch, each log is clamped
+              to be >= -100 (so pred = 0 or 1 gives a finite loss):
+                  log(pred) -> max(log(pred), -100)
+              L = sum(l) / M ("mean", M = pred.size), sum(l) ("sum"), l ("none")
+    Backward: dl/dpred = weight * (pred - target) / (pred * (1 - pred))
+              (= weight * (-target / pred + (1 - target) / (1 - pred))),
+              divided by M for "mean", times dout. PyTorch guards the
+              denominator with max(pred * (1 - pred), 1e-12).
+
+    pred must lie in [0, 1] (the output of a sigmoid); target may be any
+    value in [0, 1] (usually 0 or 1). np.log(0) is -inf and warns (raises
+    under np.errstate(divide="raise")): compute it under
+    np.errstate(divide="ignore"), then clamp, and never multiply an
+    unclamped -inf by a zero target (0 * -inf = nan).
+    Prefer BCEWithLogitsLoss in practice: it is stable without any clamp.
+
+    Args:
+        weight: optional float array broadcastable to pred's shape, a
+            rescaling weight of each element's loss (not learned).
+        reduction: "mean" (default), "sum" or "none".
+
+    Shapes: pred and target of the same (any) shape -> float
+    (pred's shape for "none").
+    Matches torch.nn.BCELoss(weight=weight, reduction=reduction).
+    """
+
+    def __init__(self, weight=None, reduction="mean"):
+        self.weight = weight
+        self.reduction = _check_reduction(reduction)
+        self.pred = None
+        self.target = None
+
+    def forward(self, pred, target):
+        """Return the loss (a float, or an array for "none"). Shapes: pred, target (same) -> float."""
+        ### BEGIN SOLUTION
+        self.pred = np.array(pred, dtype=np.float64)
+        self.target = np.array(target, dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(self.pred), -100.0)
+            log_q = np.maximum(np.log(1.0 - self.pred), -100.0)
+        losses = -(self.target * log_p + (1.0 - self.target) * log_q)
+        if self.weight is not None:
+            losses = losses * self.weight
+        losses = np.broadcast_to(losses, self.pred.shape).copy()
+        if self.reduction == "none":
+            return losses
+        total = np.sum(losses)
+        return float(total / losses.size if self.reduction == "mean" else total)
+        ### END SOLUTION
+
+    def backward(self, dout=1.0):
+        """Return dL/dpred * dout. Shapes: -> same as pred."""
+        ### BEGIN SOLUTION
+        p = self.pred
+        grad = (p - self.target) / np.maximum(p * (1.0 - p), 1e-12)
+        if self.weight is not None:
+            grad = grad * self.weight
+        if self.reduction == "mean":
+            grad = grad / p.size
+        return np.broadcast_to(grad * dout, p.shape).copy()
+        ### END SOLUTION
+
+
+class BCEWithLogitsLoss:
+    """Binary cross-entropy on logits: a sigmoid and BCELoss in one stable step.
+
+    Forward:  with x = pred (logits), t = target, s = sigmoid(x),
+              w = weight (1 if None), pw = pos_weight (1 if None):
+                  l = -w * (pw * t * log(s) + (1 - t) * log(1 - s))
+                    =  w * (pw * t * softplus(-x) + (1 - t) * softplus(x))
+              since -log(sigmoid(x)) = softplus(-x) = log(1 + exp(-x)) and
+              -log(1 - sigmoid(x)) = softplus(x).
+              L = sum(l) / M ("mean", M = pred.size), sum(l) ("sum"), l ("none")
+    Backward: dl/dx = w * ((1 - t) * s - pw * t * (1 - s)), which is
+              w * (s - t) without pos_weight; divided by M for "mean", times dout.
+
+    pos_weight multiplies the loss of positive targets only (pos_weight > 1
+    raises recall on an imbalanced problem); weight rescales every element.
+
+    Stability: never compute log(sigmoid(x)): for x = -1000 the sigmoid is 0
+    and its log -inf. Use softplus(z) = max(z, 0) + log1p(exp(-|z|)), and a
+    sigmoid computed from exp(-|x|). Both are exact for any logit.
+
+    Args:
+        weight: optional float array broadcastable to pred's shape (not learned).
+        pos_weight: optional float array broadcastable to pred's shape, usually
+            of shape (C,) for pred (N, C): one weight per class (not learned).
+        reduction: "mean" (default), "sum" or "none".
+
+    Shapes: pred (any shape) float logits, target of the same shape with
+    values in [0, 1] -> float (pred's shape for "none").
+    Matches torch.nn.BCEWithLogitsLoss(weight=weight, reduction=reduction,
+    pos_weight=pos_weight).
+    """
+
+    def __init__(self, weight=None, reduction="mean", pos_weight=None):
+        self.weight = weight
+        self.pos_weight = pos_weight
+        self.reduction = _check_reduction(reduction)
+        self.x = None
+        self.target = None
+
+    def forward(self, pred, target):
+        """Return the loss (a float, or an array for "none"). Shapes: pred, target (same) -> float."""
+        ### BEGIN SOLUTION
+        self.x = np.array(pred, dtype=np.float64)
+        self.target = np.array(target, dtype=np.float64)
+        x, t = self.x, self.target
+        tail = np.log1p(np.exp(-np.abs(x)))
+        softplus_pos = np.maximum(x, 0.0) + tail    # -log(1 - sigmoid(x))
+        softplus_neg = np.maximum(-x, 0.0) + tail   # -log(sigmoid(x))
+        pw = 1.0 if self.pos_weight is None else self.pos_weight
+        losses = pw * t * softplus_neg + (1.0 - t) * softplus_pos
+        if self.weight is not None:
+            losses = losses * self.weight
+        losses = np.broadcast_to(losses, x.shape).copy()
+        if self.reduction == "none":
+            return losses
+        total = np.sum(losses)
+        return float(total / losses.size if self.reduction == "mean" else total)
+        ### END SOLUTION
+
+    def backward(self, dout=1.0):
+        """Return dL/dpred * dout. Shapes: -> same as pred."""
+        ### BEGIN SOLUTION
+        x, t = self.x, self.target
+        e = np.exp(-np.abs(x))
+        s = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))   # sigmoid(x)
+        one_minus_s = np.where(x >= 0, e / (1.0 + e), 1.0 / (1.0 + e))
+        pw = 1.0 if self.pos_weight is None else self.pos_weight
+        grad = (1.0 - t) * s - pw * t * one_minus_s
+        if self.weight is not None:
+            grad = grad * self.weight
+        if self.reduction == "mean":
+            grad = grad / x.size
+        return np.broadcast_to(grad * dout, x.shape).copy()
+        ### END SOLUTION
+
+
+class NLLLoss:
+    """Negative log-likelihood of the true class, from log-probabilities.
+
+    Forward:  pred holds log-probabilities (N, C) (the output of a
+              LogSoftmax); for each sample n with target t_n != ignore_index:
+                  l_n = -weight[t_n] * pred[n, t_n]
+              and l_n = 0 for ignored samples.
+              L = sum_n l_n / sum_{n not ignored} weight[t_n]   ("mean": a
+                  WEIGHTED mean; with weight=None, the mean over the samples
+                  that are not ignored)
+              L = sum_n l_n   ("sum");   L = l, shape (N,)   ("none")
+    Backward: dL/dpred[n, c] = -weight[t_n] if c == t_n and n is not ignored,
+              0 everywhere else; divided by the same denominator for "mean";
+              times dout (dout[n] per row for "none").
+
+    Careful with ignore_index = -100: target[n] = -100 would index
+    pred[n, -100] (numpy counts negative indices from the end). Mask the
+    ignored samples first (e.g. use np.where(valid, target, 0) as the index).
+
+    Args:
+        weight: optional float array (C,), the weight of each class (not learned).
+        ignore_index: a target value that contributes neither to the loss nor
+            to the denominator of "mean" (default -100).
+        reduction: "mean" (default), "sum" or "none".
+
+    Shapes: pred (N, C) float log-probabilities, target (N,) integer class
+    indices in [0, C) or equal to ignore_index -> float ((N,) for "none").
+    Matches torch.nn.NLLLoss(weight=weight, ignore_index=ignore_index,
+    reduction=reduction).
+    """
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
+        self.weight = weight
+        self.ignore_index = int(ignore_index)
+        self.reduction = _check_reduction(reduction)
+        self.shape = None
+        self.index = None
+        self.coef = None
+        self.denominator = None
+
+    def forward(self, pred, target):
+        """Return the loss (a float, or an array for "none"). Shapes: pred (N, C), target (N,) -> float."""
+        ### BEGIN SOLUTION
+        pred = np.asarray(pred, dtype=np.float64)
+        target = np.asarray(target, dtype=np.int64)
+        n, c = pred.shape
+        valid = target != self.ignore_index
+        self.index = np.where(valid, target, 0)
+        w = np.ones(c) if self.weight is None else np.asarray(self.weight, dtype=np.float64)
+        self.coef = np.where(valid, w[self.index], 0.0)         # weight of each sample, 0 if ignored
+        losses = -self.coef * pred[np.arange(n), self.index]
+        self.shape = pred.shape
+        self.denominator = np.sum(self.coef)
+        if self.reduction == "none":
+            return losses
+        if self.reduction == "mean":
+            return float(np.sum(losses) / self.denominator)
+        return float(np.sum(losses))
+        ### END SOLUTION
+
+    def backward(self, dout=1.0):
+        """Return dL/dpred * dout. Shapes: -> (N, C)."""
+        ### BEGIN SOLUTION
+        n = self.shape[0]
+        scale = np.asarray(dout, dtype=np.float64)
+        if self.reduction == "mean":
+            scale = scale / self.denominator
+        grad = np.zeros(self.shape)
+        grad[np.arange(n), self.index] = -self.coef * scale
+        return grad
+        ### END SOLUTION
+
+
+class CrossEntropyLoss:
+    """Cross-entropy on logits, as torch.nn.CrossEntropyLoss: LogSoftmax + NLLLoss,
+    with class weights, an ignored target value and label smoothing.
+
+    Forward:  log_p = log_softmax(pred) along axis 1 (log-sum-exp trick)
+              For sample n with target t_n != ignore_index (w = weight, all
+              ones if None; eps = label_smoothing; C classes):
+                  nll_n    = -w[t_n] * log_p[n, t_n]
+                  smooth_n = -sum_c w[c] * log_p[n, c]
+                  l_n = (1 - eps) * nll_n + (eps / C) * smooth_n
+              and l_n = 0 for ignored samples. Label smoothing mixes the
+              one-hot target with the uniform distribution over ALL C classes
+              (the true class included): target_c = (1 - eps) [c == t_n] + eps / C.
+              L = sum_n l_n / sum_{n not ignored} w[t_n]   ("mean"; both the
+                  nll and the smoothing terms are divided by the weights of
+                  the TRUE classes, as PyTorch does)
+              L = sum_n l_n ("sum");   L = l, shape (N,) ("none")
+    Backward: with p = softmax(pred), for a sample that is not ignored:
+                  dl_n/dpred[n] = (1 - eps) * w[t_n] * (p[n] - onehot(t_n))
+                                + (eps / C) * (p[n] * sum(w) - w)
+              (without weights: p[n] - ((1 - eps) * onehot(t_n) + eps / C));
+              zero rows for ignored samples; divided by the same denominator
+              for "mean"; times dout (dout[n] per row for "none").
+
+    Stability: subtract the row maximum before exponentiating and never take
+    log(softmax(pred)): logits of +-1000 must give finite, exact results.
+
+    Args:
+        weight: optional float array (C,), the weight of each class (not learned).
+        ignore_index: a target value to skip (default -100); mask before
+            indexing, as in NLLLoss.
+        reduction: "mean" (default), "sum" or "none".
+        label_smoothing: eps in [0, 1] (default 0.0).
+
+    Shapes: pred (N, C) float logits, target (N,) integer class indices in
+    [0, C) or equal to ignore_index -> float ((N,) for "none").
+    Matches torch.nn.CrossEntropyLoss(weight=weight, ignore_index=ignore_index,
+    reduction=reduction, label_smoothing=label_smoothing).
+    """
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        self.weight = weight
+        self.ignore_index = int(ignore_index)
+        self.reduction = _check_reduction(reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"label_smoothing must lie in [0, 1], got {label_smoothing}")
+        self.label_smoothing = float(label_smoothing)
+        self.probs = None
+        self.index = None
+        self.valid = None
+        self.w = None
+        self.coef = None
+        self.denominator = None
+
+    def forward(self, pred, target):
+        """Return the loss (a float, or an array for "none"). Shapes: pred (N, C), target (N,) -> float."""
+        ### BEGIN SOLUTION
+        pred = np.asarray(pred, dtype=np.float64)
+        target = np.asarray(target, dtype=np.int64)
+        n, c = pred.shape
+        shifted = pred - np.max(pred, axis=1, keepdims=True)
+        log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+        self.probs = np.exp(log_p)
+        self.valid = target != self.ignore_index
+        self.index = np.where(self.valid, target, 0)
+        self.w = np.ones(c) if self.weight is None else np.asarray(self.weight, dtype=np.float64)
+        self.coef = np.where(self.valid, self.w[self.index], 0.0)
+        nll = -self.coef * log_p[np.arange(n), self.index]
+        smooth = np.where(self.valid, -np.sum(log_p * self.w, axis=1), 0.0)
+        eps = self.label_smoothing
+        losses = (1.0 - eps) * nll + (eps / c) * smooth
+        self.denominator = np.sum(self.coef)
+        if self.reduction == "none":
+            return losses
+        if self.reduction == "mean":
+            return float(np.sum(losses) / self.denominator)
+        return float(np.sum(losses))
+        ### END SOLUTION
+
+    def backward(self, dout=1.0):
+        """Return dL/dpred * dout. Shapes: -> (N, C)."""
+        ### BEGIN SOLUTION
+        n, c = self.probs.shape
+        eps = self.label_smoothing
+        onehot = np.zeros((n, c))
+        onehot[np.arange(n), self.index] = 1.0
+        grad = (1.0 - eps) * self.coef[:, None] * (self.probs - onehot)
+        grad = grad + (eps / c) * (self.probs * np.sum(self.w) - self.w)
+        grad = grad * self.valid[:, None]
+        scale = np.asarray(dout, dtype=np.float64)
+        if self.reduction == "mean":
+            scale = scale / self.denominator
+        if scale.ndim == 1:
+            scale = scale[:, None]
+        return grad * scale
+        ### END SOLUTION
+
+
+class KLDivLoss:
+    """Kullback-Leibler divergence KL(target || exp(pred)), as torch.nn.KLDivLoss.
+
+    Forward:  pred holds LOG-probabilities (the model's output after a
+              LogSoftmax), target holds probabilities (NOT logs):
+                  l = target * (log(target) - pred)      element by element,
+              with the convention 0 * log(0) = 0 where target == 0.
+              L = sum(l) / N  ("batchmean", N = pred.shape[0]: the true KL
+                              divergence per sample, the default here)
+              L = sum(l) / M  ("mean", M = pred.size: PyTorch's default, which
+                              also divides by the number of classes)
+              L = sum(l) ("sum");   L = l ("none", pred's shape)
+    Backward: dl/dpred = -target, divided by N ("batchmean") or M ("mean"),
+              times dout.
+
+    Beware the argument order: the model's log-probabilities come FIRST, the
+    target distribution second, and the divergence is measured FROM the
+    target: KL(target || model) = sum target * log(target / model).
+    np.log(0) gives -inf and 0 * -inf = nan: mask zero targets (np.where on
+    a "safe" copy) rather than relying on the product.
+
+    Args:
+        reduction: "batchmean" (default), "mean", "sum" or "none".
+
+    Shapes: pred and target of the same shape (N, ...) -> float
+    (pred's shape for "none").
+    Matches torch.nn.KLDivLoss(reduction=reduction, log_target=False).
+    """
+
+    def __init__(self, reduction="batchmean"):
+        self.reduction = _check_reduction(reduction, ("batchmean", *_REDUCTIONS))
+        self.target = None
+
+    def forward(self, pred, target):
+        """Return the loss (a float, or an array for "none"). Shapes: pred, target (same) -> float."""
+        ### BEGIN SOLUTION
+        pred = np.asarray(pred, dtype=np.float64)
+        self.target = np.array(target, dtype=np.float64)
+        y = self.target
+        positive = y > 0
+        y_log_y = np.where(positive, y * np.log(np.where(positive, y, 1.0)), 0.0)
+        losses = y_log_y - y * pred
+        if self.reduction == "none":
+            return losses
+        total = np.sum(losses)
+        if self.reduction == "batchmean":
+            return float(total / pred.shape[0])
+        if self.reduction == "mean":
+            return float(total / losses.size)
+        return float(total)
+        ### END SOLUTION
+
+    def backward(self, dout=1.0):
+        """Return dL/dpred * dout. Shapes: -> same as pred."""
+        ### BEGIN SOLUTION
+        grad = -self.target
+        if self.reduction == "batchmean":
+            grad = grad / self.target.shape[0]
+        elif self.reduction == "mean":
+            grad = grad / self.target.size
+        return grad * dout
+        ### END SOLUTION
