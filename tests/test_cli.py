@@ -58,12 +58,15 @@ def test_check_solutions_gets_full_marks(env: dict[str, str]) -> None:
     assert "all checks pass" in proc.stdout
 
 
-def test_check_exercises_scores_zero_without_a_traceback(env: dict[str, str]) -> None:
-    proc = grader(env, "check", "exercises/")
+def test_check_exercises_scores_zero_without_a_traceback(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "stubs.json"
+    proc = grader(env, "check", "exercises/", "--json", str(out))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert f"Total: 0/{total_points()}" in proc.stdout
     assert "not-implemented" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
+    statuses = {e["title"]: e["status"] for a in json.loads(out.read_text())["assignments"] for e in a["exercises"]}
+    assert set(statuses.values()) == {"not-implemented"}, statuses
 
 
 def test_check_one_exercise_writes_json_that_report_reprints(env: dict[str, str], tmp_path: Path) -> None:
