@@ -393,7 +393,7 @@ def test_syntax_error_costs_only_its_module(fast_course: Course, tmp_path: Path)
     lineno = next(i for i, line in enumerate(lines, 1) if line.startswith("def broken("))
     result, _ = grade_timed(fast_course, sub)
     bad = {ex.id for ex in fast_course.exercises if ex.module == "losses"}
-    assert bad == {"1.11", "1.12"}
+    assert {"1.11", "1.12"} <= bad and len(bad) < len(fast_course.exercises)
     assert_only_these_fail(result, bad, course_ids(fast_course))
     for ex_id in sorted(bad):
         e = by_id(result)[ex_id]
