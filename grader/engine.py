@@ -205,7 +205,7 @@ def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, 
     out = ExerciseResult(ex.id, ex.title, ex.target, ex.points)
     ctx = checks.Context(ex, seed, child, refs)
     failure: ChildFailure | None = None
-    calls_before = child_time(child)
+    calls_before = child.busy_s
     for spec in ex.checks:
         check = CheckResult(spec.name, spec.weight)
         out.checks.append(check)
@@ -221,7 +221,7 @@ def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, 
             check.cases.append(CaseResult(f"{spec.name} · aborted", e.status, _failure_text(e, child.limits.timeout_s)))
     out.output = child.output()
     out.duration_s = round(time.perf_counter() - started, 4)
-    spent_in_child = child_time(child) - calls_before
+    spent_in_child = child.busy_s - calls_before
     timer.add("student calls", spent_in_child)
     timer.add("comparisons", out.duration_s - spent_in_child)
     return out
@@ -243,10 +243,6 @@ def _collect_curve(ex: Exercise, seed: int, child: Child, refs: ReferenceStore) 
     except ChildFailure:
         values = None
     return curves.assemble(ex, seed, refs.get(ex.id, "curve", 0), values)
-
-
-def child_time(child: Child) -> float:
-    return child.busy_s
 
 
 def _failure_text(e: ChildFailure, timeout: float) -> str:

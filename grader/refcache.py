@@ -61,6 +61,7 @@ class ReferenceStore:
         self.use_disk = use_disk
         self.values: dict[Key, np.ndarray] | None = None
         self.computed = False
+        self._by_case: dict[tuple[str, str, int], dict[str, np.ndarray]] | None = None
 
     def _load(self) -> dict[Key, np.ndarray] | None:
         if not (self.use_disk and self.path.exists()):
@@ -94,8 +95,11 @@ class ReferenceStore:
 
     def get(self, ex_id: str, purpose: str, index: int) -> dict[str, np.ndarray]:
         """The reference quantities (``out``, ``dx``, ``dW``...) of one case."""
-        prefix = (ex_id, purpose, index)
-        return {k[3]: v for k, v in self.all().items() if k[:3] == prefix}
+        if self._by_case is None:
+            self._by_case = {}
+            for (e, p, i, quantity), value in self.all().items():
+                self._by_case.setdefault((e, p, i), {})[quantity] = value
+        return dict(self._by_case.get((ex_id, purpose, index), {}))
 
 
 def _split(name: str) -> Key:
