@@ -26,6 +26,7 @@ import numpy as np
 from . import protocol
 from .compare import Value
 from .course import Limits
+from .rules import BANNED
 
 SANDBOX = Path(__file__).with_name("sandbox.py")
 PR_SET_DUMPABLE = 4
@@ -167,6 +168,7 @@ class Child:
         config = {
             "fd_in": to_child_r, "fd_out": from_child_w, "workdir": str(workdir),
             "hide": [str(p) for p in hide],
+            "banned": list(BANNED),
             "limits": {"memory_mb": limits.memory_mb, "cpu_s": limits.cpu_s, "file_mb": limits.file_mb},
         }
         try:

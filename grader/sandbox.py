@@ -44,9 +44,6 @@ graded side by side cannot signal or trace each other, RLIMIT_NPROC counts exact
 processes, and the parent can kill every process the child left behind (setsid'd grandchildren too)."""
 MAX_PROCESSES = 16
 PR_SET_PDEATHSIG = 1
-BANNED = ("torch", "tensorflow", "jax", "keras", "autograd", "sklearn", "scipy")
-"""Packages a numpy exercise must not use (the graded work is computing the gradients by hand);
-the same list as grader.rules.BANNED, which flags them statically."""
 
 
 # --------------------------------------------------------------------------- confinement
@@ -337,11 +334,14 @@ def preload() -> None:
 
 
 class _Banned:
-    """An import hook refusing the packages in BANNED (the parent also flags them from the source)."""
+    """An import hook refusing the packages the parent names (grader.rules.BANNED, which it also flags
+    from the source)."""
 
-    @staticmethod
-    def find_spec(name: str, path: Any = None, target: Any = None) -> None:
-        if name.split(".")[0] in BANNED:
+    def __init__(self, banned: list[str]):
+        self.banned = frozenset(banned)
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.split(".")[0] in self.banned:
             raise ImportError(f"{name} is not available here: the exercises are written in numpy by hand")
         return None
 
@@ -364,7 +364,7 @@ def serve(config: dict[str, Any]) -> None:
     apply_limits(config["limits"])
     tier = confine(config["hide"], root)
     _die_with_parent(parent)
-    sys.meta_path.insert(0, _Banned)  # type: ignore[arg-type]
+    sys.meta_path.insert(0, _Banned(config.get("banned", [])))  # type: ignore[arg-type]
     os.chdir(root)
     sys.path.insert(0, root)
     sys.dont_write_bytecode = True

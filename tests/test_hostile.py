@@ -485,3 +485,20 @@ def test_hidden_folders_cannot_be_read(fast_course: Course, tmp_path: Path, priv
                              f"forward: FileNotFoundError: [Errno 2] No such file or directory: {hidden!r}"))
     if what == "solutions" and not hidden.startswith("/tmp/"):  # a checkout under /tmp is the second case
         assert first.startswith("forward: PermissionError: [Errno 13] Permission denied: ")
+
+
+def test_banned_import_by_computed_name_is_refused_at_run_time(tmp_path: Path) -> None:
+    """The static scan cannot see importlib.import_module("to" + "rch"); the child's import hook must."""
+    from grader.course import Limits
+    from grader.runner import Child
+    from grader.submission import prepare_workdir
+
+    (tmp_path / "h.py").write_text('import importlib\nclass H:\n    def go(self):\n'
+                                   '        importlib.import_module("to" + "rch")\n        return 1.0\n')
+    child = Child(prepare_workdir(tmp_path), Limits(timeout_s=10), [])
+    try:
+        reply = child.run([{"op": "new", "target": "h.H"}, {"op": "call", "obj": 0, "method": "go"}], {})
+    finally:
+        child.close()
+    assert reply.failure is not None
+    assert reply.failure.message == "ImportError: torch is not available here: the exercises are written in numpy by hand"

@@ -68,6 +68,7 @@ def heatmap(title: str, details: dict[str, Any]) -> bytes:
     """Reference | yours | |difference| with the wrong cells marked."""
     plt = _pyplot()
     arrays = details["arrays"]
+    shape = tuple(arrays["expected"]["shape"])
     exp, got = _as_2d(from_json_array(arrays["expected"])), _as_2d(from_json_array(arrays["got"]))
     with np.errstate(invalid="ignore"):
         diff = np.abs(got - exp)
@@ -85,10 +86,8 @@ def heatmap(title: str, details: dict[str, Any]) -> bytes:
     rows, cols = np.nonzero(bad)
     axes[2].scatter(cols, rows, marker="x", c="cyan", s=14, linewidths=1)
     worst = details.get("worst_index") or []
-    if len(worst) >= 1:
-        w = _as_2d(np.zeros(from_json_array(arrays["expected"]).shape))
-        flat = int(np.ravel_multi_index(tuple(worst), from_json_array(arrays["expected"]).shape)) if worst else 0
-        r, c = np.unravel_index(flat, w.shape)
+    if worst:  # the worst element's cell in the 2-D view
+        r, c = np.unravel_index(int(np.ravel_multi_index(tuple(worst), shape)), exp.shape)
         axes[2].add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="lime", lw=2))
     axes[2].set_title(f"|yours - {arrays.get('against', 'reference')}|  (x: outside tolerance)")
     fig.colorbar(im, ax=axes[2], fraction=0.046)
