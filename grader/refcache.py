@@ -8,7 +8,9 @@ sandboxed child like the solutions folder.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import struct
 import tempfile
 from importlib import metadata
 from pathlib import Path
@@ -47,7 +49,7 @@ def cache_key(course_digest: str, seed: int, device: str) -> str:
 
 
 class ReferenceStore:
-    """Lazily loaded reference values of one course, seed and device, backed by one ``.npz`` file.
+    """Lazily loaded reference values of one course, seed and device, backed by one file.
 
     ``get`` serves from the file when present; on a miss, ``fill`` (given by the engine) computes every
     reference of the course with torch at once, and the store writes the file atomically for next time.
@@ -56,7 +58,7 @@ class ReferenceStore:
     def __init__(self, course_digest: str, seed: int, device: str, fill: Callable[[], dict[Key, np.ndarray]],
                  directory: Path | None = None, use_disk: bool = True):
         self.directory = directory or cache_dir()
-        self.path = self.directory / f"refs-{cache_key(course_digest, seed, device)}.npz"
+        self.path = self.directory / f"refs-{cache_key(course_digest, seed, device)}.bin"
         self.fill = fill
         self.use_disk = use_disk
         self.values: dict[Key, np.ndarray] | None = None
@@ -67,9 +69,8 @@ class ReferenceStore:
         if not (self.use_disk and self.path.exists()):
             return None
         try:
-            with np.load(self.path, allow_pickle=False) as z:
-                return {_split(k): z[k] for k in z.files}
-        except (OSError, ValueError, KeyError):
+            return unpack_arrays(self.path.read_bytes())
+        except (OSError, ValueError, KeyError, TypeError, struct.error):
             return None  # a truncated or foreign file: recompute
 
     def _save(self, values: dict[Key, np.ndarray]) -> None:
@@ -77,7 +78,7 @@ class ReferenceStore:
         fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, **{"|".join(map(str, k)): v for k, v in values.items()})
+                f.write(pack_arrays(values))
             os.replace(tmp, self.path)
         finally:
             if os.path.exists(tmp):
@@ -102,6 +103,41 @@ class ReferenceStore:
         return dict(self._by_case.get((ex_id, purpose, index), {}))
 
 
-def _split(name: str) -> Key:
-    ex_id, purpose, index, quantity = name.split("|")
-    return ex_id, purpose, int(index), quantity
+_MAGIC = b"nn-grader refs 1\n"
+_LEN = struct.Struct("<Q")
+
+
+def pack_arrays(values: dict[Key, np.ndarray]) -> bytes:
+    """One file: a JSON index (key, dtype, shape, offset) and the arrays' raw bytes.
+
+    Loading it is one read and a slice per array: ``np.load`` of an ``.npz`` parsed each array's
+    header with ``ast.literal_eval`` (~0.1 s for a course's 1,300 arrays, on every warm run).
+    """
+    index, chunks, offset = [], [], 0
+    for key, value in values.items():
+        a = np.asarray(value)  # (np.ascontiguousarray would make 0-d arrays 1-d; tobytes is C order)
+        if a.dtype.hasobject:
+            raise TypeError(f"reference {key} has dtype {a.dtype}")
+        index.append([list(key), a.dtype.str, list(a.shape), offset])
+        chunks.append(a.tobytes())
+        offset += len(chunks[-1])
+    head = json.dumps(index).encode()
+    return b"".join([_MAGIC, _LEN.pack(len(head)), head, *chunks])
+
+
+def unpack_arrays(data: bytes) -> dict[Key, np.ndarray]:
+    """Inverse of :func:`pack_arrays`; each array is a writable copy."""
+    if not data.startswith(_MAGIC):
+        raise ValueError("not a reference file")
+    start = len(_MAGIC) + _LEN.size
+    (n,) = _LEN.unpack_from(data, len(_MAGIC))
+    body = bytearray(data[start + n:])
+    out: dict[Key, np.ndarray] = {}
+    for (ex_id, purpose, index, quantity), dtype, shape, offset in json.loads(data[start:start + n]):
+        dt = np.dtype(dtype)
+        count = int(np.prod(shape, dtype=np.int64))
+        if offset + count * dt.itemsize > len(body):
+            raise ValueError("reference file is truncated")
+        out[(str(ex_id), str(purpose), int(index), str(quantity))] = (
+            np.frombuffer(body, dtype=dt, count=count, offset=offset).reshape(shape))
+    return out

@@ -333,25 +333,53 @@ def _describe_exit(code: int | None) -> str:
     return f"exit code {code}: sys.exit or os._exit called?"
 
 
+_ARRAYS = {"array": 1, "scalar": 1, "none": 0, "other": 0, "missing": 0}
+
+
+def _parse_value(r: dict[str, Any], arrays: list[np.ndarray], pos: int, depth: int = 0) -> tuple[Value, int]:
+    """One result and the position of the next array; a ``loop`` holds one column per body step, each
+    ``stacked`` (one array, iterations first) or ``steps`` (one value per iteration)."""
+    kind, type_name = r["kind"], str(r["type"])[:200]
+    if kind in _ARRAYS:
+        n = _ARRAYS[kind]
+        if pos + n > len(arrays):
+            raise ValueError("too few arrays")
+        return Value(kind, type_name, tuple(arrays[pos : pos + n])), pos + n
+    if kind == "list":
+        n = len(r["items"])
+        if pos + n > len(arrays) or any(i["kind"] not in ("array", "scalar") for i in r["items"]):
+            raise ValueError("bad list result")
+        items = tuple(Value(i["kind"], str(i["type"])[:200], (arrays[pos + j],)) for j, i in enumerate(r["items"]))
+        return Value(kind, type_name, tuple(arrays[pos : pos + n]), items), pos + n
+    if kind == "stacked" and depth == 1 and pos < len(arrays) and arrays[pos].ndim >= 1:
+        return Value(kind, type_name, (arrays[pos],)), pos + 1
+    if kind == "steps" and depth == 1:
+        items = []
+        for item in r["items"]:
+            value, pos = _parse_value(item, arrays, pos, depth + 1)
+            items.append(value)
+        return Value(kind, type_name, (), tuple(items)), pos
+    if kind == "loop" and depth == 0:
+        done, columns = r["done"], []
+        if not isinstance(done, int) or isinstance(done, bool) or done < 0:
+            raise ValueError("bad loop count")
+        for column in r["columns"]:
+            value, pos = _parse_value(column, arrays, pos, depth + 1)
+            rows = value.arrays[0].shape[0] if value.kind == "stacked" else len(value.items)
+            if rows != done:
+                raise ValueError("loop column of the wrong length")
+            columns.append(value)
+        return Value(kind, "loop", (), tuple(columns), count=done), pos
+    raise ValueError(f"bad result kind {kind!r}")
+
+
 def _parse_reply(header: dict[str, Any], arrays: list[np.ndarray], n_steps: int) -> Reply:
     """Rebuild the values of a reply; any inconsistency is a malformed reply, never a pass."""
     try:
-        results = header["results"]
         values, pos = [], 0
-        for r in results:
-            kind = r["kind"]
-            n = {"array": 1, "scalar": 1, "none": 0, "other": 0, "missing": 0}.get(kind)
-            items: tuple[Value, ...] = ()
-            if kind == "list":
-                n = len(r["items"])
-                if pos + n > len(arrays) or any(i["kind"] not in ("array", "scalar") for i in r["items"]):
-                    raise ValueError("bad list result")
-                items = tuple(Value(i["kind"], str(i["type"])[:200], (arrays[pos + j],))
-                              for j, i in enumerate(r["items"]))
-            if n is None or pos + n > len(arrays):
-                raise ValueError(f"bad result kind {kind!r}")
-            values.append(Value(kind, str(r["type"])[:200], tuple(arrays[pos : pos + n]), items))
-            pos += n
+        for r in header["results"]:
+            value, pos = _parse_value(r, arrays, pos)
+            values.append(value)
         if pos != len(arrays) or len(values) > n_steps:
             raise ValueError("array count does not match")
         failure = None
@@ -363,5 +391,5 @@ def _parse_reply(header: dict[str, Any], arrays: list[np.ndarray], n_steps: int)
         elif len(values) != n_steps:
             raise ValueError("reply has fewer results than steps")
         return Reply(values, failure)
-    except (KeyError, TypeError, ValueError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise ChildFailure("error", f"the child sent a malformed reply ({e})") from None

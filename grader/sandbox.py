@@ -269,40 +269,123 @@ def _only_the_original(pid: int) -> None:
         os._exit(0)
 
 
+class _Loop:
+    """The result of a ``loop`` step: per body step, its values over the iterations that completed,
+    and the learner's exception that stopped it, if any."""
+
+    def __init__(self, columns: list[list[Any]], done: int, error: dict[str, Any] | None):
+        self.columns, self.done, self.error = columns, done, error
+
+
+def _stacked(column: list[Any]) -> tuple[dict[str, Any], list[np.ndarray]] | None:
+    """One (iterations, ...) array for a column of same-typed, same-shaped arrays or scalars, else None.
+
+    One frame instead of one per iteration: a 50-step optimizer trajectory sent step by step spent most
+    of its time framing and parsing small arrays."""
+    heads, arrays = [], []
+    for value in column:
+        head, arr = encode(value)
+        if head["kind"] not in ("array", "scalar") or (heads and head != heads[0]):
+            return None
+        if arrays and (arr[0].shape != arrays[0].shape or arr[0].dtype != arrays[0].dtype):
+            return None
+        heads.append(head)
+        arrays += arr
+    if not arrays:
+        return None
+    return {"kind": "stacked", "of": heads[0]["kind"], "type": heads[0]["type"]}, [np.stack(arrays)]
+
+
+def _encode_loop(loop: _Loop) -> tuple[dict[str, Any], list[np.ndarray]]:
+    columns, out = [], []
+    for column in loop.columns:
+        stacked = _stacked(column) if column else None
+        if stacked is None:  # the parent reports the first odd iteration
+            heads = []
+            for value in column:
+                head, arr = encode(value)
+                heads.append(head)
+                out += arr
+            columns.append({"kind": "steps", "type": "steps", "items": heads})
+        else:
+            columns.append(stacked[0])
+            out += stacked[1]
+    return {"kind": "loop", "type": "loop", "done": loop.done, "columns": columns}, out
+
+
 def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict[str, Any], list[Any]]:
-    """Execute the steps of one call plan; stop at the first failing step."""
+    """Execute the steps of one call plan; stop at the first failing step.
+
+    A ``loop`` step runs its ``body`` steps ``times`` times (``$name#i`` is row i of an array at
+    iteration i) and returns each body step's values stacked over the iterations."""
     env = dict(zip(header["vars"], arrays))
     objects: dict[int, Any] = {}
     # The stability check wants overflow and 0/0 to surface even when the final values look fine.
     fp = {"over": "raise", "divide": "raise", "invalid": "raise"} if header.get("fp_errors") == "raise" else {}
 
-    def arg(a: Any) -> Any:
-        """``$name`` is an array sent with the plan; ``$name#t`` a fresh copy of its row t; lists nest;
-        ``{"$rng": n}`` is a fresh ``numpy.random.Generator`` seeded with n (for initializers)."""
+    def arg(a: Any, i: int | None = None) -> Any:
+        """``$name`` is an array sent with the plan; ``$name#t`` a fresh copy of its row t (``#i``: the
+        loop's iteration); lists nest; ``{"$rng": n}`` is a fresh ``numpy.random.Generator`` seeded
+        with n (for initializers)."""
         if isinstance(a, list):
-            return [arg(x) for x in a]
+            return [arg(x, i) for x in a]
         if isinstance(a, dict) and set(a) == {"$rng"}:
             return np.random.default_rng(int(a["$rng"]))
         if isinstance(a, str) and a.startswith("$"):
             name, _, row = a[1:].partition("#")
-            return env[name][int(row)].copy() if row else env[name]
+            if not row:
+                return env[name]
+            return env[name][i if row == "i" else int(row)].copy()
         return a
 
-    results, out = [], []
     me = os.getpid()
-    for i, step in enumerate(header["steps"]):
+
+    def execute(step: dict[str, Any], index: int, i: int | None = None) -> Any:
+        args = [arg(a, i) for a in step.get("args", [])]
+        kwargs = {k: arg(v, i) for k, v in step.get("kwargs", {}).items()}
+        with np.errstate(**fp):
+            value = _execute(step, index, args, kwargs, objects, env, root)
+        _only_the_original(me)
+        return value
+
+    def loop(step: dict[str, Any], index: int) -> _Loop:
+        body = step["body"]
+        columns: list[list[Any]] = [[] for _ in body]
+        for i in range(int(step["times"])):
+            row = []
+            for sub in body:
+                try:
+                    value = execute(sub, index, i)
+                    # a copy now: the learner updates its arrays in place at the next iteration
+                    row.append(np.ndarray.copy(np.ndarray.view(value, np.ndarray))
+                               if isinstance(value, np.ndarray) else value)
+                except StepError as e:
+                    return _Loop(columns, i, e.info)
+                except BaseException as e:  # noqa: BLE001
+                    _only_the_original(me)
+                    return _Loop(columns, i, describe(e, root))
+            for column, value in zip(columns, row):
+                column.append(value)
+        return _Loop(columns, int(step["times"]), None)
+
+    results, out = [], []
+    for index, step in enumerate(header["steps"]):
         try:
-            args = [arg(a) for a in step.get("args", [])]
-            kwargs = {k: arg(v) for k, v in step.get("kwargs", {}).items()}
-            with np.errstate(**fp):
-                value = _execute(step, i, args, kwargs, objects, env, root)
-            _only_the_original(me)
+            if step["op"] == "loop":
+                value = loop(step, index)
+                head, arr = _encode_loop(value)
+                results.append(head)
+                out += arr
+                if value.error is not None:
+                    return {"results": results, "error": value.error, "step": index}, out
+                continue
+            value = execute(step, index)
             head, arr = encode(value)
         except StepError as e:
-            return {"results": results, "error": e.info, "step": i}, out
+            return {"results": results, "error": e.info, "step": index}, out
         except BaseException as e:  # noqa: BLE001 - SystemExit and friends are learner errors too
             _only_the_original(me)
-            return {"results": results, "error": describe(e, root), "step": i}, out
+            return {"results": results, "error": describe(e, root), "step": index}, out
         results.append(head)
         out += arr
     return {"results": results, "error": None, "step": None}, out

@@ -290,12 +290,13 @@ def test_parse_reply_with_a_learner_error() -> None:
 
 
 ARRAY = {"kind": "array", "type": "numpy.ndarray"}
+STACKED = {"kind": "stacked", "type": "numpy.ndarray"}
 
 
 @pytest.mark.parametrize("header, n_arrays, n_steps, reason", [
     ({"results": [ARRAY], "error": None}, 2, 1, "array count does not match"),
     ({"results": [], "error": None}, 1, 0, "array count does not match"),
-    ({"results": [ARRAY, ARRAY], "error": None}, 1, 2, "bad result kind 'array'"),
+    ({"results": [ARRAY, ARRAY], "error": None}, 1, 2, "too few arrays"),
     ({"results": [{"kind": "pickle", "type": "x"}], "error": None}, 0, 1, "bad result kind 'pickle'"),
     ({"results": [{"kind": None, "type": "x"}], "error": None}, 0, 1, "bad result kind None"),
     ({"results": [{"kind": "list", "type": "list", "items": [{"kind": "other", "type": "x"}]}], "error": None},
@@ -315,10 +316,23 @@ ARRAY = {"kind": "array", "type": "numpy.ndarray"}
      "invalid literal for int() with base 10: 'first'"),
     ({"results": [], "error": {"type": "E", "message": "m"}}, 0, 1, "'step'"),
     ({"results": [], "error": "boom", "step": 0}, 0, 1, "string indices must be integers"),
+    ({"results": [{"kind": "loop", "type": "loop", "done": 3, "columns": [STACKED]}], "error": None}, 1, 1,
+     "loop column of the wrong length"),
+    ({"results": [{"kind": "loop", "type": "loop", "done": 2, "columns": [
+        {"kind": "steps", "type": "steps", "items": [ARRAY]}]}], "error": None}, 1, 1, "loop column of the wrong length"),
+    ({"results": [{"kind": "loop", "type": "loop", "done": -1, "columns": []}], "error": None}, 0, 1, "bad loop count"),
+    ({"results": [{"kind": "loop", "type": "loop", "done": True, "columns": []}], "error": None}, 0, 1, "bad loop count"),
+    ({"results": [STACKED], "error": None}, 1, 1, "bad result kind 'stacked'"),
+    ({"results": [{"kind": "loop", "type": "loop", "done": 0, "columns": [
+        {"kind": "loop", "type": "loop", "done": 0, "columns": []}]}], "error": None}, 0, 1, "bad result kind 'loop'"),
+    ({"results": [{"kind": "loop", "type": "loop", "done": 1, "columns": [
+        {"kind": "steps", "type": "steps", "items": [STACKED]}]}], "error": None}, 1, 1, "bad result kind 'stacked'"),
 ], ids=["extra-array", "array-without-result", "missing-array", "unknown-kind", "null-kind", "list-item-other",
         "list-item-list", "list-items-beyond-arrays", "list-items-not-dicts", "more-results-than-steps",
         "fewer-results-than-steps", "no-results", "results-not-a-list", "result-without-kind", "bad-step",
-        "error-without-step", "error-not-a-dict"])
+        "error-without-step", "error-not-a-dict", "loop-stacked-too-short", "loop-steps-too-short",
+        "loop-negative-count", "loop-bool-count", "stacked-outside-a-loop", "loop-in-a-loop",
+        "stacked-in-steps"])
 def test_parse_reply_refuses_inconsistent_replies(header: dict[str, Any], n_arrays: int, n_steps: int,
                                                   reason: str) -> None:
     arrays = [np.zeros(2) for _ in range(n_arrays)]

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..compare import Value, compare_arrays, fmt, to_json_array
 from ..course import CheckSpec, Tolerance
-from ..results import FAIL, PASS, CaseResult
+from ..results import ERROR, FAIL, PASS, CaseResult
 from . import Context, failed_case, register
 
 STATE_NAMES = "momentum_buffer, sum, square_avg, acc_delta, grad_avg, exp_avg, exp_avg_sq, max_exp_avg_sq, step"
@@ -38,27 +38,21 @@ def _judge(ctx: Context, ref: dict[str, np.ndarray], hyper: dict[str, Any], name
     steps_count = ref["param0"].shape[0]
     variables = {f"p{j}": ref[f"init{j}"].copy() for j in range(n_params)}
     variables.update({f"G{j}": ref[f"grad{j}"] for j in range(n_params)})
-    steps: list[dict[str, Any]] = [{"op": "new", "target": ctx.ex.target, "args": [], "kwargs": hyper}]
-    per_step = n_params + len(states)
-    for t in range(steps_count):
-        steps.append({"op": "call", "obj": 0, "method": "update",
-                      "args": [[f"$p{j}" for j in range(n_params)], [f"$G{j}#{t}" for j in range(n_params)]]})
-        steps += [{"op": "var", "name": f"p{j}"} for j in range(n_params)]
-        for key in states:
-            j, state_name = key[len("state"):].split(":")
-            steps.append({"op": "lookup", "obj": 0, "path": ["state", int(j), state_name]})
-    reply = ctx.run(steps, variables)
+    # one update per iteration, then every parameter and state entry read back (stacked by the child)
+    body: list[dict[str, Any]] = [{"op": "call", "obj": 0, "method": "update",
+                                   "args": [[f"$p{j}" for j in range(n_params)], [f"$G{j}#i" for j in range(n_params)]]}]
+    body += [{"op": "var", "name": f"p{j}"} for j in range(n_params)]
+    for key in states:
+        j, state_name = key[len("state"):].split(":")
+        body.append({"op": "lookup", "obj": 0, "path": ["state", int(j), state_name]})
+    reply = ctx.run([{"op": "new", "target": ctx.ex.target, "args": [], "kwargs": hyper},
+                     {"op": "loop", "times": steps_count, "body": body}], variables)
     if reply.failure is not None and reply.failure.step == 0:
         return failed_case(name, "constructor", reply.failure)
-    done = (len(reply.values) - 1) // (per_step + 1) if reply.failure is None else (reply.failure.step - 1) // (per_step + 1)
-    # the learner's values, stacked over the steps that completed
-    got: dict[str, list[Any]] = {}
-    for t in range(done):
-        base = 1 + t * (per_step + 1) + 1
-        for j in range(n_params):
-            got.setdefault(f"param{j}", []).append(reply.values[base + j])
-        for s, key in enumerate(states):
-            got.setdefault(key, []).append(reply.values[base + n_params + s])
+    loop = reply.values[1] if len(reply.values) > 1 and reply.values[1].kind == "loop" else None
+    done = loop.count if loop is not None else 0
+    got = {key: column for key, column in zip([f"param{j}" for j in range(n_params)] + states,
+                                               loop.items[1:] if loop is not None else ())}
     first = _first_divergence(ref, got, done, n_params, states, ctx.ex.tolerance, hyper, where)
     if first is not None:
         first.name = name
@@ -67,13 +61,24 @@ def _judge(ctx: Context, ref: dict[str, np.ndarray], hyper: dict[str, Any], name
         result = failed_case(name, f"update (step {done + 1})", reply.failure)
         result.message = f"{where}: " + result.message
         return result
+    if done != steps_count:  # only a tampered child gets here
+        return CaseResult(name, ERROR, f"{where}: the child reported {done} of {steps_count} steps", {})
     return CaseResult(name, PASS, f"{where}: all {steps_count} steps match torch.optim",
                       {"steps": steps_count})
 
 
-def _stack(values: list[Value], label: str) -> np.ndarray | str:
+def _stack(column: Value | None, label: str) -> np.ndarray | str:
+    """The learner's values of one quantity over the completed steps, as float64 (steps first), or
+    a message naming the first step where they are not a numeric array of a fixed shape."""
+    if column is None:
+        return np.zeros((0,))
+    if column.kind == "stacked":
+        stacked = column.arrays[0]
+        if stacked.dtype.kind not in "biuf":
+            return f"step 1: {label} has dtype {stacked.dtype}"
+        return stacked.astype(np.float64, copy=False)
     arrays = []
-    for t, v in enumerate(values):
+    for t, v in enumerate(column.items):
         if v.kind == "missing":
             return f"step {t + 1}: {label} is missing (the grader reads self.state[i][name] with torch's names: {STATE_NAMES})"
         if v.kind not in ("array", "scalar") or len(v.arrays) != 1:
@@ -87,6 +92,17 @@ def _stack(values: list[Value], label: str) -> np.ndarray | str:
     return np.stack(arrays) if arrays else np.zeros((0,))
 
 
+def _row(column: Value | None, t: int) -> np.ndarray | None:
+    """The learner's array of one quantity after step t + 1, if it is one."""
+    if column is None:
+        return None
+    if column.kind == "stacked":
+        return column.arrays[0][t] if t < column.arrays[0].shape[0] else None
+    if t < len(column.items) and column.items[t].kind == "array":
+        return column.items[t].arrays[0]
+    return None
+
+
 def _label(key: str) -> str:
     if key.startswith("param"):
         return f"param {key[5:]}"
@@ -94,14 +110,14 @@ def _label(key: str) -> str:
     return f"state[{j}][{state_name!r}]"
 
 
-def _first_divergence(ref: dict[str, np.ndarray], got: dict[str, list[Any]], done: int, n_params: int,
+def _first_divergence(ref: dict[str, np.ndarray], got: dict[str, Value], done: int, n_params: int,
                       states: list[str], tol: Tolerance, hyper: dict[str, Any], where: str) -> CaseResult | None:
     """The earliest step at which any parameter or state entry leaves torch's (None when all agree)."""
     earliest: tuple[int, str, str] | None = None  # (step, key, message)
     for key in [f"param{j}" for j in range(n_params)] + states:
         if done == 0:
             break
-        stacked = _stack(got[key], _label(key))
+        stacked = _stack(got.get(key), _label(key))
         if isinstance(stacked, str):
             step = int(stacked.split(":")[0].split()[1]) if stacked.startswith("step ") else 1
             candidate = (step, key, stacked)
@@ -130,7 +146,7 @@ def _first_divergence(ref: dict[str, np.ndarray], got: dict[str, list[Any]], don
     if hint:
         lines.append(f"  hint: {hint}")
     details: dict[str, Any] = {"first_step": step, "quantity": _label(key), "hint": hint}
-    mine = _stack(got.get("param0", []), "param 0")
+    mine = _stack(got.get("param0"), "param 0")
     if not isinstance(mine, str) and ref["param0"][0].size <= 16:  # small enough to draw the path
         start = ref["init0"][None]
         details["path"] = {"torch": to_json_array(np.concatenate([start, ref["param0"]])),
@@ -138,16 +154,16 @@ def _first_divergence(ref: dict[str, np.ndarray], got: dict[str, list[Any]], don
     return CaseResult("", FAIL, "\n".join(lines), details)
 
 
-def _hint(ref: dict[str, np.ndarray], got: dict[str, list[Any]], step: int, n_params: int,
+def _hint(ref: dict[str, np.ndarray], got: dict[str, Value], step: int, n_params: int,
           hyper: dict[str, Any]) -> str:
     """Compare the learner's step with torch's step from the same starting point (teacher forcing)."""
     t = step - 1
     for j in range(n_params):
-        values = got.get(f"param{j}", [])
-        if len(values) <= t or values[t].kind != "array":
+        row = _row(got.get(f"param{j}"), t)
+        if row is None or row.shape != ref[f"init{j}"].shape:
             continue
         before = ref[f"init{j}"] if t == 0 else ref[f"param{j}"][t - 1]
-        mine = values[t].arrays[0] - before
+        mine = row - before
         theirs = ref[f"param{j}"][t] - before
         if not np.any(theirs):
             continue
