@@ -39,14 +39,14 @@ def _seed(value: int | None) -> int | None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .course import load_course
-    from .engine import Options, grade
-    from .report.terminal import render
+    from .engine import Options, default_lanes, grade
     from .results import to_json
 
     submission = Path(args.submission)
     course = load_course(_find_course(args.course, submission))
     options = Options(seed=_seed(args.seed), device=args.device, exercises=args.exercise or [],
-                      use_cache=not args.no_cache, plots=bool(args.html or args.plots))
+                      use_cache=not args.no_cache, plots=bool(args.html or args.plots),
+                      lanes=max(1, args.jobs) if args.jobs else default_lanes())
     result = grade(course, submission, options)
     if args.gradescope:
         _gradescope(course, submission, options, result, Path(args.gradescope))
@@ -54,6 +54,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         Path(args.json).write_text(to_json(result))
     _figures(result, args.html, args.plots)
     if not args.quiet:
+        from .report.terminal import render
+
         render(result)
     return 0 if result.passed else 1
 
@@ -198,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with figures")
     c.add_argument("--plots", metavar="DIR", help="also write the figures as PNG files")
     c.add_argument("--gradescope", metavar="FILE", help="also write Gradescope's results.json")
+    c.add_argument("-j", "--jobs", type=int, help="sandboxed children grading exercises side by side "
+                   "(default: 2 where there are 2 or more cores, else 1)")
     c.set_defaults(func=cmd_check)
 
     g = sub.add_parser("grade", help="grade a folder of submissions (folders, .zip, .ipynb) in parallel")

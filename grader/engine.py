@@ -1,14 +1,17 @@
 """Grade one submission against a course: the Python API under ``grader check``.
 
-The child is started first (its numpy import overlaps the parent's work), references come from the
-cache or are computed with torch once, then each exercise's checks run in the child. A child that dies,
-hangs or garbles costs the exercise in progress; the next exercise gets a fresh child.
+The children are started first (their numpy import overlaps the parent's work), references come from
+the cache or are computed with torch once, then each exercise's checks run in a child. With several
+lanes, each lane's child takes the next exercise in turn. A child that dies, hangs or garbles costs the
+exercise in progress; its lane's next exercise gets a fresh child.
 """
 from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -41,6 +44,9 @@ class Options:
     cache: Path | None = None
     plots: bool = False
     """Collect the extra data figures need (curves); off by default so plain grading does not pay for it."""
+    lanes: int = 1
+    """Children grading exercises side by side (``grader check`` uses :func:`default_lanes`; batch
+    grading keeps one, it runs submissions side by side instead)."""
 
 
 def compute_references(course: Course, seed: int, device: str) -> dict[Key, np.ndarray]:
@@ -111,13 +117,60 @@ def _twin_order(ex: Exercise, arrays: dict[str, np.ndarray]) -> list[str]:
 
 
 class Timer:
-    """Accumulates wall time per phase (start-up, references, student calls, comparisons)."""
+    """Accumulates time per phase (start-up, references, student calls, comparisons); with several lanes
+    the phases sum over them, so they may add up to more than the wall time."""
 
     def __init__(self) -> None:
         self.spent: dict[str, float] = {}
+        self._lock = threading.Lock()
 
     def add(self, phase: str, seconds: float) -> None:
-        self.spent[phase] = self.spent.get(phase, 0.0) + seconds
+        with self._lock:
+            self.spent[phase] = self.spent.get(phase, 0.0) + seconds
+
+
+def default_lanes() -> int:
+    """Children graded side by side by ``grader check``: two where there are two cores (the parent
+    compares one exercise's values while the other child computes)."""
+    return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
+class _Lane:
+    """One child and the exercises it grades, one after another; a dead child is replaced."""
+
+    def __init__(self, start: Callable[[], Child], refs: ReferenceStore, seed: int, options: Options,
+                 broken_rules: dict[str, list[rules.Violation]], timer: Timer):
+        self.start, self.refs, self.seed, self.options = start, refs, seed, options
+        self.broken_rules, self.timer = broken_rules, timer
+        t0 = time.perf_counter()
+        self.child: Child | None = start()
+        timer.add("startup", time.perf_counter() - t0)
+        self.isolation: str | None = None
+
+    def grade(self, ex: Exercise) -> ExerciseResult:
+        if self.child is None or not self.child.alive:
+            if self.child is not None:
+                self.child.close()
+            t0 = time.perf_counter()
+            self.child = self.start()
+            self.timer.add("startup", time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        if self.isolation is None:
+            try:
+                self.isolation = self.child.ready()
+            except ChildFailure:
+                pass
+        self.timer.add("startup", time.perf_counter() - t0)
+        if ex.module in self.broken_rules:
+            return _rule_violation(ex, self.broken_rules[ex.module])
+        result = grade_exercise(ex, self.seed, self.child, self.refs, self.timer)
+        if self.options.plots and ex.curve is not None and self.child.alive:
+            result.plot_data["curve"] = _collect_curve(ex, self.seed, self.child, self.refs)
+        return result
+
+    def close(self) -> None:
+        if self.child is not None:
+            self.child.close()
 
 
 def grade(course: Course, submission: Path, options: Options | None = None,
@@ -127,8 +180,9 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     Args:
         course: the validated course.
         submission: a folder of .py modules.
-        options: seed, device, exercise filter, cache settings.
-        on_exercise: called with each exercise's result as soon as it is graded (progress display).
+        options: seed, device, exercise filter, cache settings, lanes.
+        on_exercise: called with each exercise's result as soon as it is graded (progress display; from
+            a lane's thread when there are several, one call at a time).
         zygote: a warm fork server to start children from (batch grading); None spawns each child.
 
     Raises:
@@ -140,63 +194,82 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     seed = course.public_seed if options.seed is None else options.seed
     wanted = [course.exercise(key) for key in options.exercises] if options.exercises else course.exercises
     wanted_ids = {ex.id for ex in wanted}
+    todo = [ex for a in course.assignments for ex in a.exercises if ex.id in wanted_ids]
     timer = Timer()
     workdir = prepare_workdir(submission)
-    broken_rules = rules.scan(workdir)
     refs = ReferenceStore(course.digest, seed, options.device,
                           lambda: compute_references(course, seed, options.device),
                           directory=options.cache, use_disk=options.use_cache)
     extra_hidden = [Path(p) for p in os.environ.get("GRADER_HIDE", "").split(os.pathsep) if p]
     hide = [*course.hide, refs.directory, cache_dir(), *extra_hidden]
-    child: Child | None = None
     result = SubmissionResult(
         submission=str(submission), course=course.title, course_digest=course.digest,
         seed="public" if options.seed is None or options.seed == course.public_seed else "secret",
         device=options.device, isolation="?", grader_version=__version__,
     )
+
+    def start() -> Child:
+        nonlocal zygote
+        if zygote is not None and not zygote.alive:
+            zygote = None  # it died: spawn directly for the rest of this submission
+        return Child(workdir, course.limits, hide, zygote)
+
+    lanes: list[_Lane] = []
+    graded: dict[str, ExerciseResult] = {}
     try:
-        for assignment in course.assignments:
-            a_result = AssignmentResult(assignment.id, assignment.title)
-            for ex in assignment.exercises:
-                if ex.id not in wanted_ids:
-                    continue
-                if child is None or not child.alive:
-                    if child is not None:
-                        child.close()
-                    t0 = time.perf_counter()
-                    if zygote is not None and not zygote.alive:
-                        zygote = None  # it died: spawn directly for the rest of this submission
-                    child = Child(workdir, course.limits, hide, zygote)
-                    timer.add("startup", time.perf_counter() - t0)
-                if not refs.values:
-                    t0 = time.perf_counter()
-                    refs.all()
-                    timer.add("references", time.perf_counter() - t0)
-                t0 = time.perf_counter()
-                if result.isolation == "?":
-                    try:
-                        result.isolation = child.ready()
-                    except ChildFailure:
-                        pass
-                timer.add("startup", time.perf_counter() - t0)
-                if ex.module in broken_rules:
-                    a_result.exercises.append(_rule_violation(ex, broken_rules[ex.module]))
-                    continue
-                ex_result = grade_exercise(ex, seed, child, refs, timer)
-                if options.plots and ex.curve is not None and child.alive:
-                    ex_result.plot_data["curve"] = _collect_curve(ex, seed, child, refs)
-                a_result.exercises.append(ex_result)
-                if on_exercise:
-                    on_exercise(ex_result)
-            if a_result.exercises:
-                result.assignments.append(a_result)
+        broken_rules: dict[str, list[rules.Violation]] = {}
+        # the children start first: their interpreters come up while the parent scans and loads
+        lanes = [_Lane(start, refs, seed, options, broken_rules, timer)
+                 for _ in range(min(max(1, options.lanes), len(todo)))]
+        broken_rules.update(rules.scan(workdir))
+        if todo:
+            t0 = time.perf_counter()
+            refs.prepare()
+            timer.add("references", time.perf_counter() - t0)
+            _run_lanes(lanes, todo, graded, on_exercise)
     finally:
-        if child is not None:
-            child.close()
+        for lane in lanes:
+            lane.close()
         shutil.rmtree(workdir, ignore_errors=True)
+    result.isolation = next((lane.isolation for lane in lanes if lane.isolation), "?")
+    for assignment in course.assignments:
+        done = [graded[ex.id] for ex in assignment.exercises if ex.id in graded]
+        if done:
+            result.assignments.append(AssignmentResult(assignment.id, assignment.title, done))
     result.duration_s = round(time.perf_counter() - started, 4)
     result.timings = {k: round(v, 4) for k, v in timer.spent.items()}
     return result
+
+
+def _run_lanes(lanes: list[_Lane], todo: list[Exercise], graded: dict[str, ExerciseResult],
+               on_exercise: Callable[[ExerciseResult], None] | None) -> None:
+    """Each lane takes the next exercise in course order until none is left; one lane runs inline."""
+    queue = list(reversed(todo))
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def work(lane: _Lane) -> None:
+        while not stop.is_set():
+            with lock:
+                if not queue:
+                    return
+                ex = queue.pop()
+            ex_result = lane.grade(ex)
+            with lock:
+                graded[ex.id] = ex_result
+                if on_exercise:
+                    on_exercise(ex_result)
+
+    if len(lanes) == 1:
+        work(lanes[0])
+        return
+    with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="lane") as pool:
+        futures = [pool.submit(work, lane) for lane in lanes]
+        try:
+            for future in futures:
+                future.result()
+        finally:
+            stop.set()  # an error or Ctrl-C in one lane: the others stop after their current exercise
 
 
 def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, timer: Timer) -> ExerciseResult:

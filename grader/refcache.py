@@ -94,12 +94,19 @@ class ReferenceStore:
                     self._save(self.values)
         return self.values
 
+    def prepare(self) -> None:
+        """Load (or compute) every value and index them by case; after this, ``get`` only reads, so
+        lanes grading side by side can share the store."""
+        if self._by_case is None:
+            by_case: dict[tuple[str, str, int], dict[str, np.ndarray]] = {}
+            for (e, p, i, quantity), value in self.all().items():
+                by_case.setdefault((e, p, i), {})[quantity] = value
+            self._by_case = by_case
+
     def get(self, ex_id: str, purpose: str, index: int) -> dict[str, np.ndarray]:
         """The reference quantities (``out``, ``dx``, ``dW``...) of one case."""
-        if self._by_case is None:
-            self._by_case = {}
-            for (e, p, i, quantity), value in self.all().items():
-                self._by_case.setdefault((e, p, i), {})[quantity] = value
+        self.prepare()
+        assert self._by_case is not None
         return dict(self._by_case.get((ex_id, purpose, index), {}))
 
 

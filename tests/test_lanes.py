@@ -1,0 +1,81 @@
+"""Lanes: children grading exercises side by side give exactly the verdicts of one child, in course
+order, and a hostile exercise in one lane costs only itself."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.course import Course
+from grader.engine import Options, grade
+from grader.results import ExerciseResult, SubmissionResult, to_json
+
+from .conftest import SOLUTIONS, make_submission
+from .hostile_cases import sigmoid
+
+
+def verdicts(result: SubmissionResult) -> Any:
+    """The JSON without what differs from run to run: wall times, and the figures of the stochastic
+    check (the learner's dropout draws from numpy's global generator, seeded by the OS)."""
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            if node.get("name") == "stochastic":
+                return {"name": "stochastic", "status": node["status"], "score": node.get("score")}
+            return {k: strip(v) for k, v in node.items() if k not in ("duration_s", "timings")}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+    return strip(json.loads(to_json(result)))
+
+
+def test_two_lanes_grade_the_whole_course_like_one(course: Course) -> None:
+    seen: list[str] = []
+
+    def record(ex: ExerciseResult) -> None:
+        seen.append(ex.id)
+
+    one = grade(course, SOLUTIONS, Options(lanes=1))
+    two = grade(course, SOLUTIONS, Options(lanes=2), on_exercise=record)
+    assert two.points == two.max_points == course_points(course)
+    assert verdicts(two) == verdicts(one)
+    assert sorted(seen) == sorted(ex.id for ex in course.exercises)  # once each
+
+
+def course_points(course: Course) -> float:
+    return sum(ex.points for ex in course.exercises)
+
+
+HOSTILE_LOSS = """
+class MSELoss:
+    def __init__(self, reduction="mean"):
+        self.reduction = reduction
+    def forward(self, pred, target):
+        import os
+        os._exit(0)
+    def backward(self):
+        return None
+"""
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_hostile_exercises_cost_only_themselves_in_any_lane(fast_course: Course, tmp_path: Path, lanes: int) -> None:
+    sub = make_submission(tmp_path / "sub", append={"activations": sigmoid("while True:\n    pass"),
+                                                   "losses": HOSTILE_LOSS})
+    wanted = ["1.1", "1.2", "1.3", "1.4", "1.10", "1.11", "1.12", "2.1"]
+    start = time.perf_counter()
+    result = grade(fast_course, sub, Options(lanes=lanes, exercises=wanted))
+    elapsed = time.perf_counter() - start
+    status = {e.id: e.status for e in result.exercises}
+    assert [e.id for e in result.exercises] == wanted  # course order, whatever lane finished first
+    assert status["1.1"] == "timeout"
+    assert status["1.11"] == "error"
+    assert all(status[i] == "pass" for i in wanted if i not in ("1.1", "1.11"))
+    assert elapsed < 20
+
+
+def test_a_lane_per_exercise_at_most(course: Course) -> None:
+    result = grade(course, SOLUTIONS, Options(lanes=8, exercises=["1.1"]))
+    assert [e.status for e in result.exercises] == ["pass"]
