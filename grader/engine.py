@@ -168,6 +168,11 @@ class _Lane:
             result.plot_data["curve"] = _collect_curve(ex, self.seed, self.child, self.refs)
         return result
 
+    def interrupt(self) -> None:
+        """Kill the child (its lane's thread sees it die and stops); closing is left to the owner."""
+        if self.child is not None:
+            self.child.kill()
+
     def close(self) -> None:
         if self.child is not None:
             self.child.close()
@@ -268,8 +273,11 @@ def _run_lanes(lanes: list[_Lane], todo: list[Exercise], graded: dict[str, Exerc
         try:
             for future in futures:
                 future.result()
-        finally:
-            stop.set()  # an error or Ctrl-C in one lane: the others stop after their current exercise
+        except BaseException:
+            stop.set()  # an error in one lane, or Ctrl-C: every lane stops now, its child killed
+            for lane in lanes:
+                lane.interrupt()
+            raise
 
 
 def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, timer: Timer) -> ExerciseResult:
