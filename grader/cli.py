@@ -136,7 +136,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     course = load_course(args.course)
     twins = load()
     for ex in course.exercises:
-        if ex.reference not in twins:
+        if ex.reference is not None and ex.reference not in twins:
             raise CourseError(f"{course.path}: exercise {ex.id} ({ex.title}): no torch twin named "
                               f"{ex.reference!r}; known: {', '.join(sorted(twins))}")
     n_cases = sum(len(e.cases) for e in course.exercises)

@@ -20,6 +20,11 @@ def known_checks() -> list[str]:
     from .checks import known
 
     return known()
+
+
+TWINLESS_CHECKS = frozenset({"scripted", "batching"})
+"""Checks that never read a torch value (early stopping's rule, mini-batches' properties): an exercise
+with only these needs no ``reference``."""
 DEFAULT_RANGE = (-3.0, 3.0)
 
 
@@ -88,8 +93,9 @@ class Exercise:
     kind: str
     target: str
     """``module.Name`` inside a submission."""
-    reference: str
-    """Name of the torch twin in :mod:`grader.references`."""
+    reference: str | None
+    """Name of the torch twin in :mod:`grader.references` (the statistics and stochastic checks: of the
+    law); None where every check judges by rules of its own (:data:`TWINLESS_CHECKS`)."""
     points: float
     checks: tuple[CheckSpec, ...]
     cases: tuple[Case, ...]
@@ -366,7 +372,7 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str]) -> Exercise:
         title=r.raw("title", types=(str,)),
         kind=kind,
         target=target,
-        reference=r.raw("reference", types=(str,)),
+        reference=r.raw("reference", None, types=(str,)),
         points=points,
         checks=_checks(r),
         cases=tuple(_case(c, arrays_required=kind in ("layer", "loss")) for c in r.items("cases")),
@@ -408,6 +414,10 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str]) -> Exercise:
     for k in ex.kinks:
         if isinstance(k, str) and k not in ex.hyper and not all(k in c.hyper for c in ex.cases):
             r.fail(f"kink {k!r} names no hyper-parameter of every case", "kinks")
+    needing = [c.name for c in ex.checks if c.name not in TWINLESS_CHECKS]
+    if ex.reference is None and needing:
+        r.fail(f"missing required key 'reference' (the torch twin, or law): the {', '.join(needing)} "
+               "check(s) compare with it")
     for i, case in enumerate(ex.cases):
         missing = [n for n in (*roles, *ex.params, *ex.buffers) if n not in case.arrays]
         if missing:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import Course, Tolerance, load_course
+from grader.course import TWINLESS_CHECKS, Course, Tolerance, load_course
 from grader.engine import Options, grade
 from grader.errors import CourseError
 
@@ -164,6 +164,10 @@ MALFORMED = {
     "version 2": (
         "version: 1", "version: 2",
         "version: 2", "version", "unsupported course file version 2; this grader reads version 1"),
+    "reference missing for a check that compares with it": (
+        "        reference: mse_loss\n", "",
+        "- id: s", EX1, "missing required key 'reference' (the torch twin, or law): the reference check(s) "
+        "compare with it"),
     "negative tolerance": (
         "        reference: relu\n", "        reference: relu\n        tolerance: {rtol: -1.0e-6}\n",
         "tolerance: {rtol: -1.0e-6}", f"{EX0}.tolerance", "tolerances must be non-negative"),
@@ -183,6 +187,12 @@ def _error(tmp_path: Path, text: str) -> tuple[Path, str]:
     with pytest.raises(CourseError) as info:
         load_course(path)
     return path.resolve(), str(info.value)
+
+
+def test_an_exercise_judged_by_its_own_rules_needs_no_reference(course: Course) -> None:
+    twinless = [ex for ex in course.exercises if ex.reference is None]
+    assert {ex.title for ex in twinless} == {"EarlyStopping", "minibatches"}
+    assert all({c.name for c in ex.checks} <= TWINLESS_CHECKS for ex in twinless)
 
 
 def test_the_fixture_itself_is_valid(tmp_path: Path) -> None:

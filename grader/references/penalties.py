@@ -7,7 +7,7 @@ ADDED to the given gradient tensors in place, as the learner's ``*_grad`` functi
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 
@@ -53,20 +53,3 @@ def l1_penalty_grad(params: list[torch.Tensor], grads: list[torch.Tensor], lam: 
 def l2_penalty_grad(params: list[torch.Tensor], grads: list[torch.Tensor], lam: float) -> None:
     """grads[k] += d/dp_k (0.5 * lam * sum p**2) = lam * p_k, by autograd: SGD's weight_decay=lam."""
     _add_grad(_l2, params, grads, lam)
-
-
-# The course file asks every exercise for a twin, and the engine runs it on every case. These two have no
-# value to compare: the ``scripted`` and ``batching`` checks judge them against rules of their own.
-
-
-@twin("early_stopping")
-def early_stopping(**hyper: Any) -> None:
-    """No torch twin (torch has no early stopping): the ``scripted`` check holds the reference rule."""
-    return None
-
-
-@twin("minibatches")
-def minibatches(*arrays: torch.Tensor, **hyper: Any) -> None:
-    """torch.utils.data.DataLoader(TensorDataset(X, y), batch_size, shuffle) draws its own permutation, so
-    no batch can be compared: the ``batching`` check tests the properties of the learner's batches."""
-    return None
