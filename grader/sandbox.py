@@ -36,14 +36,14 @@ PRELOAD = (
 """Modules a learner may import. They are imported before confinement because the Python installation
 may not be readable once the child runs as an unprivileged user (e.g. under a 0700 /root)."""
 
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x10000000, 0x40000000, 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 1, 2, 4, 0x4000, 0x40000
 UID_BASE = 100_000
 """Tier C runs each child as its own user, UID_BASE + its pid: unique among live processes, so children
 graded side by side cannot signal or trace each other, RLIMIT_NPROC counts exactly this child's
 processes, and the parent can kill every process the child left behind (setsid'd grandchildren too)."""
 MAX_PROCESSES = 16
-PR_SET_PDEATHSIG = 1
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE = 1, 4
 
 
 # --------------------------------------------------------------------------- confinement
@@ -109,7 +109,8 @@ def confine(hide: list[str], workdir: str) -> str:
     """Hide the secret folders and cut the network; return the isolation tier reached.
 
     "C": root dropped to an unprivileged user after masking (it cannot undo the masks);
-    "B": an unprivileged user namespace, masks locked by a second namespace;
+    "B": an unprivileged user namespace, masks locked by a second namespace, its processes counted and
+    capped in that namespace; the next process forked starts a new PID namespace (:func:`_pid_one`);
     "A": neither is possible here, so only the rlimits and the process session confine the child.
     """
     try:
@@ -135,6 +136,8 @@ def confine(hide: list[str], workdir: str) -> str:
         # Mounts made in a namespace we own could be unmounted again; inherited into a new, less
         # privileged user namespace they are locked.
         _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "lock masks")
+        _limit(resource.RLIMIT_NPROC, MAX_PROCESSES)  # counted per user namespace: a fork bomb stops here
+        _check(libc.unshare(CLONE_NEWPID), "pid namespace")
         return "B"
     except (OSError, AttributeError):
         return "A"
@@ -439,6 +442,36 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def _pid_one(parent: int, request_fd: int) -> None:
+    """Tier B: fork the process that serves the parent as PID 1 of the new PID namespace, and stay
+    behind as its reaper, running no learner code.
+
+    When PID 1 ends, the kernel kills every process left in its namespace, setsid'd grandchildren too
+    (tier C kills them by their unique uid; here all run as the grader's user). The parent's SIGKILL of
+    the session reaches the reaper and PID 1; PID 1 also dies with the reaper (PDEATHSIG).
+    """
+    _die_with_parent(parent)
+    pid = os.fork()
+    if pid == 0:
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        return
+    # The reaper keeps its copy of the reply pipe: the parent then sees EOF only once the reaper has
+    # ended as PID 1 did, and reports PID 1's exit code or signal rather than the SIGKILL it sends on EOF.
+    os.close(request_fd)
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+    if os.WIFSIGNALED(status):  # end as PID 1 ended, so the parent reports its signal
+        sig = os.WTERMSIG(status)
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):
+            signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
+
+
 def serve(config: dict[str, Any]) -> None:
     """Confine this process, greet the parent, then run call plans until the parent hangs up."""
     fd_in, fd_out, root = config["fd_in"], config["fd_out"], config["workdir"]
@@ -446,7 +479,10 @@ def serve(config: dict[str, Any]) -> None:
     os.environ.update({"HOME": root, "TMPDIR": root})
     apply_limits(config["limits"])
     tier = confine(config["hide"], root)
-    _die_with_parent(parent)
+    if tier == "B":
+        _pid_one(parent, fd_in)
+    else:
+        _die_with_parent(parent)
     sys.meta_path.insert(0, _Banned(config.get("banned", [])))  # type: ignore[arg-type]
     os.chdir(root)
     sys.path.insert(0, root)
@@ -476,7 +512,7 @@ def zygote(sock_fd: int) -> None:
     import socket
 
     try:
-        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: children of the same user cannot ptrace us
+        ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # children of the same user cannot ptrace us
     except (OSError, AttributeError):
         pass
     sock = socket.socket(fileno=sock_fd)
@@ -512,6 +548,10 @@ def zygote(sock_fd: int) -> None:
                     os.closerange(3, low)
                     os.closerange(low + 1, high)
                     os.closerange(high + 1, 65536)
+                    # A forked child inherits the zygote's "not dumpable", which makes /proc/self root's:
+                    # it could not write its uid_map, and tier B would silently fall to tier A.
+                    # (execve resets the flag for a spawned child the same way.)
+                    ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
                     serve({**config, "fd_in": fd_in, "fd_out": fd_out})
                 finally:
                     os._exit(0)

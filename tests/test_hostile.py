@@ -8,6 +8,7 @@ points; the submission as a whole is never ``passed``; and grading returns withi
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 import time
 from pathlib import Path
@@ -502,3 +503,37 @@ def test_banned_import_by_computed_name_is_refused_at_run_time(tmp_path: Path) -
         child.close()
     assert reply.failure is not None
     assert reply.failure.message == "ImportError: torch is not available here: the exercises are written in numpy by hand"
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_no_process_of_the_learner_outlives_its_grading(fast_course: Course, tmp_path: Path, lanes: int) -> None:
+    """A grandchild that leaves the session (setsid) and a fork bomb: tier C kills them by their uid,
+    tier B by ending the child's PID namespace. Both must be gone once grading returns."""
+    from grader.engine import Options, grade
+
+    name = f"leftover{os.getpid() % 10000}-{lanes}"
+    escape = (f"if os.fork() == 0:\n    os.setsid()\n    ctypes.CDLL(None).prctl(15, b'{name}', 0, 0, 0)\n"
+              "    time.sleep(60)\n    os._exit(0)\nreturn self.y\n")
+    bomb = "class Tanh:\n    def forward(self, x):\n        while True:\n            os.fork()\n"
+    sub = make_submission(tmp_path / "sub", append={"activations": sigmoid(escape, "import os, ctypes, time\n")
+                                                    + "\n" + bomb})
+    result = grade(fast_course, sub, Options(exercises=[SIGMOID, *NEIGHBOURS], lanes=lanes))
+    if result.isolation == "A":
+        pytest.skip("isolation tier A can only kill the child's session")
+    assert by_id(result)["1.2"].status in (ERROR, TIMEOUT)  # the fork bomb's exercise
+    assert all(by_id(result)[i].status == PASS for i in NEIGHBOURS[1:])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _processes_named(name):
+        time.sleep(0.1)
+    assert not _processes_named(name)
+
+
+def _processes_named(name: str) -> list[int]:
+    found = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == name:
+                found.append(int(comm.parent.name))
+        except OSError:
+            pass
+    return found
