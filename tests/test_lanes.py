@@ -79,3 +79,18 @@ def test_hostile_exercises_cost_only_themselves_in_any_lane(fast_course: Course,
 def test_a_lane_per_exercise_at_most(course: Course) -> None:
     result = grade(course, SOLUTIONS, Options(lanes=8, exercises=["1.1"]))
     assert [e.status for e in result.exercises] == ["pass"]
+
+
+def test_a_zygote_forked_child_is_as_confined_as_a_spawned_one(course: Course) -> None:
+    """Batch grading forks children from a warm zygote; they must reach the same isolation tier as a
+    spawned child (a forked child once inherited 'not dumpable' and fell from tier B to A unnoticed)."""
+    from grader.runner import Zygote
+
+    zygote = Zygote()
+    try:
+        forked = grade(course, SOLUTIONS, Options(exercises=["1.1"]), zygote=zygote)
+    finally:
+        zygote.close()
+    spawned = grade(course, SOLUTIONS, Options(exercises=["1.1"]))
+    assert forked.isolation == spawned.isolation != "?"
+    assert forked.passed and spawned.passed
