@@ -105,12 +105,13 @@ def _private_scratch(libc: ctypes.CDLL, workdir: str) -> None:
         path.write_bytes(data)
 
 
-def confine(hide: list[str], workdir: str) -> str:
-    """Hide the secret folders and cut the network; return the isolation tier reached.
+def confine(hide: list[str], workdir: str) -> tuple[str, bool]:
+    """Hide the secret folders and cut the network; return the isolation tier reached, and whether
+    the next process forked starts a new PID namespace.
 
     "C": root dropped to an unprivileged user after masking (it cannot undo the masks);
     "B": an unprivileged user namespace, masks locked by a second namespace, its processes counted and
-    capped in that namespace; the next process forked starts a new PID namespace (:func:`_pid_one`);
+    capped in that namespace, and (where the kernel allows) a new PID namespace (:func:`_pid_one`);
     "A": neither is possible here, so only the rlimits and the process session confine the child.
     """
     try:
@@ -125,7 +126,7 @@ def confine(hide: list[str], workdir: str) -> str:
             os.setgroups([])
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
-            return "C"
+            return "C", False
         uid, gid = os.getuid(), os.getgid()
         _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET), "unshare")
         Path("/proc/self/setgroups").write_text("deny")
@@ -137,10 +138,9 @@ def confine(hide: list[str], workdir: str) -> str:
         # privileged user namespace they are locked.
         _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "lock masks")
         _limit(resource.RLIMIT_NPROC, MAX_PROCESSES)  # counted per user namespace: a fork bomb stops here
-        _check(libc.unshare(CLONE_NEWPID), "pid namespace")
-        return "B"
+        return "B", libc.unshare(CLONE_NEWPID) == 0
     except (OSError, AttributeError):
-        return "A"
+        return "A", False
 
 
 # --------------------------------------------------------------------------- running call plans
@@ -478,8 +478,8 @@ def serve(config: dict[str, Any]) -> None:
     parent = os.getppid()
     os.environ.update({"HOME": root, "TMPDIR": root})
     apply_limits(config["limits"])
-    tier = confine(config["hide"], root)
-    if tier == "B":
+    tier, pid_namespace = confine(config["hide"], root)
+    if pid_namespace:
         _pid_one(parent, fd_in)
     else:
         _die_with_parent(parent)
