@@ -140,31 +140,30 @@ def default_lanes() -> int:
 class _Lane:
     """One child and the exercises it grades, one after another; a dead child is replaced."""
 
-    def __init__(self, start: Callable[[], Child], refs: ReferenceStore, seed: int, options: Options,
-                 broken_rules: dict[str, list[rules.Violation]], timer: Timer):
-        self.start, self.refs, self.seed, self.options = start, refs, seed, options
-        self.broken_rules, self.timer = broken_rules, timer
-        t0 = time.perf_counter()
-        self.child: Child | None = start()
-        timer.add("startup", time.perf_counter() - t0)
+    def __init__(self, start: Callable[[], Child], refs: ReferenceStore, seed: int, options: Options, timer: Timer):
+        self.start, self.refs, self.seed, self.options, self.timer = start, refs, seed, options, timer
+        self.child = self._started()
         self.isolation: str | None = None
 
-    def grade(self, ex: Exercise) -> ExerciseResult:
-        if self.child is None or not self.child.alive:
-            if self.child is not None:
-                self.child.close()
-            t0 = time.perf_counter()
-            self.child = self.start()
-            self.timer.add("startup", time.perf_counter() - t0)
+    def _started(self) -> Child:
         t0 = time.perf_counter()
+        child = self.start()
+        self.timer.add("startup", time.perf_counter() - t0)
+        return child
+
+    def grade(self, ex: Exercise, broken_rules: dict[str, list[rules.Violation]]) -> ExerciseResult:
+        if not self.child.alive:
+            self.child.close()
+            self.child = self._started()
         if self.isolation is None:
+            t0 = time.perf_counter()
             try:
                 self.isolation = self.child.ready()
             except ChildFailure:
                 pass
-        self.timer.add("startup", time.perf_counter() - t0)
-        if ex.module in self.broken_rules:
-            return _rule_violation(ex, self.broken_rules[ex.module])
+            self.timer.add("startup", time.perf_counter() - t0)
+        if ex.module in broken_rules:
+            return _rule_violation(ex, broken_rules[ex.module])
         result = grade_exercise(ex, self.seed, self.child, self.refs, self.timer)
         if self.options.plots and ex.curve is not None and self.child.alive:
             result.plot_data["curve"] = _collect_curve(ex, self.seed, self.child, self.refs)
@@ -172,12 +171,10 @@ class _Lane:
 
     def interrupt(self) -> None:
         """Kill the child (its lane's thread sees it die and stops); closing is left to the owner."""
-        if self.child is not None:
-            self.child.kill()
+        self.child.kill()
 
     def close(self) -> None:
-        if self.child is not None:
-            self.child.close()
+        self.child.close()
 
 
 def grade(course: Course, submission: Path, options: Options | None = None,
@@ -224,16 +221,14 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     lanes: list[_Lane] = []
     graded: dict[str, ExerciseResult] = {}
     try:
-        broken_rules: dict[str, list[rules.Violation]] = {}
         # the children start first: their interpreters come up while the parent scans and loads
-        lanes = [_Lane(start, refs, seed, options, broken_rules, timer)
-                 for _ in range(min(max(1, options.lanes), len(todo)))]
-        broken_rules.update(rules.scan(workdir))
+        lanes = [_Lane(start, refs, seed, options, timer) for _ in range(min(max(1, options.lanes), len(todo)))]
+        broken_rules = rules.scan(workdir)
         if todo:
             t0 = time.perf_counter()
             refs.prepare()
             timer.add("references", time.perf_counter() - t0)
-            _run_lanes(lanes, todo, graded, on_exercise)
+            _run_lanes(lanes, todo, broken_rules, graded, on_exercise)
     finally:
         for lane in lanes:
             lane.close()
@@ -248,8 +243,8 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     return result
 
 
-def _run_lanes(lanes: list[_Lane], todo: list[Exercise], graded: dict[str, ExerciseResult],
-               on_exercise: Callable[[ExerciseResult], None] | None) -> None:
+def _run_lanes(lanes: list[_Lane], todo: list[Exercise], broken_rules: dict[str, list[rules.Violation]],
+               graded: dict[str, ExerciseResult], on_exercise: Callable[[ExerciseResult], None] | None) -> None:
     """Each lane takes the next exercise in course order until none is left; one lane runs inline."""
     queue = list(reversed(todo))
     lock = threading.Lock()
@@ -261,7 +256,7 @@ def _run_lanes(lanes: list[_Lane], todo: list[Exercise], graded: dict[str, Exerc
                 if not queue:
                     return
                 ex = queue.pop()
-            ex_result = lane.grade(ex)
+            ex_result = lane.grade(ex, broken_rules)
             with lock:
                 graded[ex.id] = ex_result
                 if on_exercise:

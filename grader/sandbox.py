@@ -194,7 +194,11 @@ def resolve(target: str, root: str) -> Any:
     return getattr(module, name)
 
 
-def encode(value: Any) -> tuple[dict[str, Any], list[np.ndarray]]:
+Encoded = tuple[dict[str, Any], list[np.ndarray]]
+"""A value as :func:`encode` turns it into a header and plain arrays (copies: a snapshot)."""
+
+
+def encode(value: Any) -> Encoded:
     """Turn a learner's return value into plain arrays, recording its Python type for messages."""
     type_name = type(value).__module__ + "." + type(value).__qualname__
     if value is None:
@@ -273,43 +277,34 @@ def _only_the_original(pid: int) -> None:
 
 
 class _Loop:
-    """The result of a ``loop`` step: per body step, its values over the iterations that completed,
-    and the learner's exception that stopped it, if any."""
+    """The result of a ``loop`` step: per body step, its encoded values over the iterations that
+    completed, and the learner's exception that stopped it, if any."""
 
-    def __init__(self, columns: list[list[Any]], done: int, error: dict[str, Any] | None):
+    def __init__(self, columns: list[list[Encoded]], done: int, error: dict[str, Any] | None):
         self.columns, self.done, self.error = columns, done, error
 
 
-def _stacked(column: list[Any]) -> tuple[dict[str, Any], list[np.ndarray]] | None:
+def _stacked(column: list[Encoded]) -> Encoded | None:
     """One (iterations, ...) array for a column of same-typed, same-shaped arrays or scalars, else None.
 
     One frame instead of one per iteration: a 50-step optimizer trajectory sent step by step spent most
     of its time framing and parsing small arrays."""
-    heads, arrays = [], []
-    for value in column:
-        head, arr = encode(value)
-        if head["kind"] not in ("array", "scalar") or (heads and head != heads[0]):
-            return None
-        if arrays and (arr[0].shape != arrays[0].shape or arr[0].dtype != arrays[0].dtype):
-            return None
-        heads.append(head)
-        arrays += arr
-    if not arrays:
+    head, first = column[0][0], column[0][1]
+    if head["kind"] not in ("array", "scalar"):
         return None
-    return {"kind": "stacked", "of": heads[0]["kind"], "type": heads[0]["type"]}, [np.stack(arrays)]
+    for h, arr in column:
+        if h != head or arr[0].shape != first[0].shape or arr[0].dtype != first[0].dtype:
+            return None
+    return {"kind": "stacked", "type": head["type"]}, [np.stack([arr[0] for _, arr in column])]
 
 
-def _encode_loop(loop: _Loop) -> tuple[dict[str, Any], list[np.ndarray]]:
+def _encode_loop(loop: _Loop) -> Encoded:
     columns, out = [], []
     for column in loop.columns:
         stacked = _stacked(column) if column else None
-        if stacked is None:  # the parent reports the first odd iteration
-            heads = []
-            for value in column:
-                head, arr = encode(value)
-                heads.append(head)
-                out += arr
-            columns.append({"kind": "steps", "type": "steps", "items": heads})
+        if stacked is None:  # kept per iteration: the parent reports the first odd one
+            columns.append({"kind": "steps", "type": "steps", "items": [head for head, _ in column]})
+            out += [a for _, arr in column for a in arr]
         else:
             columns.append(stacked[0])
             out += stacked[1]
@@ -353,15 +348,13 @@ def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict
 
     def loop(step: dict[str, Any], index: int) -> _Loop:
         body = step["body"]
-        columns: list[list[Any]] = [[] for _ in body]
+        columns: list[list[Encoded]] = [[] for _ in body]
         for i in range(int(step["times"])):
             row = []
             for sub in body:
                 try:
-                    value = execute(sub, index, i)
-                    # a copy now: the learner updates its arrays in place at the next iteration
-                    row.append(np.ndarray.copy(np.ndarray.view(value, np.ndarray))
-                               if isinstance(value, np.ndarray) else value)
+                    # encoded (copied) now: the learner updates its arrays in place at the next iteration
+                    row.append(encode(execute(sub, index, i)))
                 except StepError as e:
                     return _Loop(columns, i, e.info)
                 except BaseException as e:  # noqa: BLE001
