@@ -284,6 +284,7 @@ def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, 
     ctx = checks.Context(ex, seed, child, refs)
     failure: ChildFailure | None = None
     calls_before = child.busy_s
+    child.new_exercise()
     for spec in ex.checks:
         check = CheckResult(spec.name, spec.weight)
         out.checks.append(check)

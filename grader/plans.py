@@ -126,6 +126,8 @@ class Plan:
     variables: dict[str, np.ndarray] = field(default_factory=dict)
     slots: dict[str, Slot] = field(default_factory=dict)
     phases: list[str] = field(default_factory=list)
+    forward_calls_allowed: int = 1
+    """Forward calls a backward may make (one recomputes the output; finite differences need two or more)."""
 
     def push(self, step: Step, phase: str = "") -> int:
         self.steps.append(step)
@@ -141,6 +143,11 @@ class Plan:
         slot = self.slots[key]
         if reply.failure is not None and reply.failure.step <= slot.step:
             return reply.failure
+        if slot.phase in ("backward", "grads"):
+            calls = max((n for s, n in reply.forward_calls.items() if s <= slot.step), default=0)
+            if calls > self.forward_calls_allowed:
+                return (f"backward calls forward {calls} times: gradients must be derived, not estimated "
+                        "by finite differences")
         value = reply.values[slot.step]
         if slot.item is None:
             return value

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import functools
+import importlib.util
 import json
 import os
 import select
@@ -17,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,8 @@ from .course import Limits
 from .rules import BANNED
 
 SANDBOX = Path(__file__).with_name("sandbox.py")
+FAIL_AT_ENV = "GRADER_SANDBOX_FAIL_AT"
+"""Tests only: the confinement step the child must fail (grader/confinement.py's steps)."""
 PR_SET_DUMPABLE = 4
 
 
@@ -56,6 +60,8 @@ class StepFailure:
 class Reply:
     values: list[Value]
     failure: StepFailure | None
+    forward_calls: dict[int, int] = field(default_factory=dict)
+    """Per backward step: how many times the learner's forward ran inside it."""
 
 
 def make_private() -> None:
@@ -169,8 +175,11 @@ class Child:
             "fd_in": to_child_r, "fd_out": from_child_w, "workdir": str(workdir),
             "hide": [str(p) for p in hide],
             "banned": list(BANNED),
+            "banned_dirs": banned_dirs(),
             "limits": {"memory_mb": limits.memory_mb, "cpu_s": limits.cpu_s, "file_mb": limits.file_mb},
         }
+        if os.environ.get(FAIL_AT_ENV):  # tests: inject the failure of one confinement step
+            config["fail_at"] = os.environ[FAIL_AT_ENV]
         try:
             if zygote is not None:
                 pid = zygote.fork(config, (to_child_r, from_child_w, self._log.fileno()))
@@ -192,13 +201,30 @@ class Child:
         self._hello: float | None = None
         self.busy_s = 0.0
         """Wall time spent waiting on call plans: the learner's code plus the transfers."""
+        self.guards: list[str] = []
+        self._fresh_budget = True
+        self._setup_failure: ChildFailure | None = None
 
     def ready(self, timeout: float = 30.0) -> str:
-        """Wait for the child's greeting; return the isolation tier it reached."""
+        """Wait for the child's greeting; return the isolation tier it reached.
+
+        Raises:
+            ChildFailure: the child could not confine itself (every later call raises the same)."""
+        if self._setup_failure is not None:
+            raise self._setup_failure
         if self._hello is None:
             header, _ = self._receive(time.monotonic() + timeout)
+            if header.get("hello") is False and "setup_error" in header:
+                self.kill()
+                self._setup_failure = ChildFailure(
+                    "error", f"the sandbox could not be set up: {str(header['setup_error'])[:500]}; "
+                             "no learner code was run")
+            if self._setup_failure is not None:
+                raise self._setup_failure
             if not header.get("hello"):
                 raise ChildFailure("error", "the sandbox sent no greeting")
+            guards = header.get("guards")
+            self.guards = [str(g)[:40] for g in guards][:8] if isinstance(guards, list) else []
             self.tier = str(header.get("tier", "A"))
             uid = header.get("uid")
             self.uid = uid if isinstance(uid, int) and uid >= 100_000 and self.tier == "C" else None
@@ -218,8 +244,9 @@ class Child:
             if left <= 0:
                 self.kill()
                 raise ChildFailure("timeout", "")
-            ready, _, _ = select.select([self._from_child], [], [], left)
+            ready, _, _ = select.select([self._from_child], [], [], min(left, MEMORY_WATCH_S))
             if not ready:
+                self._watch_memory()
                 continue
             data = os.read(self._from_child, 1 << 20)
             if not data:
@@ -230,6 +257,17 @@ class Child:
             except protocol.FrameError as e:
                 self.kill()
                 raise ChildFailure("error", f"the child sent a malformed reply ({e})") from None
+
+    def _watch_memory(self) -> None:
+        """The memory limit is per process (RLIMIT_AS); forks could hold it many times over. While a call
+        runs long enough to matter, the parent sums the resident memory of the child's whole session
+        (the learner cannot leave it: setsid is refused) and ends it past the limit."""
+        held = session_rss(self.proc.pid)
+        cap = self.limits.memory_mb * 1024 * 1024
+        if held > cap:
+            self.kill()
+            raise ChildFailure("error", f"the learner's processes held {held >> 20} MB together, more than the "
+                                        f"{self.limits.memory_mb} MB allowed (forked copies allocating?)")
 
     def _send(self, data: bytes, deadline: float) -> None:
         view = memoryview(data)
@@ -246,6 +284,10 @@ class Child:
                     code = self.kill()
                     raise ChildFailure("error", f"the child process ended ({_describe_exit(code)})") from None
 
+    def new_exercise(self) -> None:
+        """The next call plan starts an exercise: it gets a CPU budget of its own (limits.cpu_s)."""
+        self._fresh_budget = True
+
     def run(self, steps: list[dict[str, Any]], variables: dict[str, np.ndarray],
             timeout: float | None = None, fp_errors: str = "default") -> Reply:
         """Send one call plan and wait for its reply.
@@ -261,7 +303,9 @@ class Child:
         deadline = start + (timeout or self.limits.timeout_s)
         names = list(variables)
         try:
-            self._send(protocol.pack({"steps": steps, "vars": names, "fp_errors": fp_errors}, [variables[n] for n in names]), deadline)
+            header = {"steps": steps, "vars": names, "fp_errors": fp_errors, "cpu_budget": self._fresh_budget}
+            self._fresh_budget = False
+            self._send(protocol.pack(header, [variables[n] for n in names]), deadline)
             header, arrays = self._receive(deadline)
         finally:
             self.busy_s += time.monotonic() - start
@@ -305,6 +349,50 @@ class Child:
             except OSError:
                 pass
         self._log.close()
+
+
+MEMORY_WATCH_S = 0.25
+"""How often the parent sums the memory of a child's processes while a call runs."""
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def session_rss(sid: int) -> int:
+    """Resident bytes of every process in session ``sid`` (Linux /proc; 0 where there is none)."""
+    total = 0
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return 0
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # after the command name: state ppid pgrp session ... rss is the 22nd field from there
+        if len(fields) > 21 and int(fields[3]) == sid:
+            total += int(fields[21]) * _PAGE
+    return total
+
+
+@functools.lru_cache(maxsize=1)
+def banned_dirs() -> list[str]:
+    """Where the banned packages (torch & co.) are installed, found without importing them: the child
+    masks these folders (tiers B, C) and leaves them out of what it may read (Landlock)."""
+    found = []
+    for name in BANNED:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            found.append(os.path.realpath(location))
+            libs = os.path.realpath(location) + ".libs"  # vendored shared libraries (scipy.libs, ...)
+            if os.path.isdir(libs):
+                found.append(libs)
+    return found
 
 
 def kill_user(uid: int) -> None:
@@ -390,6 +478,12 @@ def _parse_reply(header: dict[str, Any], arrays: list[np.ndarray], n_steps: int)
                                   bool(e.get("not_implemented")))
         elif len(values) != n_steps:
             raise ValueError("reply has fewer results than steps")
-        return Reply(values, failure)
+        calls = header.get("forward_calls", {})
+        if not isinstance(calls, dict) or len(calls) > n_steps:
+            raise ValueError("bad forward_calls")
+        forward_calls = {int(k): v for k, v in calls.items()}
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in forward_calls.values()):
+            raise ValueError("bad forward_calls")
+        return Reply(values, failure, forward_calls)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise ChildFailure("error", f"the child sent a malformed reply ({e})") from None

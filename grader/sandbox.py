@@ -1,10 +1,10 @@
 """The untrusted side: a child process that imports the learner's modules and runs call plans.
 
 It is started as a script (``python -I sandbox.py CONFIG``), never imported by the parent's grading
-code, and imports only the standard library, numpy and :mod:`grader.protocol` (loaded by file path, so
-the grader package, the references and torch stay out of reach). Before any learner code runs it
-limits its own resources, hides the course's secret folders where the OS allows it, and drops
-privileges when it runs as root. It receives input arrays and returns raw output arrays: it never sees
+code, and imports only the standard library, numpy, :mod:`grader.protocol` and
+:mod:`grader.confinement` (loaded by file path, so the grader package, the references and torch stay
+out of reach). Before any learner code runs it limits its own resources and confines itself
+(confinement.py): all of it, or it exits with the reason and runs no learner code. It receives input arrays and returns raw output arrays: it never sees
 a reference value, a solution or the grading seed, and it decides nothing about scores.
 """
 from __future__ import annotations
@@ -18,13 +18,18 @@ import resource
 import signal
 import sys
 import traceback
+import types
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 _HERE = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location("_grader_protocol", _HERE / "protocol.py")
 protocol = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
 _spec.loader.exec_module(protocol)  # type: ignore[union-attr]
+
+_spec = importlib.util.spec_from_file_location("_grader_confinement", _HERE / "confinement.py")
+confinement = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(confinement)  # type: ignore[union-attr]
 
 import numpy as np  # noqa: E402  (after the protocol, which needs it anyway)
 
@@ -36,111 +41,39 @@ PRELOAD = (
 """Modules a learner may import. They are imported before confinement because the Python installation
 may not be readable once the child runs as an unprivileged user (e.g. under a 0700 /root)."""
 
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x10000000, 0x40000000, 0x20000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 1, 2, 4, 0x4000, 0x40000
-UID_BASE = 100_000
-"""Tier C runs each child as its own user, UID_BASE + its pid: unique among live processes, so children
-graded side by side cannot signal or trace each other, RLIMIT_NPROC counts exactly this child's
-processes, and the parent can kill every process the child left behind (setsid'd grandchildren too)."""
-MAX_PROCESSES = 16
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE = 1, 4
 
 
-# --------------------------------------------------------------------------- confinement
-
-
-def _limit(resource_id: int, value: int) -> None:
-    soft, hard = resource.getrlimit(resource_id)
-    if hard != resource.RLIM_INFINITY:
-        value = min(value, hard)
-    resource.setrlimit(resource_id, (value, value))
+# --------------------------------------------------------------------------- limits
 
 
 def apply_limits(limits: dict[str, Any]) -> None:
-    """rlimits on memory, CPU time, file size and core dumps; a too-large write fails instead of killing."""
-    _limit(resource.RLIMIT_AS, int(limits["memory_mb"]) * 1024 * 1024)
-    _limit(resource.RLIMIT_CPU, int(limits["cpu_s"]))
-    _limit(resource.RLIMIT_FSIZE, int(limits["file_mb"]) * 1024 * 1024)
-    _limit(resource.RLIMIT_CORE, 0)
+    """rlimits on memory, CPU time, file size and core dumps; a too-large write fails instead of killing.
+
+    The CPU limit is a budget per exercise: its hard ceiling covers many exercises, and the soft limit
+    is moved to the time used so far plus one budget when the parent starts an exercise (cpu_budget)."""
+    confinement.limit(resource.RLIMIT_AS, int(limits["memory_mb"]) * 1024 * 1024)
+    cpu_s = int(limits["cpu_s"])
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    ceiling = cpu_s * CPU_EXERCISES if hard == resource.RLIM_INFINITY else min(hard, cpu_s * CPU_EXERCISES)
+    resource.setrlimit(resource.RLIMIT_CPU, (min(cpu_s, ceiling), ceiling))
+    confinement.limit(resource.RLIMIT_FSIZE, int(limits["file_mb"]) * 1024 * 1024)
+    confinement.limit(resource.RLIMIT_CORE, 0)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
-def _libc() -> ctypes.CDLL:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-    return libc
+CPU_EXERCISES = 200
+"""How many exercises' CPU budgets the hard limit allows one child in all (a child is replaced when
+one exercise spends its budget, so this is never reached by honest code)."""
 
 
-def _check(ret: int, what: str) -> None:
-    if ret != 0:
-        raise OSError(ctypes.get_errno(), f"{what}: {os.strerror(ctypes.get_errno())}")
-
-
-def _mask(libc: ctypes.CDLL, paths: list[str]) -> None:
-    _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make mounts private")
-    for p in paths:
-        if os.path.isdir(p):
-            opts = b"size=4k,mode=000"
-            _check(libc.mount(b"tmpfs", p.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, opts), f"mask {p}")
-
-
-SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
-SCRATCH_MB = 64
-
-
-def _private_scratch(libc: ctypes.CDLL, workdir: str) -> None:
-    """Replace the world-writable folders by small private tmpfs mounts (a learner cannot fill the disk),
-    carrying the working folder's files over when it lives in one of them."""
-    saved = {}
-    for path in Path(workdir).rglob("*"):
-        if path.is_file():
-            saved[path] = path.read_bytes()
-    for d in SCRATCH:
-        if os.path.isdir(d) and not os.path.islink(d):
-            opts = f"size={SCRATCH_MB}m,mode=1777".encode()
-            _check(libc.mount(b"tmpfs", d.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts), f"scratch {d}")
-    os.makedirs(workdir, mode=0o777, exist_ok=True)
-    for path, data in saved.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-
-
-def confine(hide: list[str], workdir: str) -> tuple[str, bool]:
-    """Hide the secret folders and cut the network; return the isolation tier reached, and whether
-    the next process forked starts a new PID namespace.
-
-    "C": root dropped to an unprivileged user after masking (it cannot undo the masks);
-    "B": an unprivileged user namespace, masks locked by a second namespace, its processes counted and
-    capped in that namespace, and (where the kernel allows) a new PID namespace (:func:`_pid_one`);
-    "A": neither is possible here, so only the rlimits and the process session confine the child.
-    """
-    try:
-        libc = _libc()
-        if os.geteuid() == 0:
-            _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare")
-            _mask(libc, hide)
-            _private_scratch(libc, workdir)
-            os.chmod(workdir, 0o777)
-            uid = UID_BASE + os.getpid()
-            _limit(resource.RLIMIT_NPROC, MAX_PROCESSES)  # counted per user: this child's own processes
-            os.setgroups([])
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
-            return "C", False
-        uid, gid = os.getuid(), os.getgid()
-        _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET), "unshare")
-        Path("/proc/self/setgroups").write_text("deny")
-        Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
-        Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
-        _mask(libc, hide)
-        _private_scratch(libc, workdir)
-        # Mounts made in a namespace we own could be unmounted again; inherited into a new, less
-        # privileged user namespace they are locked.
-        _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "lock masks")
-        _limit(resource.RLIMIT_NPROC, MAX_PROCESSES)  # counted per user namespace: a fork bomb stops here
-        return "B", libc.unshare(CLONE_NEWPID) == 0
-    except (OSError, AttributeError):
-        return "A", False
+def cpu_budget(cpu_s: int) -> None:
+    """A fresh CPU budget for the exercise starting now: the soft limit is the time used plus cpu_s."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = int(usage.ru_utime + usage.ru_stime) + 1
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = used + cpu_s if hard == resource.RLIM_INFINITY else min(used + cpu_s, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
 # --------------------------------------------------------------------------- running call plans
@@ -233,7 +166,13 @@ def _execute(step: dict[str, Any], index: int, args: list[Any], kwargs: dict[str
     if op == "collect":
         return _collect(resolve(step["target"], root)(*args, **kwargs), int(step.get("limit", 10_000)))
     if op == "call":
-        return getattr(objects[step["obj"]], step["method"])(*args, **kwargs)
+        obj = objects[step["obj"]]
+        if step["method"] == "backward":
+            with _Counting(obj, "forward") as counter:
+                value = obj.backward(*args, **kwargs)
+            env.setdefault("$forward_calls", {})[index] = counter.calls
+            return value
+        return getattr(obj, step["method"])(*args, **kwargs)
     if op == "attr":
         return getattr(objects[step["obj"]], step["name"])
     if op == "ids":
@@ -253,6 +192,49 @@ def _collect(iterable: Any, limit: int) -> list[Any]:
             raise RuntimeError(f"the iterator yielded more than {limit} items")
         flat += list(item) if isinstance(item, (tuple, list)) else [item]
     return flat
+
+
+class _Counting:
+    """Counts the calls of an object's method while a block runs (forward during backward: a backward
+    that estimates gradients by finite differences calls it at least twice per element)."""
+
+    def __init__(self, obj: Any, name: str):
+        self.obj, self.name, self.calls = obj, name, 0
+        self._undo: list[Callable[[], None]] = []
+
+    def _wrap(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return fn(*args, **kwargs)
+
+        return counted
+
+    def __enter__(self) -> "_Counting":
+        cls, name = type(self.obj), self.name
+        try:
+            own = vars(self.obj)
+        except TypeError:
+            own = {}
+        try:
+            if name in own:  # an instance attribute shadows the class's method
+                original = own[name]
+                setattr(self.obj, name, self._wrap(original))
+                self._undo.append(lambda: setattr(self.obj, name, original))
+            defined = next((k.__dict__[name] for k in cls.__mro__ if name in k.__dict__), None)
+            if isinstance(defined, types.FunctionType):
+                had = name in cls.__dict__
+                setattr(cls, name, self._wrap(defined))
+                self._undo.append(lambda: setattr(cls, name, defined) if had else delattr(cls, name))
+        except (AttributeError, TypeError):  # slots, a frozen class: not counted
+            pass
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for undo in reversed(self._undo):
+            try:
+                undo()
+            except (AttributeError, TypeError):
+                pass
 
 
 class _Missing:
@@ -378,13 +360,19 @@ def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict
             value = execute(step, index)
             head, arr = encode(value)
         except StepError as e:
-            return {"results": results, "error": e.info, "step": index}, out
+            return {"results": results, "error": e.info, "step": index, **_calls(env)}, out
         except BaseException as e:  # noqa: BLE001 - SystemExit and friends are learner errors too
             _only_the_original(me)
-            return {"results": results, "error": describe(e, root), "step": index}, out
+            return {"results": results, "error": describe(e, root), "step": index, **_calls(env)}, out
         results.append(head)
         out += arr
-    return {"results": results, "error": None, "step": None}, out
+    return {"results": results, "error": None, "step": None, **_calls(env)}, out
+
+
+def _calls(env: dict[str, Any]) -> dict[str, Any]:
+    """``forward_calls``: {step index: forward calls made during that backward step}, when any."""
+    calls = env.get("$forward_calls")
+    return {"forward_calls": {str(k): v for k, v in calls.items()}} if calls else {}
 
 
 def _read(fd: int, unpacker: Any) -> Any:
@@ -466,26 +454,41 @@ def _pid_one(parent: int, request_fd: int) -> None:
 
 
 def serve(config: dict[str, Any]) -> None:
-    """Confine this process, greet the parent, then run call plans until the parent hangs up."""
+    """Confine this process, greet the parent, then run call plans until the parent hangs up.
+
+    Confinement is all or nothing: if any step fails, the greeting carries the reason and the child
+    exits before it imports a line of learner code."""
     fd_in, fd_out, root = config["fd_in"], config["fd_out"], config["workdir"]
     parent = os.getppid()
     os.environ.update({"HOME": root, "TMPDIR": root})
-    apply_limits(config["limits"])
-    tier, pid_namespace = confine(config["hide"], root)
-    if pid_namespace:
-        _pid_one(parent, fd_in)
-    else:
-        _die_with_parent(parent)
+    if config.get("fail_at"):
+        os.environ[confinement.FAIL_AT_ENV] = str(config["fail_at"])
+    try:
+        apply_limits(config["limits"])
+        tier, pid_namespace = confinement.confine(config["hide"] + config.get("banned_dirs", []), root)
+        if pid_namespace:
+            _pid_one(parent, fd_in)
+        else:
+            _die_with_parent(parent)
+        guards = confinement.guard(root, config["hide"], config.get("banned_dirs", []), tier)
+    except (confinement.SetupError, OSError) as e:
+        _write(fd_out, protocol.pack({"hello": False, "setup_error": str(e)[:500]}, []))
+        os._exit(3)
+    os.environ.pop(confinement.FAIL_AT_ENV, None)
+    cpu_s = int(config["limits"]["cpu_s"])
     sys.meta_path.insert(0, _Banned(config.get("banned", [])))  # type: ignore[arg-type]
     os.chdir(root)
     sys.path.insert(0, root)
     sys.dont_write_bytecode = True
-    _write(fd_out, protocol.pack({"hello": True, "tier": tier, "pid": os.getpid(), "uid": os.getuid()}, []))
+    _write(fd_out, protocol.pack({"hello": True, "tier": tier, "guards": guards, "pid": os.getpid(),
+                                  "uid": os.getuid()}, []))
     unpacker = protocol.Unpacker()
     while True:
         msg = _read(fd_in, unpacker)
         if msg is None:
             return
+        if msg[0].get("cpu_budget"):
+            cpu_budget(cpu_s)
         reply, arrays = run_plan(msg[0], msg[1], root)
         for stream in (sys.stdout, sys.stderr):
             try:
