@@ -161,3 +161,47 @@ def test_forward_returning_an_object_array_is_named_not_a_dead_child(fast_course
     messages = [c.message for check in e.checks for c in check.cases]
     assert not any("sys.exit or os._exit" in m for m in messages), messages
     assert any("numpy.ndarray of dtype object" in m for m in messages), messages
+
+
+# --------------------------------------------------------------------------- the banned-import scan
+
+UNSCANNABLE = {
+    "nul-byte": "import numpy as np\nx = 1\0\n",
+    "unary-minus": "x = " + "-" * 10_000 + "1\n",
+    "not-chain": "x = " + "not " * 100_000 + "1\n",
+    "attribute-chain": "x = a" + ".b" * 100_000 + "\n",
+    "call-chain": "x = f" + "()" * 100_000 + "\n",
+    "sum-chain": "x = " + "1+" * 100_000 + "1\n",
+}
+
+
+@pytest.mark.parametrize("name", list(UNSCANNABLE))
+def test_an_unscannable_module_is_a_violation_not_a_crash(name: str, tmp_path: Path) -> None:
+    from grader import rules
+
+    (tmp_path / "layers.py").write_text(UNSCANNABLE[name])
+    (tmp_path / "fine.py").write_text("import numpy as np\n")
+    found = rules.scan(tmp_path)
+    assert list(found) == ["layers"]
+    (v,) = found["layers"]
+    assert v.message().startswith("layers.py could not be checked for banned imports: ")
+
+
+def test_real_banned_imports_keep_their_message(tmp_path: Path) -> None:
+    from grader import rules
+
+    (tmp_path / "layers.py").write_text("import numpy as np\nimport torch.nn\n")
+    assert [v.message() for v in rules.scan(tmp_path)["layers"]] == [
+        "layers.py:2 imports torch.nn: the exercises are written in numpy by hand (torch.nn is not allowed in a "
+        "submission)"]
+
+
+def test_an_unscannable_module_scores_zero_with_the_reason(fast_course: Any, tmp_path: Path) -> None:
+    from .conftest import make_submission, run_grade
+
+    sub = make_submission(tmp_path / "sub", append={"activations": "y = " + "-" * 10_000 + "1\n"})
+    result = run_grade(fast_course, sub, "1.1", "1.10")
+    sigmoid, affine = result.exercises
+    assert sigmoid.points == 0 and affine.points == affine.max_points
+    assert all(c.cases[0].message.startswith("activations.py could not be checked for banned imports: ")
+               for c in sigmoid.checks)
