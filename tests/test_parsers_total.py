@@ -205,3 +205,188 @@ def test_an_unscannable_module_scores_zero_with_the_reason(fast_course: Any, tmp
     assert sigmoid.points == 0 and affine.points == affine.max_points
     assert all(c.cases[0].message.startswith("activations.py could not be checked for banned imports: ")
                for c in sigmoid.checks)
+
+
+# --------------------------------------------------------------------------- submissions
+
+GOOD = b"import numpy as np\n\n\ndef f(x):\n    return x\n"
+
+
+def make_zip(path: Path, members: list[tuple[str, bytes]], method: int = 0) -> Path:
+    import warnings
+    import zipfile
+
+    with warnings.catch_warnings():  # zipfile warns of a duplicate name, which one case wants
+        warnings.simplefilter("ignore")
+        with zipfile.ZipFile(path, "w", method) as z:
+            for name, data in members:
+                z.writestr(name, data)
+    return path
+
+
+def patch_zip(path: Path, local: dict[int, bytes], central: dict[int, bytes]) -> Path:
+    """Overwrite bytes at offsets of the first local header and the first central-directory entry."""
+    data = bytearray(path.read_bytes())
+    lo, ce = data.index(b"PK\x03\x04"), data.index(b"PK\x01\x02")
+    for base, edits in ((lo, local), (ce, central)):
+        for off, value in edits.items():
+            data[base + off : base + off + len(value)] = value
+    path.write_bytes(bytes(data))
+    return path
+
+
+def bad_crc(path: Path) -> Path:
+    make_zip(path, [("layers.py", GOOD)])
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"return x", b"return y", 1))
+    return path
+
+
+def bad_deflate(path: Path) -> Path:
+    import zipfile
+
+    make_zip(path, [("layers.py", GOOD * 50)], zipfile.ZIP_DEFLATED)
+    data = bytearray(path.read_bytes())
+    start = 30 + len("layers.py")
+    data[start : start + 40] = b"\xff" * 40
+    path.write_bytes(bytes(data))
+    return path
+
+
+BAD_ZIPS = {
+    "bad-crc": (bad_crc, "layers.py"),
+    "bad-deflate": (bad_deflate, "corrupt compressed data"),
+    "encrypted": (lambda p: patch_zip(make_zip(p, [("layers.py", GOOD)]), {6: b"\x01\x00"}, {8: b"\x01\x00"}),
+                  "encrypted"),
+    "method-99": (lambda p: patch_zip(make_zip(p, [("layers.py", GOOD)]), {8: b"\x63\x00"}, {10: b"\x63\x00"}),
+                  "compression method 99"),
+    "file-then-dir": (lambda p: make_zip(p, [("x.py", GOOD), ("x.py/y.py", GOOD)]), "x.py"),
+    "dir-then-file": (lambda p: make_zip(p, [("x.py/y.py", GOOD), ("x.py", GOOD)]), "x.py"),
+    "dir-entry-then-file": (lambda p: make_zip(p, [("x.py/", b""), ("x.py/a.py", GOOD), ("x.py", GOOD)]), "x.py"),
+    "duplicate": (lambda p: make_zip(p, [("a.py", GOOD), ("a.py", GOOD)]), "a.py"),
+    "deep-path": (lambda p: make_zip(p, [("/".join(["d"] * 30) + "/a.py", GOOD)]), "deep"),
+    "not-a-zip": (lambda p: p.write_bytes(b"PK\x03\x04 truncated") and p, "not a readable zip"),
+}
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temp folder of this test alone, so that leftovers can be counted."""
+    import tempfile
+
+    d = tmp_path / "tmp"
+    d.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(d))
+    return d
+
+
+@pytest.mark.parametrize("name", list(BAD_ZIPS))
+def test_bad_zips_are_submission_errors_and_leave_nothing_behind(name: str, tmp_path: Path, private_tmp: Path) -> None:
+    from grader.errors import SubmissionError
+    from grader.submission import prepare_workdir
+
+    build, fragment = BAD_ZIPS[name]
+    archive = build(tmp_path / "bad.zip")
+    with pytest.raises(SubmissionError) as err:
+        prepare_workdir(archive)
+    assert "bad.zip" in str(err.value) and fragment in str(err.value), str(err.value)
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_a_good_zip_still_extracts(tmp_path: Path, private_tmp: Path) -> None:
+    import shutil
+
+    from grader.submission import prepare_workdir
+
+    workdir = prepare_workdir(make_zip(tmp_path / "ok.zip", [("layers.py", GOOD), ("pkg/util.py", GOOD)], 8))
+    assert (workdir / "layers.py").read_bytes() == GOOD and (workdir / "pkg" / "util.py").exists()
+    assert list(private_tmp.iterdir()) == [workdir]
+    shutil.rmtree(workdir)
+
+
+def _many_files(folder: Path, n: int) -> Path:
+    folder.mkdir()
+    for i in range(n):
+        (folder / f"m{i}.py").write_bytes(b"x")
+    return folder
+
+
+def test_a_folder_of_too_many_files_is_refused_before_copying(tmp_path: Path, private_tmp: Path) -> None:
+    from grader.errors import SubmissionError
+    from grader.submission import MAX_MEMBERS, prepare_workdir
+
+    with pytest.raises(SubmissionError, match=f"at most {MAX_MEMBERS}$"):
+        prepare_workdir(_many_files(tmp_path / "sub", MAX_MEMBERS + 1))
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_a_folder_too_large_in_all_is_refused(tmp_path: Path, private_tmp: Path) -> None:
+    from grader.errors import SubmissionError
+    from grader.submission import MAX_FILE_BYTES, MAX_TOTAL_BYTES, prepare_workdir
+
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    for i in range(MAX_TOTAL_BYTES // MAX_FILE_BYTES + 1):
+        with open(sub / f"m{i}.py", "wb") as fh:  # sparse: the size is what counts
+            fh.truncate(MAX_FILE_BYTES)
+    with pytest.raises(SubmissionError, match="MiB in all"):
+        prepare_workdir(sub)
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_a_folder_too_deep_is_refused(tmp_path: Path, private_tmp: Path) -> None:
+    from grader.errors import SubmissionError
+    from grader.submission import prepare_workdir
+
+    deep = tmp_path / "sub" / Path(*["d"] * 30)
+    deep.mkdir(parents=True)
+    (deep / "a.py").write_bytes(GOOD)
+    with pytest.raises(SubmissionError, match="deep"):
+        prepare_workdir(tmp_path / "sub")
+    assert list(private_tmp.iterdir()) == []
+
+
+def notebook(*cells: str | dict[str, Any]) -> str:
+    out = []
+    for c in cells:
+        cell = c if isinstance(c, dict) else {"cell_type": "code", "source": c}
+        out.append({"metadata": {}, "outputs": [], "execution_count": None, **cell})
+    return json.dumps({"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": out})
+
+
+def test_cell_magics_drop_the_whole_cell_and_help_lines_are_dropped(tmp_path: Path, private_tmp: Path) -> None:
+    import shutil
+
+    from grader.submission import prepare_workdir
+
+    nb = tmp_path / "layers.ipynb"
+    nb.write_text(notebook("%%bash\nrm -rf /\necho hi", "import numpy as np\nnp.exp?\nnp.exp??\n?np.exp\n  ??np\ny = 1",
+                           "%%timeit\nx = 1", "%time z = 2\nw = 3"))
+    workdir = prepare_workdir(nb)
+    text = (workdir / "layers.py").read_text()
+    shutil.rmtree(workdir)
+    lines = text.splitlines()
+    code = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    assert code == ["import numpy as np", "y = 1", "w = 3"], text
+    assert "# (dropped) rm -rf /" in lines and "# (dropped) np.exp?" in lines
+    compile(text, "layers.py", "exec")  # line numbers kept: one line out for each line in
+    assert len(lines) == 4 * 1 + 3 + 6 + 2 + 2 + 3
+
+
+@pytest.mark.parametrize("text", [
+    "{not json", "", "null", "[]", '"a string"', "5", '{"cells": 5}', '{"nbformat": 4, "cells": [5]}',
+    '{"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": [{"cell_type": "code", "source": 5}]}',
+    '{"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": [{"cell_type": 7, "source": "x"}]}',
+    '{"nbformat": "four", "cells": []}', '{"nbformat": 99, "cells": []}',
+    '{"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": ' + "[" * 100_000 + "]" * 100_000 + "}",
+], ids=["not-json", "empty", "null", "list", "string", "number", "cells-number", "cell-number", "source-number",
+        "type-number", "version-string", "version-99", "deep"])
+def test_malformed_notebooks_are_submission_errors(text: str, tmp_path: Path, private_tmp: Path) -> None:
+    from grader.errors import SubmissionError
+    from grader.submission import prepare_workdir
+
+    nb = tmp_path / "layers.ipynb"
+    nb.write_text(text)
+    with pytest.raises(SubmissionError, match="layers.ipynb"):
+        prepare_workdir(nb)
+    assert list(private_tmp.iterdir()) == []
