@@ -390,3 +390,103 @@ def test_malformed_notebooks_are_submission_errors(text: str, tmp_path: Path, pr
     with pytest.raises(SubmissionError, match="layers.ipynb"):
         prepare_workdir(nb)
     assert list(private_tmp.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- course.yml
+
+def _course_error(tmp_path: Path, text: str) -> tuple[Path, str]:
+    from grader.course import load_course
+    from grader.errors import CourseError
+
+    path = tmp_path / "course.yml"
+    path.write_text(text)
+    with pytest.raises(CourseError) as info:
+        load_course(path)
+    return path.resolve(), str(info.value)
+
+
+def _line(text: str, fragment: str) -> int:
+    return next(i for i, ln in enumerate(text.splitlines(), start=1) if fragment in ln)
+
+
+BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(ord('b') + i)}: &{chr(ord('b') + i)} [{', '.join(['*' + chr(ord('a') + i)] * 10)}]\n" for i in range(8))
+
+
+def test_a_yaml_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+    import time
+
+    from tests.test_course import BASE
+
+    text = BASE + BILLION_LAUGHS.replace("a: &a", "bomb_a: &a")
+    assert len(text.encode()) < 2048
+    t0 = time.monotonic()
+    path, message = _course_error(tmp_path, text)
+    assert time.monotonic() - t0 < 2
+    assert message.startswith(f"{path}:") and "alias" in message, message
+
+
+def test_a_recursive_alias_is_refused(tmp_path: Path) -> None:
+    from tests.test_course import BASE
+
+    path, message = _course_error(tmp_path, BASE + "loop: &l [*l]\n")
+    assert message.startswith(f"{path}:") and "alias" in message, message
+
+
+def test_a_small_alias_still_loads(tmp_path: Path) -> None:
+    from grader.course import load_course
+    from tests.test_course import BASE
+
+    text = BASE.replace("          - {x: [3, 4]}\n", "          - &c {x: [3, 4]}\n          - *c\n")
+    (tmp_path / "course.yml").write_text(text)
+    assert len(load_course(tmp_path / "course.yml").exercises[0].cases) == 3
+
+
+@pytest.mark.parametrize("old, new, fragment, key, reason", [
+    ("        points: 3\n", "        points: 3\n        points: 4\n", "points: 4", "assignments[0].exercises[0].points",
+     "duplicate key 'points'"),
+    ("title: Malformed-course fixture\n", "title: Malformed-course fixture\ntitle: again\n", "title: again", "title",
+     "duplicate key 'title'"),
+    ("hide: [good]\n", "hide: [good]\nlimits: {timeout_s: .nan}\n", "limits:", "limits.timeout_s", "finite"),
+    ("hide: [good]\n", "hide: [good]\nlimits: {timeout_s: 0}\n", "limits:", "limits.timeout_s", "positive"),
+    ("hide: [good]\n", "hide: [good]\nlimits: {timeout_s: -1}\n", "limits:", "limits.timeout_s", "positive"),
+    ("hide: [good]\n", "hide: [good]\nlimits: {memory_mb: 1}\n", "limits:", "limits.memory_mb", "at least 128"),
+    ("hide: [good]\n", "hide: [good]\nlimits: {cpu_s: 0}\n", "limits:", "limits.cpu_s", "at least 1"),
+    ("hide: [good]\n", "hide: [good]\nlimits: {file_mb: 0}\n", "limits:", "limits.file_mb", "at least 1"),
+    ("hide: [good]\n", "hide: [good]\nlimits: {output_kb: -1}\n", "limits:", "limits.output_kb", "non-negative"),
+    ("hide: [good]\n", "hide: [good]\nlimits: {memory_mb: " + "9" * 40 + "}\n", "limits:", "limits.memory_mb",
+     "at most"),
+    ("hide: [good]\n", "hide: [good]\ntolerance: {rtol: .inf}\n", "tolerance:", "tolerance.rtol", "finite"),
+    ("hide: [good]\n", "hide: [good]\ntolerance: {atol: .nan}\n", "tolerance:", "tolerance.atol", "finite"),
+    ("        points: 3\n", "        points: .inf\n", "points: .inf", "assignments[0].exercises[0].points", "finite"),
+    ("          gradcheck: 1\n", "          gradcheck: .nan\n", "gradcheck: .nan",
+     "assignments[0].exercises[0].checks.gradcheck", "finite"),
+    ("        kinks: [0]\n", "        kinks: [0]\n        margin: -1\n", "margin: -1",
+     "assignments[0].exercises[0].margin", "non-negative"),
+    ("- {x: {shape: [2, 5], low: -2, high: 2}}", "- {x: {shape: [2, 5], low: -.inf, high: 2}}", "low: -.inf",
+     "assignments[0].exercises[0].cases[1].x.low", "finite"),
+    ("hide: [good]\n", "hide: [good]\nseed: -1\n", "seed: -1", "seed", "non-negative"),
+    ("hide: [good]\n", "hide: [../elsewhere]\n", "hide:", "hide", "outside the course folder"),
+    ("hide: [good]\n", "hide: [/etc]\n", "hide:", "hide", "outside the course folder"),
+    ("        kinks: [0]\n", "        kinks: [0]\n        curve: [-.inf, 1]\n", "curve:",
+     "assignments[0].exercises[0].curve", "finite"),
+], ids=["duplicate-exercise-key", "duplicate-top-key", "timeout-nan", "timeout-zero", "timeout-negative",
+        "memory-1", "cpu-0", "file-0", "output-negative", "memory-huge", "rtol-inf", "atol-nan", "points-inf",
+        "weight-nan", "margin-negative", "low-inf", "seed-negative", "hide-parent", "hide-absolute", "curve-inf"])
+def test_course_numbers_keys_and_paths_are_checked(tmp_path: Path, old: str, new: str, fragment: str, key: str,
+                                                   reason: str) -> None:
+    from tests.test_course import BASE
+
+    assert BASE.count(old) == 1
+    text = BASE.replace(old, new)
+    path, message = _course_error(tmp_path, text)
+    prefix = f"{path}:{_line(text, fragment) if fragment != 'points: 4' else _line(text, 'points: 4')}: {key}: "
+    assert message.startswith(prefix) and reason in message, (message, prefix)
+
+
+def test_bad_yaml_tags_are_course_errors(tmp_path: Path) -> None:
+    from tests.test_course import BASE
+
+    text = BASE.replace("title: Malformed-course fixture", "title: !!python/object:os.system echo")
+    path, message = _course_error(tmp_path, text)
+    assert message.startswith(f"{path}:2: "), message
