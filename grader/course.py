@@ -7,6 +7,7 @@ The engine knows nothing about any particular course; everything course-specific
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,40 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser where PyYAML was built with it: the pure-Python one took ~0.2 s of every check."""
 
 
+MAX_NODES = 100_000
+"""Most YAML values a course file may expand to, aliases counted at each use: a 1 KB "billion laughs"
+alias bomb expands to 10**9 and would take minutes and gigabytes to wrap."""
+
+
+def _check_expansion(root: yaml.Node, path: Path) -> None:
+    """Refuse alias bombs and recursive aliases before anything is expanded: the composed graph shares
+    aliased nodes, so its expanded size is counted in time linear in the file."""
+    sizes: dict[int, int] = {}
+    on_stack: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in on_stack:
+            raise CourseError(f"{path}:{node.start_mark.line + 1}: a recursive alias (an anchor used inside "
+                              "itself) is refused")
+        on_stack.add(key)
+        children = ([n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode)
+                    else node.value if isinstance(node, yaml.SequenceNode) else [])
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > MAX_NODES:
+                raise CourseError(f"{path}:{node.start_mark.line + 1}: aliases expand this value to more than "
+                                  f"{MAX_NODES} values (an alias bomb?)")
+        on_stack.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root)
+
+
 class _Node:
     """A YAML value with the line it came from, so validation errors can point at it."""
 
@@ -189,17 +224,20 @@ class _Node:
         """For a mapping's value: the line of its key (a block value starts on a later line)."""
 
 
-def _wrap(node: yaml.Node, loader: yaml.SafeLoader) -> _Node:
+def _wrap(node: yaml.Node, loader: yaml.SafeLoader, file: Path, where: str = "") -> _Node:
     line = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[str, _Node] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node)
-            out[str(key)] = _wrap(value_node, loader)
-            out[str(key)].key_line = key_node.start_mark.line + 1
+            key = str(loader.construct_object(key_node))
+            if key in out:  # YAML would silently keep the last one: a course must say what it means once
+                raise CourseError(f"{file}:{key_node.start_mark.line + 1}: {(where + '.' + key).lstrip('.')}: "
+                                  f"duplicate key {key!r} (first on line {out[key].key_line})")
+            out[key] = _wrap(value_node, loader, file, f"{where}.{key}")
+            out[key].key_line = key_node.start_mark.line + 1
         return _Node(out, line)
     if isinstance(node, yaml.SequenceNode):
-        return _Node([_wrap(n, loader) for n in node.value], line)
+        return _Node([_wrap(n, loader, file, f"{where}[{i}]") for i, n in enumerate(node.value)], line)
     return _Node(loader.construct_object(node), line)
 
 
@@ -235,9 +273,21 @@ class _Reader:
                 self.fail(f"missing required key {key!r}")
             return default
         value = _unwrap(self.node.value[key])
+        if isinstance(value, float) and not math.isfinite(value):
+            self.fail(f"expected a finite number, got {value!r}", key)
         if types and not (isinstance(value, types) and not (isinstance(value, bool) and bool not in types)):
             names = " or ".join(t.__name__ for t in types)
             self.fail(f"expected {names}, got {type(value).__name__} {value!r}", key)
+        return value
+
+    def number(self, key: str, default: Any, low: float, high: float = math.inf, *, integer: bool = False,
+               low_open: bool = False) -> Any:
+        """A finite number within [low, high] (or (low, high] with ``low_open``), named in the error."""
+        value = self.raw(key, default, types=(int,) if integer else _NUM)
+        if value < low or (low_open and value == low) or value > high:
+            bound = ("positive" if low_open and low == 0 else "non-negative" if low == 0 else f"at least {low}") + \
+                (f" and at most {high}" if high < math.inf else "")
+            self.fail(f"must be {bound}, got {value!r}", key)
         return value
 
     def child(self, key: str) -> _Reader:
@@ -277,12 +327,13 @@ def _limits(r: _Reader | None) -> Limits:
     if r is None:
         return Limits()
     d = Limits()
+    day, tb = 86_400, 1 << 20  # generous ceilings: beyond them setrlimit and the clocks overflow
     limits = Limits(
-        timeout_s=float(r.raw("timeout_s", d.timeout_s, types=_NUM)),
-        memory_mb=int(r.raw("memory_mb", d.memory_mb, types=(int,))),
-        cpu_s=int(r.raw("cpu_s", d.cpu_s, types=(int,))),
-        file_mb=int(r.raw("file_mb", d.file_mb, types=(int,))),
-        output_kb=int(r.raw("output_kb", d.output_kb, types=(int,))),
+        timeout_s=float(r.number("timeout_s", d.timeout_s, 0, day, low_open=True)),
+        memory_mb=int(r.number("memory_mb", d.memory_mb, 128, tb, integer=True)),
+        cpu_s=int(r.number("cpu_s", d.cpu_s, 1, day, integer=True)),
+        file_mb=int(r.number("file_mb", d.file_mb, 1, tb, integer=True)),
+        output_kb=int(r.number("output_kb", d.output_kb, 0, tb, integer=True)),
     )
     r.done()
     return limits
@@ -303,6 +354,8 @@ def _array_spec(r: _Reader, key: str) -> ArraySpec:
             choices=tuple(float(c) for c in sub.raw("choices", [], types=(list,))) or None,
         )
         sub.done()
+        if not all(math.isfinite(c) for c in spec.choices or ()):
+            r.fail("choices must be finite numbers", key)
         if spec.low >= spec.high:
             r.fail(f"low ({spec.low}) must be below high ({spec.high})", key)
         if spec.classes is not None and spec.classes < 1:
@@ -379,7 +432,7 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str]) -> Exercise:
         params=tuple(r.raw("params", [], types=(list,))),
         hyper=r.raw("hyper", {}, types=(dict,)),
         kinks=tuple(k if isinstance(k, str) else float(k) for k in r.raw("kinks", [], types=(list,))),
-        margin=float(r.raw("margin", 1e-2, types=_NUM)),
+        margin=float(r.number("margin", 1e-2, 0)),
         tolerance=_tolerance(r.child("tolerance") if r.has("tolerance") else None, base_tol),
         inputs=tuple(r.raw("inputs", ["x"] if kind == "layer" else [], types=(list,))),
         outputs=tuple(r.raw("outputs", ["out"], types=(list,))),
@@ -391,6 +444,10 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str]) -> Exercise:
         steps=int(r.raw("steps", 50, types=(int,))),
     )
     r.done()
+    if ex.curve is not None and not all(math.isfinite(v) for v in ex.curve):
+        r.fail("curve must be finite numbers", "curve")
+    if not all(math.isfinite(k) for k in ex.kinks if isinstance(k, float)):
+        r.fail("kinks must be finite numbers or hyper-parameter names", "kinks")
     if ex.curve is not None and (len(ex.curve) != 2 or ex.curve[0] >= ex.curve[1]):
         r.fail("curve must be [low, high] with low < high", "curve")
     if ex.curve is not None and (kind not in ("layer", "loss") or (kind == "layer" and ex.params)):
@@ -425,6 +482,21 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str]) -> Exercise:
     return ex
 
 
+def _hide(top: _Reader, path: Path) -> tuple[Path, ...]:
+    """The folders to mask, each inside the course folder (a path outside it would be masked nowhere
+    useful and may be a typo for a secret that then stays readable)."""
+    entries = top.raw("hide", ["solutions"], types=(list,))
+    hide = []
+    for p in entries:
+        if not isinstance(p, str) or not p:
+            top.fail(f"expected a list of folder names, got {p!r}", "hide")
+        resolved = (path.parent / p).resolve()
+        if resolved == path.parent or path.parent not in resolved.parents:
+            top.fail(f"{p!r} lies outside the course folder {path.parent}", "hide")
+        hide.append(resolved)
+    return tuple(hide)
+
+
 def load_course(path: str | Path) -> Course:
     """Read and validate a course file.
 
@@ -439,21 +511,25 @@ def load_course(path: str | Path) -> Course:
     loader = _LOADER(data.decode("utf-8", errors="replace"))
     try:
         root = loader.get_single_node()
+        if root is None:
+            raise CourseError(f"{path}: the course file is empty")
+        _check_expansion(root, path)
+        tree = _wrap(root, yaml.SafeLoader(""), path)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         raise CourseError(f"{path}{line}: not valid YAML: {getattr(e, 'problem', e)}") from None
+    except RecursionError:
+        raise CourseError(f"{path}: not valid YAML: nested too deeply") from None
     finally:
         loader.dispose()
-    if root is None:
-        raise CourseError(f"{path}: the course file is empty")
-    top = _Reader(path, _wrap(root, yaml.SafeLoader("")), "")
+    top = _Reader(path, tree, "")
     version = top.raw("version", types=(int,))
     if version != 1:
         top.fail(f"unsupported course file version {version}; this grader reads version 1", "version")
     tol = _tolerance(top.child("tolerance") if top.has("tolerance") else None, Tolerance())
     limits = _limits(top.child("limits") if top.has("limits") else None)
-    hide = tuple((path.parent / p).resolve() for p in top.raw("hide", ["solutions"], types=(list,)))
+    hide = _hide(top, path)
     seen: set[str] = set()
     assignments = []
     for a in top.items("assignments"):
@@ -465,7 +541,7 @@ def load_course(path: str | Path) -> Course:
         title=top.raw("title", types=(str,)),
         assignments=tuple(assignments),
         limits=limits,
-        public_seed=int(top.raw("seed", 0, types=(int,))),
+        public_seed=int(top.number("seed", 0, 0, 2 ** 32 - 1, integer=True)),
         hide=hide,
         digest=hashlib.sha256(data).hexdigest()[:16],
     )

@@ -19,6 +19,11 @@ _LEN = struct.Struct(">Q")
 MAX_FRAME = 256 * 1024 * 1024
 MAX_HEADER = 1024 * 1024
 NUMERIC_KINDS = "biufc"
+MAX_DEPTH = 64
+"""Deepest nesting of lists and objects a header may have (a real reply nests about ten deep); json's
+recursive decoder would otherwise hit the recursion limit, or worse, on a header of a million ``[``."""
+MAX_INT_DIGITS = 40
+"""Longest integer literal in a header (an int64 has 19 digits): no bignum parsing of child input."""
 
 
 class FrameError(Exception):
@@ -66,6 +71,57 @@ def decode_array(data: bytes) -> np.ndarray:
     return a
 
 
+_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_OPEN, _CLOSE = b"[{", b"]}"
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _depth(data: bytes) -> int:
+    """Deepest bracket nesting of a JSON text, strings skipped; vectorised, so linear and cheap."""
+    brackets = np.frombuffer(_STRINGS.sub(b"", data).translate(None, _NOT_BRACKETS), dtype=np.uint8)
+    if not brackets.size:
+        return 0
+    steps = np.where((brackets == _OPEN[0]) | (brackets == _OPEN[1]), 1, -1)
+    return int(np.cumsum(steps).max())
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name} refused")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not np.isfinite(value):
+        raise ValueError(f"number {text[:40]} out of range")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise ValueError(f"integer literal of {len(text)} characters refused")
+    return int(text)
+
+
+def decode_header(data: bytes, finite: bool = False) -> Any:
+    """A header's JSON, bounded: nesting at most MAX_DEPTH, integers of at most MAX_INT_DIGITS digits;
+    with ``finite``, no NaN, Infinity or 1e400 either (they break every later int() or comparison; the
+    parent's own plans may carry ``inf``, e.g. ``norm_type: .inf``, so the child accepts them).
+
+    Raises:
+        FrameError: for anything else, whatever the decoder raised.
+    """
+    try:
+        depth = _depth(data)
+        if depth > MAX_DEPTH:
+            raise ValueError(f"nested {depth} deep, more than {MAX_DEPTH}")
+        if finite:
+            return json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float,
+                              parse_int=_bounded_int)
+        return json.loads(data, parse_int=_bounded_int)
+    except Exception as e:  # ValueError, UnicodeDecodeError, RecursionError, MemoryError...
+        raise FrameError(f"header is not JSON: {type(e).__name__}: {str(e)[:200]}") from None
+
+
 def pack(header: dict[str, Any], arrays: list[np.ndarray]) -> bytes:
     """Serialise a header and its arrays into one message."""
     head = json.dumps({**header, "n_arrays": len(arrays)}).encode()
@@ -79,9 +135,11 @@ def pack(header: dict[str, Any], arrays: list[np.ndarray]) -> bytes:
 class Unpacker:
     """Incremental parser: feed bytes as they arrive, get (header, arrays) once a message is complete."""
 
-    def __init__(self, max_total: int = MAX_FRAME):
+    def __init__(self, max_total: int = MAX_FRAME, finite: bool = False):
         self.buf = bytearray()
         self.max_total = max_total
+        self.finite = finite
+        """Refuse non-finite numbers in headers (see :func:`decode_header`)."""
 
     def feed(self, data: bytes) -> None:
         self.buf += data
@@ -117,10 +175,7 @@ class Unpacker:
         if got is None:
             return None
         head_bytes, pos = got
-        try:
-            header = json.loads(head_bytes)
-        except ValueError as e:
-            raise FrameError(f"header is not JSON: {e}") from None
+        header = decode_header(head_bytes, self.finite)
         n = header.get("n_arrays") if isinstance(header, dict) else None
         if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= 10_000:
             raise FrameError("header lacks a valid n_arrays")
@@ -132,6 +187,11 @@ class Unpacker:
             if got is None:
                 return None
             data, pos = got
-            arrays.append(decode_array(data))
+            try:
+                arrays.append(decode_array(data))
+            except FrameError:
+                raise
+            except Exception as e:  # an impossible dtype ('<f3'), a shape overflowing int64...
+                raise FrameError(f"not a valid .npy array ({type(e).__name__}: {str(e)[:200]})") from None
         del self.buf[:pos]
         return header, arrays

@@ -461,9 +461,27 @@ def _parse_value(r: dict[str, Any], arrays: list[np.ndarray], pos: int, depth: i
     raise ValueError(f"bad result kind {kind!r}")
 
 
+def _check_numbers(item: Any, depth: int = 0) -> None:
+    """Refuse NaN and infinities anywhere in a header (``"step": Infinity`` would make int() overflow)
+    and nesting beyond protocol.MAX_DEPTH (the Unpacker already refuses it; this keeps the walk bounded)."""
+    if depth > protocol.MAX_DEPTH:
+        raise ValueError("header nested too deep")
+    if isinstance(item, float) and not np.isfinite(item):
+        raise ValueError(f"non-finite number {item} in the header")
+    if isinstance(item, dict):
+        for v in item.values():
+            _check_numbers(v, depth + 1)
+    elif isinstance(item, list):
+        for v in item:
+            _check_numbers(v, depth + 1)
+
+
 def _parse_reply(header: dict[str, Any], arrays: list[np.ndarray], n_steps: int) -> Reply:
-    """Rebuild the values of a reply; any inconsistency is a malformed reply, never a pass."""
+    """Rebuild the values of a reply; any inconsistency is a malformed reply, never a pass. Total: whatever
+    the header holds, the outcome is a Reply or a ChildFailure (RecursionError, OverflowError and
+    MemoryError included), never another exception."""
     try:
+        _check_numbers(header)
         values, pos = [], 0
         for r in header["results"]:
             value, pos = _parse_value(r, arrays, pos)
@@ -485,5 +503,5 @@ def _parse_reply(header: dict[str, Any], arrays: list[np.ndarray], n_steps: int)
         if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in forward_calls.values()):
             raise ValueError("bad forward_calls")
         return Reply(values, failure, forward_calls)
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
-        raise ChildFailure("error", f"the child sent a malformed reply ({e})") from None
+    except Exception as e:  # KeyError, TypeError, ValueError, OverflowError, RecursionError, MemoryError...
+        raise ChildFailure("error", f"the child sent a malformed reply ({str(e)[:300]})") from None

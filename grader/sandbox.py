@@ -139,9 +139,17 @@ def encode(value: Any) -> Encoded:
     if isinstance(value, _Missing):
         return {"kind": "missing", "type": "missing"}, []
     if isinstance(value, np.ndarray):
+        if value.dtype.kind not in protocol.NUMERIC_KINDS or value.dtype.hasobject:
+            # the wire carries numeric arrays only; named here, the parent's wrong-type messages say it
+            return {"kind": "other", "type": f"{type_name} of dtype {value.dtype}"}, []
         return {"kind": "array", "type": type_name}, [np.ndarray.copy(np.ndarray.view(value, np.ndarray))]
+    if isinstance(value, np.generic) and (value.dtype.kind not in protocol.NUMERIC_KINDS or value.dtype.hasobject):
+        return {"kind": "other", "type": type_name}, []  # np.str_, np.datetime64, np.void...
     if isinstance(value, (bool, int, float, np.generic)):
-        return {"kind": "scalar", "type": type_name}, [np.asarray(value)]
+        scalar = np.asarray(value)
+        if scalar.dtype.kind not in protocol.NUMERIC_KINDS:  # an int beyond 64 bits becomes an object array
+            return {"kind": "other", "type": f"{type_name} out of the 64-bit range"}, []
+        return {"kind": "scalar", "type": type_name}, [scalar]
     if isinstance(value, (list, tuple)):
         arrays, items = [], []
         for item in value:
