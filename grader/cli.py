@@ -51,7 +51,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.gradescope:
         _gradescope(course, submission, options, result, Path(args.gradescope))
     if args.json:
-        Path(args.json).write_text(to_json(result))
+        from .report.gradebook import write_atomically
+
+        write_atomically(Path(args.json), to_json(result))  # a full disk leaves no empty or partial file
     _figures(result, args.html, args.plots)
     if not args.quiet:
         from .report.terminal import render
@@ -93,14 +95,14 @@ def _figures(result: object, html: str | None, plots_dir: str | None) -> None:
 def cmd_grade(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .batch import BatchOptions, find_submissions, grade_batch
+    from .batch import BatchOptions, grade_batch, scan_submissions
     from .course import load_course
 
     folder = Path(args.submissions)
     course = load_course(_find_course(args.course, folder))
     options = BatchOptions(seed=_seed(args.seed), device=args.device, jobs=max(1, args.jobs), force=args.force,
                            gradescope=args.format == "gradescope")
-    total = len(find_submissions(folder))
+    total = len(scan_submissions(folder)[0])
     columns = (TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                TextColumn("{task.description}"))
     with Progress(*columns, disable=args.quiet) as progress:
@@ -115,6 +117,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"graded {len(summary.graded)}, skipped {len(summary.skipped)} already graded, "
               f"{len(summary.errors)} could not be graded; {summary.seconds:.1f} s; "
               f"gradebook: {Path(args.out) / 'gradebook.csv'}")
+        if summary.not_graded:
+            print(f"not graded ({len(summary.not_graded)}):")
+            for name, reason in summary.not_graded:
+                print(f"  {name}: {reason}")
     return 0
 
 

@@ -188,7 +188,7 @@ def test_killed_batch_resumes_without_regrading(tmp_path: Path) -> None:
 
 
 def test_student_ids() -> None:
-    assert student_id(Path("a b.zip")) == "a_b" and student_id(Path("x.ipynb")) == "x" and student_id(Path("d")) == "d"
+    assert student_id(Path("a b.zip")) == "a%20b" and student_id(Path("x.ipynb")) == "x" and student_id(Path("d")) == "d"
 
 
 def test_gradescope_bundle(tmp_path: Path) -> None:
