@@ -25,16 +25,77 @@ def _find_course(explicit: str | None, near: Path) -> Path:
     raise GraderError("no course.yml found here or above the submission; pass --course FILE")
 
 
-def _seed(value: int | None) -> int | None:
-    if value is not None:
-        return value
-    env = os.environ.get("GRADER_SEED")
-    if env is None:
-        return None
+SEED_FD_ENV = "GRADER_SEED_FD"
+MIN_SECRET_BITS = 64
+
+
+def _hide_seed() -> None:
+    """Re-exec this command with the seed of ``--seed VALUE`` or $GRADER_SEED moved into an inherited
+    pipe (``--seed-fd N`` in place of ``--seed VALUE``, else $GRADER_SEED_FD), so that neither
+    /proc/PID/cmdline nor /proc/PID/environ of the long-running grader holds it: both stay readable to
+    other processes (environ keeps the exec-time block even after ``del os.environ[...]``)."""
+    argv, value = sys.argv[1:], None
+    rest: list[str | None] = []  # None: where the pipe's fd number goes
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            rest += argv[i:]
+            break
+        if a == "--seed" and i + 1 < len(argv):
+            value, i = argv[i + 1], i + 2
+        elif a.startswith("--seed="):
+            value, i = a[len("--seed="):], i + 1
+        else:
+            rest.append(a)
+            i += 1
+            continue
+        rest += ["--seed-fd", None]
+    env = dict(os.environ)
+    from_env = env.pop("GRADER_SEED", None)
+    if value is None and from_env is None:
+        return
+    r, w = os.pipe()
+    os.write(w, (value if value is not None else from_env or "").encode())  # a seed fits the pipe's buffer
+    os.close(w)
+    os.set_inheritable(r, True)
+    if value is None:
+        env[SEED_FD_ENV] = str(r)
+    os.execve(sys.executable, [sys.executable, "-m", "grader", *(str(r) if a is None else a for a in rest)], env)
+
+
+def _parse_seed(text: str, where: str) -> int:
     try:
-        return int(env)
+        return int(text.strip())
     except ValueError:
-        raise GraderError(f"GRADER_SEED must be an integer, got {env!r}") from None
+        raise GraderError(f"{where} must be an integer, got {text.strip()!r}") from None
+
+
+def _read_fd(fd: int) -> str:
+    with os.fdopen(fd, "rb") as f:
+        return f.read().decode()
+
+
+def _seed(args: argparse.Namespace) -> int | None:
+    """--seed (passed through a pipe after the re-exec), else $GRADER_SEED, else None (the public seed).
+    The seed is removed from this process's environment at once, before any worker or child starts."""
+    fd_env = os.environ.pop(SEED_FD_ENV, None)
+    env = os.environ.pop("GRADER_SEED", None)
+    from_env = _parse_seed(_read_fd(int(fd_env)), "GRADER_SEED") if fd_env else None
+    if getattr(args, "seed_fd", None) is not None:
+        return _parse_seed(_read_fd(args.seed_fd), "--seed")
+    if getattr(args, "seed", None) is not None:
+        return int(args.seed)
+    if from_env is not None:
+        return from_env
+    return None if env is None else _parse_seed(env, "GRADER_SEED")
+
+
+def _require_strong(seed: int | None, public_seed: int) -> None:
+    """A secret seed guessable by brute force hides nothing: refuse one under 64 bits."""
+    if seed is not None and seed != public_seed and abs(seed).bit_length() < MIN_SECRET_BITS:
+        raise GraderError(f"a secret seed needs at least {MIN_SECRET_BITS} bits, this one has "
+                          f"{abs(seed).bit_length()}: make one with `grader secret`")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -44,14 +105,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     submission = Path(args.submission)
     course = load_course(_find_course(args.course, submission))
-    options = Options(seed=_seed(args.seed), device=args.device, exercises=args.exercise or [],
+    options = Options(seed=_seed(args), device=args.device, exercises=args.exercise or [],
                       use_cache=not args.no_cache, plots=bool(args.html or args.plots),
                       lanes=max(1, args.jobs) if args.jobs else default_lanes())
     result = grade(course, submission, options)
     if args.gradescope:
         _gradescope(course, submission, options, result, Path(args.gradescope))
     if args.json:
-        Path(args.json).write_text(to_json(result))
+        from .report.gradebook import write_atomically
+
+        write_atomically(Path(args.json), to_json(result))  # a full disk leaves no empty or partial file
     _figures(result, args.html, args.plots)
     if not args.quiet:
         from .report.terminal import render
@@ -93,14 +156,16 @@ def _figures(result: object, html: str | None, plots_dir: str | None) -> None:
 def cmd_grade(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .batch import BatchOptions, find_submissions, grade_batch
+    from .batch import BatchOptions, grade_batch, scan_submissions
     from .course import load_course
 
     folder = Path(args.submissions)
     course = load_course(_find_course(args.course, folder))
-    options = BatchOptions(seed=_seed(args.seed), device=args.device, jobs=max(1, args.jobs), force=args.force,
+    seed = _seed(args)
+    _require_strong(seed, course.public_seed)
+    options = BatchOptions(seed=seed, device=args.device, jobs=max(1, args.jobs), force=args.force,
                            gradescope=args.format == "gradescope")
-    total = len(find_submissions(folder))
+    total = len(scan_submissions(folder)[0])
     columns = (TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                TextColumn("{task.description}"))
     with Progress(*columns, disable=args.quiet) as progress:
@@ -115,14 +180,30 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"graded {len(summary.graded)}, skipped {len(summary.skipped)} already graded, "
               f"{len(summary.errors)} could not be graded; {summary.seconds:.1f} s; "
               f"gradebook: {Path(args.out) / 'gradebook.csv'}")
+        if summary.not_graded:
+            print(f"not graded ({len(summary.not_graded)}):")
+            for name, reason in summary.not_graded:
+                print(f"  {name}: {reason}")
     return 0
 
 
 def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
+    from .course import load_course
     from .gradescope_bundle import build_bundle
 
-    path = build_bundle(Path(args.course), Path(args.out), _seed(args.seed))
+    seed = _seed(args)
+    _require_strong(seed, load_course(args.course).public_seed)
+    path = build_bundle(Path(args.course), Path(args.out), seed)
     print(f"wrote {path}")
+    return 0
+
+
+def cmd_secret(args: argparse.Namespace) -> int:
+    """A fresh secret seed: 128 bits from the OS's CSPRNG (top bit set so it is always 128 bits long),
+    in decimal, as --seed and $GRADER_SEED take it."""
+    import secrets
+
+    print(secrets.randbits(127) | 1 << 127)
     return 0
 
 
@@ -192,7 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("submission", nargs="?", default=".", help="folder of .py modules (default: .)")
     c.add_argument("-e", "--exercise", action="append", help="grade only this exercise (id or title); repeatable")
     c.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    c.add_argument("--seed", type=int, help="grading seed (default: $GRADER_SEED, else the course's public seed)")
+    c.add_argument("--seed", type=int, help="grading seed (default: $GRADER_SEED, else the course's public seed); "
+                   "any value for a local test, but `grade` and `gradescope-bundle` need a strong secret one: "
+                   "make it with `grader secret`")
+    c.add_argument("--seed-fd", type=int, help=argparse.SUPPRESS)
     c.add_argument("--device", default="cpu", help="torch device for references: cpu or cuda")
     c.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml nearby)")
     c.add_argument("--no-cache", action="store_true", help="recompute references instead of using the cache")
@@ -208,7 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("submissions")
     g.add_argument("--out", required=True, metavar="RESULTS", help="folder for one JSON per student + gradebook.csv")
     g.add_argument("-j", "--jobs", type=int, default=1, help="parallel workers (default 1)")
-    g.add_argument("--seed", type=int, help="grading seed (default: $GRADER_SEED, else the public seed)")
+    g.add_argument("--seed", type=int, help="secret grading seed, at least 64 bits: make one with `grader secret` "
+                   "(default: $GRADER_SEED, else the public seed)")
+    g.add_argument("--seed-fd", type=int, help=argparse.SUPPRESS)
     g.add_argument("--device", default="cpu")
     g.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml nearby)")
     g.add_argument("--force", action="store_true", help="re-grade students already in RESULTS")
@@ -220,8 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
     gb = sub.add_parser("gradescope-bundle", help="build a Gradescope autograder zip (setup.sh, run_autograder)")
     gb.add_argument("--course", default="course.yml")
     gb.add_argument("--out", default="autograder.zip")
-    gb.add_argument("--seed", type=int, help="secret seed for hidden cases (default: $GRADER_SEED; none: public only)")
+    gb.add_argument("--seed", type=int, help="secret seed for hidden cases, at least 64 bits: make one with "
+                    "`grader secret` (default: $GRADER_SEED; none: public only)")
+    gb.add_argument("--seed-fd", type=int, help=argparse.SUPPRESS)
     gb.set_defaults(func=cmd_gradescope_bundle)
+
+    sec = sub.add_parser("secret", help="print a fresh 128-bit secret seed (decimal) for --seed or $GRADER_SEED")
+    sec.set_defaults(func=cmd_secret)
 
     v = sub.add_parser("validate", help="check a course file and its references")
     v.add_argument("course", nargs="?", default="course.yml")
@@ -244,6 +335,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; from the real command line, first re-exec with the seed out of argv and environ."""
+    if argv is None:
+        _hide_seed()
+    from .runner import make_private
+
+    make_private()  # not dumpable: our environ and memory (the seed) unreadable to same-user processes
     args = build_parser().parse_args(argv)
     if getattr(args, "device", "cpu") not in ("cpu", "cuda") and not str(args.device).startswith("cuda:"):
         print(f"grader: error: --device must be cpu or cuda, got {args.device!r}", file=sys.stderr)

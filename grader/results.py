@@ -118,6 +118,8 @@ class SubmissionResult:
     timings: dict[str, float] = field(default_factory=dict)
     error: str = ""
     """Why the submission as a whole could not be graded (unsafe archive, grader failure); empty otherwise."""
+    student: str = ""
+    """The student's name as given in a batch (file names are an escaped form of it); empty otherwise."""
 
     @property
     def exercises(self) -> list[ExerciseResult]:
@@ -208,4 +210,4 @@ def from_dict(data: dict[str, Any]) -> SubmissionResult:
     keys = ("submission", "course", "course_digest", "seed", "device", "isolation", "grader_version")
     return SubmissionResult(**{k: data[k] for k in keys}, assignments=assignments,
                             duration_s=data.get("duration_s", 0.0), timings=data.get("timings", {}),
-                            error=data.get("error", ""))
+                            error=data.get("error", ""), student=data.get("student", ""))

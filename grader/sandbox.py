@@ -517,6 +517,8 @@ def zygote(sock_fd: int) -> None:
 
     try:
         ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # children of the same user cannot ptrace us
+        # Die with the worker that started us; had it died already, the socket reads EOF below.
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass
     sock = socket.socket(fileno=sock_fd)

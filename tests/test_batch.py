@@ -24,6 +24,9 @@ from grader.submission import prepare_workdir
 
 from .conftest import EXERCISES, ROOT, SOLUTIONS, make_submission
 
+SECRET = 0x9F3B_61D2_07AC_44E8_B5C1_2E9A_D7F0_3B64
+"""A strong secret seed (128 bits, as `grader secret` makes): grade and gradescope-bundle refuse weak ones."""
+
 
 def _zip(path: Path, members: dict[str, bytes], links: dict[str, str] | None = None) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -149,10 +152,10 @@ def test_hidden_cases_reveal_no_values(course: Course, tmp_path: Path) -> None:
         "    def backward(self, dout):",
         "        self.grads[0][...] = self.x.T @ dout; self.grads[1][...] = dout.mean(axis=0)",
         "        return dout @ self.params[0].T"])})
-    grade_batch(course, subs, tmp_path / "out", BatchOptions(seed=424242))
+    grade_batch(course, subs, tmp_path / "out", BatchOptions(seed=SECRET))
     text = (tmp_path / "out" / "carol.json").read_text()
     data = json.loads(text)
-    assert data["seed"] == "secret" and "424242" not in text
+    assert data["seed"] == "secret" and str(SECRET) not in text
     affine = next(e for a in data["assignments"] for e in a["exercises"] if e["title"] == "Affine")
     failing = [k for c in affine["checks"] for k in c["cases"] if k["status"] != "pass"]
     assert failing
@@ -188,13 +191,13 @@ def test_killed_batch_resumes_without_regrading(tmp_path: Path) -> None:
 
 
 def test_student_ids() -> None:
-    assert student_id(Path("a b.zip")) == "a_b" and student_id(Path("x.ipynb")) == "x" and student_id(Path("d")) == "d"
+    assert student_id(Path("a b.zip")) == "a%20b" and student_id(Path("x.ipynb")) == "x" and student_id(Path("d")) == "d"
 
 
 def test_gradescope_bundle(tmp_path: Path) -> None:
     out = tmp_path / "autograder.zip"
     proc = subprocess.run([sys.executable, "-m", "grader", "gradescope-bundle", "--course", str(ROOT / "course.yml"),
-                           "--out", str(out), "--seed", "777"], cwd=ROOT, capture_output=True, text=True)
+                           "--out", str(out), "--seed", str(SECRET)], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     with zipfile.ZipFile(out) as z:
         names = set(z.namelist())
@@ -203,5 +206,5 @@ def test_gradescope_bundle(tmp_path: Path) -> None:
         assert not any(n.startswith(("solutions/", "grader_src/solutions", "tests/")) for n in names)
         run = z.read("run_autograder").decode()
         assert "--gradescope /autograder/results/results.json" in run and "GRADER_HIDE=" in run
-        assert z.read("secret/seed") == b"777"
+        assert z.read("secret/seed") == str(SECRET).encode()
         assert (z.getinfo("run_autograder").external_attr >> 16) & 0o111

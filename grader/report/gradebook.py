@@ -6,12 +6,16 @@ import io
 import os
 import tempfile
 from pathlib import Path
+from typing import Sequence
 
 from ..results import SubmissionResult
 
 
-def gradebook_csv(results: dict[str, SubmissionResult]) -> str:
-    """CSV text; assignment columns are the union over all results, in course order of first appearance."""
+def gradebook_csv(results: dict[str, SubmissionResult], not_graded: Sequence[tuple[str, str]] = ()) -> str:
+    """CSV text; assignment columns are the union over all results, in course order of first appearance.
+
+    Entries of the submissions folder that were not graded follow, with status "not graded" and the
+    reason, so that nobody is left out silently; a grading error's reason is its message."""
     columns: list[str] = []
     for r in results.values():
         for a in r.assignments:
@@ -19,12 +23,15 @@ def gradebook_csv(results: dict[str, SubmissionResult]) -> str:
                 columns.append(a.id)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["student", *columns, "total", "max_points", "status"])
+    writer.writerow(["student", *columns, "total", "max_points", "status", "reason"])
     for student in sorted(results):
         r = results[student]
         per = {a.id: a.points for a in r.assignments}
         status = "error" if r.error else ("pass" if r.passed else "incomplete")
-        writer.writerow([student, *(f"{per.get(c, 0):g}" for c in columns), f"{r.points:g}", f"{r.max_points:g}", status])
+        writer.writerow([student, *(f"{per.get(c, 0):g}" for c in columns), f"{r.points:g}", f"{r.max_points:g}", status,
+                         r.error])
+    for name, reason in not_graded:
+        writer.writerow([name, *("" for _ in columns), "", "", "not graded", reason])
     return buf.getvalue()
 
 
