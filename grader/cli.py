@@ -136,7 +136,8 @@ def _gradescope(course: object, submission: Path, options: object, result: objec
     secret = options.seed is not None and options.seed != course.public_seed  # type: ignore[attr-defined]
     if secret:
         public = grade(course, submission, dataclasses.replace(options, seed=None))  # type: ignore[arg-type]
-        data = gradescope_results(public, redact(result, course))  # type: ignore[arg-type]
+        redact(result, course)  # type: ignore[arg-type] # in place: the JSON, HTML and terminal made after it too
+        data = gradescope_results(public, result)  # type: ignore[arg-type]
     else:
         data = gradescope_results(result)  # type: ignore[arg-type]
     write_atomically(out, json.dumps(data, indent=2))

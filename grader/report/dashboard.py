@@ -9,12 +9,11 @@ import base64
 import json
 import re
 from collections import Counter
-from html import escape
 from pathlib import Path
 
 from ..errors import GraderError
 from ..results import PASS, SubmissionResult, from_dict
-from .html import CSS, _bar
+from .html import CSS, _bar, escape
 
 TOP_CAUSES = 15
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..results import PASS, SubmissionResult
+from .text import safe
 
 
 def _tests(result: SubmissionResult, visibility: str, label: str) -> list[dict[str, Any]]:
@@ -18,7 +19,7 @@ def _tests(result: SubmissionResult, visibility: str, label: str) -> list[dict[s
         for c in e.checks:
             max_score = e.max_points * c.weight / total_weight
             bad = [k for k in c.cases if not k.passed]
-            output = "\n\n".join(f"{k.name}\n{k.message}" for k in bad[:5]) or "all cases pass"
+            output = "\n\n".join(f"{safe(k.name)}\n{safe(k.message)}" for k in bad[:5]) or "all cases pass"
             tests.append({
                 "name": f"{e.id} {e.title} · {c.name}{label}",
                 "score": round(max_score * c.score, 6),
@@ -45,7 +46,7 @@ def gradescope_results(public: SubmissionResult | None, hidden: SubmissionResult
     if hidden is not None:
         lines.append("hidden cases are graded too; their results are shown after the due date")
     if graded.error:
-        lines.append(f"this submission could not be graded: {graded.error}")
+        lines.append(f"this submission could not be graded: {safe(graded.error)}")
     return {
         "score": graded.points,
         "output": "; ".join(lines),

@@ -7,10 +7,11 @@ checks, the messages of failing cases and their figures. Exercises that do not p
 from __future__ import annotations
 
 import base64
-from html import escape
+from html import escape as _html_escape
 
 from .. import plots
 from ..results import PASS, SubmissionResult
+from .text import safe
 
 STATUS_COLOR = {"pass": "#1a7f37", "partial": "#9a6700", "fail": "#cf222e", "error": "#cf222e",
                 "timeout": "#8250df", "not-implemented": "#6e7781"}
@@ -26,6 +27,11 @@ summary{cursor:pointer;font-weight:600} pre{background:#f6f8fa;padding:.6em;over
 img{max-width:100%;display:block;margin:.5em 0;border:1px solid #eaeef2} .check{margin:.4em 0 .8em}
 .bar{display:inline-block;height:.7em;background:#1a7f37;vertical-align:middle} .barbg{display:inline-block;width:120px;background:#eaeef2}
 """
+
+
+def escape(text: str) -> str:
+    """HTML text: markup escaped, and control characters (ESC...) shown as escapes, never as raw bytes."""
+    return _html_escape(safe(text))
 
 
 def _status(status: str) -> str:

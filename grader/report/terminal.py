@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
 from rich.table import Table
 
 from ..results import ERROR, NOT_IMPLEMENTED, PARTIAL, PASS, TIMEOUT, SubmissionResult
+from .text import safe
 
 STYLE = {PASS: "green", PARTIAL: "yellow", NOT_IMPLEMENTED: "dim", TIMEOUT: "magenta", ERROR: "red"}
 MARK = {PASS: "✓", PARTIAL: "~", NOT_IMPLEMENTED: "·", TIMEOUT: "⏱", ERROR: "!"}
 MAX_CASES_SHOWN = 3
+
+
+def escape(text: str) -> str:
+    """Text for rich: control characters shown as escapes (:func:`safe`), then ``[...]`` not read as markup."""
+    return _markup_escape(safe(text))
 
 
 def _mark(status: str) -> str:
@@ -31,11 +37,11 @@ def render(result: SubmissionResult, console: Console | None = None, details: bo
     table.add_column("reason", overflow="ellipsis", no_wrap=True, ratio=1)
     for a in result.assignments:
         for e in a.exercises:
-            checks = " ".join(f"{_mark(c.status)} {c.name}" for c in e.checks)
+            checks = " ".join(f"{_mark(c.status)} {escape(c.name)}" for c in e.checks)
             first_line = escape(e.reason.splitlines()[0]) if e.reason else ""
             style = STYLE.get(e.status, "red")
-            table.add_row(f"{e.id} {escape(e.title)}", checks, f"{e.points:g}/{e.max_points:g}",
-                          f"[{style}]{e.status}[/{style}]", first_line)
+            table.add_row(f"{escape(e.id)} {escape(e.title)}", checks, f"{e.points:g}/{e.max_points:g}",
+                          f"[{style}]{escape(e.status)}[/{style}]", first_line)
         if len(result.assignments) > 1:
             table.add_row(f"[bold]{escape(a.id)} total[/bold]", "", f"[bold]{a.points:g}/{a.max_points:g}[/bold]", "", "")
     console.print(table)
@@ -48,13 +54,16 @@ def render(result: SubmissionResult, console: Console | None = None, details: bo
                 bad = [k for k in c.cases if not k.passed]
                 for k in bad[:MAX_CASES_SHOWN]:
                     console.print(f"  {_mark(k.status)} {escape(c.name)} · {escape(k.name)}")
-                    console.print("    " + escape(k.message).replace("\n", "\n    "), highlight=False)
+                    console.print("    " + escape(k.message).replace("\n", "\n    "), highlight=False,
+                                  emoji=False)
                 if len(bad) > MAX_CASES_SHOWN:
-                    console.print(f"    ... and {len(bad) - MAX_CASES_SHOWN} more failing case(s) of {c.name}")
+                    console.print(f"    ... and {len(bad) - MAX_CASES_SHOWN} more failing case(s) of {escape(c.name)}")
             if e.output.strip():
                 console.print("  [dim]your code printed:[/dim]")
-                console.print("    " + escape(e.output.strip()[-600:]).replace("\n", "\n    "), highlight=False)
+                console.print("    " + escape(e.output.strip()[-600:]).replace("\n", "\n    "), highlight=False,
+                              emoji=False)
     verdict = "[green]all checks pass[/green]" if result.passed else "[red]some checks fail[/red]"
     console.print(f"\n[bold]Total: {result.points:g}/{result.max_points:g}[/bold] — {verdict} "
-                  f"[dim](seed: {result.seed}, device: {result.device}, isolation tier {result.isolation}, "
+                  f"[dim](seed: {escape(result.seed)}, device: {escape(result.device)}, isolation tier "
+                  f"{escape(result.isolation)}, "
                   f"{result.duration_s:.2f} s)[/dim]")
