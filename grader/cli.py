@@ -109,6 +109,10 @@ def cmd_check(args: argparse.Namespace) -> int:
                       use_cache=not args.no_cache, plots=bool(args.html or args.plots),
                       lanes=max(1, args.jobs) if args.jobs else default_lanes())
     result = grade(course, submission, options)
+    if options.seed is not None and options.seed != course.public_seed:
+        from .redact import redact
+
+        redact(result, course)  # hidden cases: every back below is made from the redacted result
     if args.gradescope:
         _gradescope(course, submission, options, result, Path(args.gradescope))
     if args.json:
@@ -124,19 +128,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _gradescope(course: object, submission: Path, options: object, result: object, out: Path) -> None:
-    """results.json for Gradescope: the public grading visible, a secret-seed grading hidden until due."""
+    """results.json for Gradescope: the public grading visible, a secret-seed grading (already redacted by
+    the caller) hidden until due."""
     import dataclasses
     import json
 
     from .engine import grade
-    from .redact import redact
     from .report.gradebook import write_atomically
     from .report.gradescope import gradescope_results
 
     secret = options.seed is not None and options.seed != course.public_seed  # type: ignore[attr-defined]
     if secret:
         public = grade(course, submission, dataclasses.replace(options, seed=None))  # type: ignore[arg-type]
-        redact(result, course)  # type: ignore[arg-type] # in place: the JSON, HTML and terminal made after it too
         data = gradescope_results(public, result)  # type: ignore[arg-type]
     else:
         data = gradescope_results(result)  # type: ignore[arg-type]

@@ -170,6 +170,8 @@ def confine(hide: list[str], workdir: str) -> tuple[str, bool]:
     Raises:
         SetupError: a step failed after the tier was chosen (the caller must not run learner code).
     """
+    if not sys.platform.startswith("linux"):
+        return "A", False  # no namespaces to use (macOS): the rlimits and the process session only
     if os.geteuid() == 0:
         try:
             _step("unshare")
@@ -230,7 +232,9 @@ def guard(workdir: str, hide: list[str], banned_dirs: list[str], tier: str) -> l
     Raises:
         SetupError: a guard the kernel offers could not be put in place.
     """
-    active = []
+    active: list[str] = []
+    if not sys.platform.startswith("linux"):
+        return active
     try:
         _step("no new privileges")
         _check(LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no new privileges")

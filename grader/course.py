@@ -128,6 +128,9 @@ class Exercise:
     """Optimizers: the test problems (grader.references.problems) each case is run on."""
     steps: int = 50
     """Optimizers: how many update steps each trajectory has."""
+    forward_calls_in_backward: int = 1
+    """How many times backward may call forward: once recomputes the output; a backward that estimates
+    gradients by finite differences of forward calls it at least twice, and its gradients fail."""
 
     @property
     def module(self) -> str:
@@ -406,7 +409,7 @@ def _checks(r: _Reader) -> tuple[CheckSpec, ...]:
     return tuple(checks)
 
 
-def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str]) -> Exercise:
+def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str], base_calls: int) -> Exercise:
     ex_id = str(r.raw("id", types=(str, int, float)))
     if ex_id in seen:
         r.fail(f"duplicate exercise id {ex_id!r}", "id")
@@ -442,6 +445,7 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str]) -> Exercise:
         curve=tuple(float(v) for v in r.raw("curve", [], types=(list,))) or None,  # type: ignore[arg-type]
         problems=tuple(r.raw("problems", [], types=(list,))),
         steps=int(r.raw("steps", 50, types=(int,))),
+        forward_calls_in_backward=int(r.number("forward_calls_in_backward", base_calls, 0, 1 << 30, integer=True)),
     )
     r.done()
     if ex.curve is not None and not all(math.isfinite(v) for v in ex.curve):
@@ -483,9 +487,10 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str]) -> Exercise:
 
 
 def _hide(top: _Reader, path: Path) -> tuple[Path, ...]:
-    """The folders to mask, each inside the course folder (a path outside it would be masked nowhere
-    useful and may be a typo for a secret that then stays readable)."""
-    entries = top.raw("hide", ["solutions"], types=(list,))
+    """The folders to mask, each existing inside the course folder (a path outside it, or a misspelled
+    one, would be masked nowhere useful while the secret it meant stays readable)."""
+    default = ["solutions"] if (path.parent / "solutions").exists() else []
+    entries = top.raw("hide", default, types=(list,))
     hide = []
     for p in entries:
         if not isinstance(p, str) or not p:
@@ -493,6 +498,9 @@ def _hide(top: _Reader, path: Path) -> tuple[Path, ...]:
         resolved = (path.parent / p).resolve()
         if resolved == path.parent or path.parent not in resolved.parents:
             top.fail(f"{p!r} lies outside the course folder {path.parent}", "hide")
+        if not resolved.exists():
+            top.fail(f"{p!r} does not exist in the course folder {path.parent} (a misspelled name would leave "
+                     "the real folder readable)", "hide")
         hide.append(resolved)
     return tuple(hide)
 
@@ -530,10 +538,11 @@ def load_course(path: str | Path) -> Course:
     tol = _tolerance(top.child("tolerance") if top.has("tolerance") else None, Tolerance())
     limits = _limits(top.child("limits") if top.has("limits") else None)
     hide = _hide(top, path)
+    calls = int(top.number("forward_calls_in_backward", 1, 0, 1 << 30, integer=True))
     seen: set[str] = set()
     assignments = []
     for a in top.items("assignments"):
-        exercises = tuple(_exercise(e, tol, seen) for e in a.items("exercises"))
+        exercises = tuple(_exercise(e, tol, seen, calls) for e in a.items("exercises"))
         assignments.append(Assignment(str(a.raw("id", types=(str, int))), a.raw("title", types=(str,)), exercises))
         a.done()
     course = Course(

@@ -24,7 +24,7 @@ from .errors import CourseError, GraderError
 from .inputs import case_arrays, rng_for, upstream_gradient
 from .plans import constructor_arrays, differentiable, dout_names, inputs_of, output_keys
 from .refcache import Key, ReferenceStore, cache_dir
-from .results import ERROR, FAIL, AssignmentResult, CaseResult, CheckResult, ExerciseResult, SubmissionResult
+from .results import FAIL, AssignmentResult, CaseResult, CheckResult, ExerciseResult, SubmissionResult
 from .runner import Child, ChildFailure, Zygote, make_private
 from .submission import prepare_workdir
 

@@ -27,6 +27,20 @@ exit 0  # a failing grade is still a successful autograder run
 """
 
 
+def _without_hide(text: str) -> str:
+    """The course file with an empty ``hide:`` list: the bundle ships none of those folders (the loader
+    refuses a hide path that does not exist), and the seed's folder is hidden by GRADER_HIDE. Line
+    numbers stay as they were, so course errors still point at the instructor's lines."""
+    import yaml
+
+    root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    for key, value in root.value if isinstance(root, yaml.MappingNode) else []:
+        if key.value == "hide":
+            start, end = value.start_mark.index, value.end_mark.index
+            return text[:start] + "[]" + "\n" * text[start:end].count("\n") + text[end:]
+    return text
+
+
 def build_bundle(course: Path, out: Path, seed: int | None) -> Path:
     """Write the autograder zip and return its path."""
     from .course import load_course
@@ -39,7 +53,7 @@ def build_bundle(course: Path, out: Path, seed: int | None) -> Path:
             info = zipfile.ZipInfo(name)
             info.external_attr = 0o100755 << 16
             z.writestr(info, text)
-        z.write(course, "course/course.yml")
+        z.writestr("course/course.yml", _without_hide(course.read_text()))
         for extra in ("pyproject.toml", "README.md"):
             if (root / extra).exists():
                 z.write(root / extra, f"grader_src/{extra}")

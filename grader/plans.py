@@ -161,7 +161,7 @@ class Plan:
 def standard(ex: Exercise, arrays: dict[str, np.ndarray], hyper: dict[str, Any],
              douts: dict[str, np.ndarray] | None) -> Plan:
     """Construct, forward, backward (when douts are given, or always for a scalar loss), grads, buffers."""
-    plan = Plan(variables=dict(arrays))
+    plan = Plan(variables=dict(arrays), forward_calls_allowed=ex.forward_calls_in_backward)
     names = inputs_of(ex, arrays)
     if ex.kind == "function":
         at = plan.push(forward(ex, 0, names, hyper=hyper), "call")

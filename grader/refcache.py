@@ -43,7 +43,8 @@ def cache_key(course_digest: str, seed: int, device: str) -> str:
     h = hashlib.sha256()
     for part in (course_digest, str(seed), device, torch_version()):
         h.update(part.encode() + b"\0")
-    for path in references.source_files():
+    # the twins' code and how inputs are drawn from the seed (a new derivation must not meet old values)
+    for path in [*references.source_files(), Path(__file__).with_name("inputs.py")]:
         h.update(Path(path).read_bytes())
     return h.hexdigest()[:32]
 

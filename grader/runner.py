@@ -194,7 +194,7 @@ class Child:
         finally:
             os.close(to_child_r)
             os.close(from_child_w)
-        self._unpacker = protocol.Unpacker()
+        self._unpacker = protocol.Unpacker(finite=True)  # a reply has no business with NaN or Infinity
         self.tier = "?"
         self.uid: int | None = None
         """The child's own user id in tier C, for killing everything it started."""

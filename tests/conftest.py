@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -24,6 +26,16 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mp = pytest.MonkeyPatch()
     mp.setenv("GRADER_CACHE", str(path))
     yield path
+    mp.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hide_the_repository_secrets() -> Iterator[None]:
+    """Course files the tests write in temporary folders cannot name the repository's solutions under
+    ``hide:`` (a hide path must lie inside its course folder); GRADER_HIDE masks them for every test."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GRADER_HIDE", os.pathsep.join([str(SOLUTIONS), str(ROOT / "tests")]))
+    yield
     mp.undo()
 
 
@@ -55,3 +67,14 @@ def make_submission(dest: Path, base: Path = SOLUTIONS, append: dict[str, str] |
 
 def run_grade(course: Course, submission: Path, *exercises: str, seed: int | None = None) -> SubmissionResult:
     return grade(course, submission, Options(seed=seed, exercises=list(exercises)))
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temp folder of this test alone (tempfile's default), so that leftovers can be counted."""
+    import tempfile
+
+    d = tmp_path / "tmp"
+    d.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(d))
+    return d

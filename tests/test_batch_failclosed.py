@@ -112,7 +112,12 @@ def test_killed_grader_takes_its_processes_along(tmp_path: Path) -> None:
 def test_only_the_parent_writes_results(course: Course, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The worker returns the texts; a worker writing into RESULTS would bypass the parent's bookkeeping."""
     out = tmp_path / "out"
-    row = batch_module._grade_one(str(course.path), str(SOLUTIONS), "x", None, "cpu", True)
+    try:
+        row = batch_module._grade_one(str(course.path), str(SOLUTIONS), "x", None, "cpu", True)
+    finally:  # the worker's fork server, started here in the test's own process
+        for zygote in batch_module._ZYGOTE:
+            zygote.close()
+        batch_module._ZYGOTE.clear()
     assert not out.exists() or not list(out.iterdir())
     assert json.loads(row.result_json)["points"] == row.points
     assert row.gradescope_json is not None and json.loads(row.gradescope_json)["score"] == row.points

@@ -102,6 +102,7 @@ def test_validate_a_broken_course_names_file_and_line(env: dict[str, str], tmp_p
     assert text.count("        points: 3\n") == 1
     text = text.replace("        points: 3\n", "        points: 3\n        pionts: 3\n")
     line = text.splitlines().index("        pionts: 3") + 1
+    (tmp_path / "good").mkdir(exist_ok=True)  # the folder hide: names must exist
     broken = tmp_path / "course.yml"
     broken.write_text(text)
     message = one_line_error(grader(env, "validate", str(broken)))

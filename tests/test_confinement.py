@@ -308,3 +308,26 @@ def test_memory_is_capped_for_the_whole_process_tree(course: Course, tmp_path: P
     message = first_message(result)
     assert "processes held" in message and "more than the 1024 MB allowed" in message, message
     assert by_id(result)[SIGMOID].duration_s < 15
+
+
+def test_a_course_may_allow_estimated_gradients(tmp_path: Path) -> None:
+    """``forward_calls_in_backward`` (course-wide, or per exercise) lifts the flag, e.g. for an exercise
+    whose point is the numerical gradient."""
+    from grader.course import load_course
+
+    text = (ROOT / "course.yml").read_text().replace("hide: [solutions, tests]", "hide: []")
+    (tmp_path / "course.yml").write_text(text.replace("version: 1\n", "version: 1\nforward_calls_in_backward: 1000\n", 1))
+    lenient = load_course(tmp_path / "course.yml")
+    assert lenient.exercise(SIGMOID).forward_calls_in_backward == 1000
+    code = ("class Sigmoid:\n    def __init__(self):\n        self.params, self.grads = [], []\n"
+            "    def forward(self, x):\n        self.x = x\n        return 0.5 * (1.0 + np.tanh(0.5 * x))\n"
+            + textwrap.indent(textwrap.dedent(FD_BACKWARD), "    "))
+    result = grade(lenient, make_submission(tmp_path / "sub", append={"activations": code}),
+                   Options(exercises=[SIGMOID], lanes=1))
+    messages = [c.message for e in result.exercises for check in e.checks for c in check.cases]
+    assert not any("backward calls forward" in m for m in messages)
+    (tmp_path / "course.yml").write_text(text.replace("version: 1\n", "version: 1\nforward_calls_in_backward: -1\n", 1))
+    from grader.errors import CourseError
+
+    with pytest.raises(CourseError, match="forward_calls_in_backward"):
+        load_course(tmp_path / "course.yml")

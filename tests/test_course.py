@@ -183,6 +183,7 @@ def _line_of(text: str, stripped: str) -> int:
 
 def _error(tmp_path: Path, text: str) -> tuple[Path, str]:
     path = tmp_path / "broken.yml"
+    (tmp_path / "good").mkdir(exist_ok=True)  # the folder hide: names must exist
     path.write_text(text)
     with pytest.raises(CourseError) as info:
         load_course(path)
@@ -196,6 +197,7 @@ def test_an_exercise_judged_by_its_own_rules_needs_no_reference(course: Course) 
 
 
 def test_the_fixture_itself_is_valid(tmp_path: Path) -> None:
+    (tmp_path / "good").mkdir(exist_ok=True)  # the folder hide: names must exist
     path = tmp_path / "course.yml"
     path.write_text(BASE)
     loaded = load_course(path)
@@ -272,3 +274,25 @@ def test_tiny_course_bad_submission_loses_only_rectifier_points(tiny: Course) ->
     failing = [k for k in checks["reference"].cases if not k.passed]
     assert {k.name.rsplit(" · ", 1)[-1] for k in failing} == {"dx"}
     assert failing[0].message.startswith("dx (3, 4): ")
+
+
+def test_a_hide_path_that_does_not_exist_is_a_course_error(tmp_path: Path) -> None:
+    """A misspelled hide entry ("solution") would mask nothing while the real folder stays readable."""
+    (tmp_path / "solutions").mkdir()
+    path, message = _error(tmp_path, BASE.replace("hide: [good]", "hide: [solution]"))
+    assert message.startswith(f"{path}:{_line_of(BASE, 'hide: [good]')}: hide: 'solution' does not exist in the course folder")
+
+
+def test_the_gradescope_bundle_ships_a_loadable_course(tmp_path: Path) -> None:
+    """The bundle ships none of the hidden folders, so its course file hides none (same line numbers)."""
+    import zipfile
+
+    from grader.gradescope_bundle import build_bundle
+
+    from .conftest import ROOT
+
+    with zipfile.ZipFile(build_bundle(ROOT / "course.yml", tmp_path / "b.zip", None)) as z:
+        text = z.read("course/course.yml").decode()
+    assert len(text.splitlines()) == len((ROOT / "course.yml").read_text().splitlines())
+    (tmp_path / "course.yml").write_text(text)
+    assert load_course(tmp_path / "course.yml").hide == ()

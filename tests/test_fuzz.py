@@ -6,12 +6,10 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -94,14 +92,6 @@ def _npy(a: np.ndarray) -> bytes:
 
 
 # --------------------------------------------------------------------------- submissions
-
-
-@pytest.fixture
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    d = tmp_path / "tmp"
-    d.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(d))
-    return d
 
 
 def _good_zip() -> bytes:

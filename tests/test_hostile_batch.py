@@ -22,11 +22,12 @@ BOUND_S = 20.0
 
 
 def _fast_course(tmp: Path) -> Course:
-    """The bundled course with a 2 s per-call timeout, hiding the real solutions and tests."""
+    """The bundled course with a 2 s per-call timeout (the real solutions and tests stay hidden: conftest
+    sets GRADER_HIDE)."""
     text = (ROOT / "course.yml").read_text()
     text = text.replace("limits: {timeout_s: 10, memory_mb: 1024, cpu_s: 120}",
                         "limits: {timeout_s: 2, memory_mb: 1024, cpu_s: 60}")
-    text = text.replace("hide: [solutions, tests]", f"hide: [{ROOT / 'solutions'}, {ROOT / 'tests'}]")
+    text = text.replace("hide: [solutions, tests]", "hide: []")  # masked through GRADER_HIDE (conftest)
     assert "timeout_s: 2" in text
     path = tmp / "course.yml"
     path.write_text(text)

@@ -269,16 +269,6 @@ BAD_ZIPS = {
 }
 
 
-@pytest.fixture
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A temp folder of this test alone, so that leftovers can be counted."""
-    import tempfile
-
-    d = tmp_path / "tmp"
-    d.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(d))
-    return d
-
 
 @pytest.mark.parametrize("name", list(BAD_ZIPS))
 def test_bad_zips_are_submission_errors_and_leave_nothing_behind(name: str, tmp_path: Path, private_tmp: Path) -> None:
@@ -398,6 +388,7 @@ def _course_error(tmp_path: Path, text: str) -> tuple[Path, str]:
     from grader.course import load_course
     from grader.errors import CourseError
 
+    (tmp_path / "good").mkdir(exist_ok=True)  # the folder hide: names must exist
     path = tmp_path / "course.yml"
     path.write_text(text)
     with pytest.raises(CourseError) as info:
@@ -438,6 +429,7 @@ def test_a_small_alias_still_loads(tmp_path: Path) -> None:
     from tests.test_course import BASE
 
     text = BASE.replace("          - {x: [3, 4]}\n", "          - &c {x: [3, 4]}\n          - *c\n")
+    (tmp_path / "good").mkdir(exist_ok=True)  # the folder hide: names must exist
     (tmp_path / "course.yml").write_text(text)
     assert len(load_course(tmp_path / "course.yml").exercises[0].cases) == 3
 

@@ -27,7 +27,7 @@ def a4b(tmp_path_factory: pytest.TempPathFactory) -> Course:
     if assignment is None:
         (assignment,) = yaml.safe_load(FRAGMENT.read_text())
     course = {"version": 1, "title": "A4B", "seed": 0, "limits": {"timeout_s": 10},
-              "hide": [str(ROOT / "solutions"), str(ROOT / "tests")], "assignments": [assignment]}
+              "hide": [], "assignments": [assignment]}  # solutions hidden by GRADER_HIDE (conftest)
     path = tmp_path_factory.mktemp("a4b") / "course.yml"
     path.write_text(yaml.safe_dump(course))
     return load_course(path)
