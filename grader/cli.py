@@ -1,4 +1,4 @@
-"""Command line: a thin layer over the Python API (``grader.engine``, ``grader.course``, ``grader.release``).
+"""Command line: it parses options and calls one function of the Python API (grader.api) per command.
 
 Exit codes: 0 everything passed (or the command succeeded), 1 some check failed, 2 usage, course or
 submission error (the message names the file, line or field).
@@ -10,23 +10,10 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import GraderError
-
-
-def _find_course(explicit: str | None, near: Path) -> Path:
-    """--course, else $GRADER_COURSE, else course.yml here or in a parent of the submission."""
-    if explicit:
-        return Path(explicit)
-    if os.environ.get("GRADER_COURSE"):
-        return Path(os.environ["GRADER_COURSE"])
-    for folder in [Path.cwd(), *near.resolve().parents]:
-        if (folder / "course.yml").exists():
-            return folder / "course.yml"
-    raise GraderError("no course.yml found here or above the submission; pass --course FILE")
-
+from . import api
+from .model.errors import GraderError
 
 SEED_FD_ENV = "GRADER_SEED_FD"
-MIN_SECRET_BITS = 64
 
 
 def _hide_seed() -> None:
@@ -91,83 +78,36 @@ def _seed(args: argparse.Namespace) -> int | None:
     return None if env is None else _parse_seed(env, "GRADER_SEED")
 
 
-def _require_strong(seed: int | None, public_seed: int) -> None:
-    """A secret seed guessable by brute force hides nothing: refuse one under 64 bits."""
-    if seed is not None and seed != public_seed and abs(seed).bit_length() < MIN_SECRET_BITS:
-        raise GraderError(f"a secret seed needs at least {MIN_SECRET_BITS} bits, this one has "
-                          f"{abs(seed).bit_length()}: make one with `grader secret`")
-
-
 def cmd_check(args: argparse.Namespace) -> int:
-    from .course import load_course
-    from .engine import Options, default_lanes, grade
-    from .results import to_json
+    from .engine.grading import Options, default_lanes
 
     submission = Path(args.submission)
-    course = load_course(_find_course(args.course, submission))
+    course = api.load(api.find_course(args.course, submission))
     options = Options(seed=_seed(args), device=args.device, exercises=args.exercise or [],
-                      use_cache=not args.no_cache, plots=bool(args.html or args.plots),
-                      lanes=max(1, args.jobs) if args.jobs else default_lanes())
-    result = grade(course, submission, options)
-    if options.seed is not None and options.seed != course.public_seed:
-        from .redact import redact
-
-        redact(result, course)  # hidden cases: every back below is made from the redacted result
-    if args.gradescope:
-        _gradescope(course, submission, options, result, Path(args.gradescope))
-    if args.json:
-        from .report.gradebook import write_atomically
-
-        write_atomically(Path(args.json), to_json(result))  # a full disk leaves no empty or partial file
-    _figures(result, args.html, args.plots)
+                      use_cache=not args.no_cache, lanes=max(1, args.jobs) if args.jobs else default_lanes())
+    targets = {name: Path(p) for name, p in (("json", args.json), ("html", args.html), ("plots", args.plots)) if p}
+    result = api.check(course, submission, options, targets, Path(args.gradescope) if args.gradescope else None)
     if not args.quiet:
-        from .report.terminal import render
+        from .backs.terminal import render
 
         render(result)
     return 0 if result.passed else 1
 
 
-def _gradescope(course: object, submission: Path, options: object, result: object, out: Path) -> None:
-    """results.json for Gradescope: the public grading visible, a secret-seed grading (already redacted by
-    the caller) hidden until due."""
-    import dataclasses
-    import json
-
-    from .engine import grade
-    from .report.gradebook import write_atomically
-    from .report.gradescope import gradescope_results
-
-    secret = options.seed is not None and options.seed != course.public_seed  # type: ignore[attr-defined]
-    if secret:
-        public = grade(course, submission, dataclasses.replace(options, seed=None))  # type: ignore[arg-type]
-        data = gradescope_results(public, result)  # type: ignore[arg-type]
-    else:
-        data = gradescope_results(result)  # type: ignore[arg-type]
-    write_atomically(out, json.dumps(data, indent=2))
-
-
-def _figures(result: object, html: str | None, plots_dir: str | None) -> None:
-    if html:
-        from .report.html import render as render_html
-
-        Path(html).write_text(render_html(result))  # type: ignore[arg-type]
-    if plots_dir:
-        from . import plots
-
-        plots.write(result, Path(plots_dir))  # type: ignore[arg-type]
-
-
 def cmd_grade(args: argparse.Namespace) -> int:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
-    from .batch import BatchOptions, grade_batch, scan_submissions
-    from .course import load_course
+    from .executors.pool import BatchOptions, scan_submissions
 
     folder = Path(args.submissions)
-    course = load_course(_find_course(args.course, folder))
-    seed = _seed(args)
-    _require_strong(seed, course.public_seed)
-    options = BatchOptions(seed=seed, device=args.device, jobs=max(1, args.jobs), force=args.force,
+    course = api.load(api.find_course(args.course, folder))
+    options = BatchOptions(seed=_seed(args), device=args.device, jobs=max(1, args.jobs), force=args.force,
                            gradescope=args.format == "gradescope")
     total = len(scan_submissions(folder)[0])
     columns = (TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -178,7 +118,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         def done(student: str, points: float, max_points: float, error: str) -> None:
             progress.update(task, advance=1, description=f"{student}: {points:g}/{max_points:g}" + (" (error)" if error else ""))
 
-        summary = grade_batch(course, folder, Path(args.out), options, done)
+        summary = api.grade_class(course, folder, Path(args.out), options, done)
         progress.update(task, completed=total)
     if not args.quiet:
         print(f"graded {len(summary.graded)}, skipped {len(summary.skipped)} already graded, "
@@ -192,38 +132,20 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
-    from .course import load_course
-    from .gradescope_bundle import build_bundle
-
-    seed = _seed(args)
-    _require_strong(seed, load_course(args.course).public_seed)
-    path = build_bundle(Path(args.course), Path(args.out), seed)
-    print(f"wrote {path}")
+    print(f"wrote {api.bundle(Path(args.course), Path(args.out), _seed(args))}")
     return 0
 
 
 def cmd_secret(args: argparse.Namespace) -> int:
-    """A fresh secret seed: 128 bits from the OS's CSPRNG (top bit set so it is always 128 bits long),
-    in decimal, as --seed and $GRADER_SEED take it."""
-    import secrets
-
-    print(secrets.randbits(127) | 1 << 127)
+    """A fresh 128-bit secret seed, in decimal, as --seed and $GRADER_SEED take it."""
+    print(api.secret())
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from .course import load_course
-    from .errors import CourseError
-    from .references import load
-
-    course = load_course(args.course)
-    twins = load()
-    for ex in course.exercises:
-        if ex.reference is not None and ex.reference not in twins:
-            raise CourseError(f"{course.path}: exercise {ex.id} ({ex.title}): no torch twin named "
-                              f"{ex.reference!r}; known: {', '.join(sorted(twins))}")
+    course = api.validate(args.course)
     n_cases = sum(len(e.cases) for e in course.exercises)
     Console().print(f"{course.path}: valid — {len(course.assignments)} assignment(s), {len(course.exercises)} "
                     f"exercise(s), {n_cases} case(s), {sum(e.points for e in course.exercises):g} points")
@@ -231,7 +153,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from .release import diff_release, release
+    from .release.stubs import diff_release, release
 
     solutions, exercises = Path(args.solutions), Path(args.exercises)
     if args.check:
@@ -245,13 +167,11 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    import json
-
-    from .report.terminal import render
-    from .results import from_dict
+    from . import backs
+    from .backs.terminal import render
 
     if args.klass:
-        from .report.dashboard import write_dashboard
+        from .backs.dashboard import write_dashboard
 
         if not args.html:
             raise GraderError("--class needs --html FILE (the dashboard is an HTML page)")
@@ -259,12 +179,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 0
     if not args.results:
         raise GraderError("give a results JSON file, or --class RESULTS_DIR")
-    try:
-        result = from_dict(json.loads(Path(args.results).read_text()))
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise GraderError(f"{args.results}: not a results file this grader can read ({e})") from None
-    _figures(result, args.html, args.plots)
-    if not (args.html or args.plots):
+    result = api.report(Path(args.results))
+    targets = {name: Path(p) for name, p in (("html", args.html), ("plots", args.plots)) if p}
+    backs.write(result, targets)
+    if not targets:
         render(result)
     return 0 if result.passed else 1
 
@@ -342,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; from the real command line, first re-exec with the seed out of argv and environ."""
     if argv is None:
         _hide_seed()
-    from .runner import make_private
+    from .sandbox.runner import make_private
 
     make_private()  # not dumpable: our environ and memory (the seed) unreadable to same-user processes
     args = build_parser().parse_args(argv)

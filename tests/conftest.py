@@ -9,9 +9,10 @@ from typing import Iterator
 
 import pytest
 
-from grader.course import Course, Limits, load_course
-from grader.engine import Options, grade
-from grader.results import SubmissionResult
+from grader.coursefile import load_course
+from grader.engine.grading import Options, grade
+from grader.model.course import Course, Limits
+from grader.model.results import SubmissionResult
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"

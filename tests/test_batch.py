@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import BatchOptions, grade_batch, student_id
-from grader.course import Course
-from grader.errors import SubmissionError
-from grader.submission import prepare_workdir
+from grader.executors.pool import BatchOptions, grade_batch, student_id
+from grader.fronts import prepare_workdir
+from grader.model.course import Course
+from grader.model.errors import SubmissionError
 
 from .conftest import EXERCISES, ROOT, SOLUTIONS, make_submission
 

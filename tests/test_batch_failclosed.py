@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch as batch_module
-from grader.batch import BatchOptions, grade_batch
+from grader.backs import gradebook
 from grader.cli import main
-from grader.course import Course
-from grader.report import gradebook
+from grader.executors import pool as batch_module
+from grader.executors.pool import BatchOptions, grade_batch
+from grader.model.course import Course
 
 from .conftest import ROOT, SOLUTIONS, make_submission
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import load_course
-from grader.release import diff_release
+from grader.coursefile import load_course
+from grader.release.stubs import diff_release
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_COURSE = ROOT / "tests" / "data" / "tiny" / "course.yml"

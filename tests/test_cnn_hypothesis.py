@@ -23,9 +23,10 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from grader.course import ArraySpec, Assignment, Case, Course, Exercise, load_course
-from grader.engine import Options, grade
-from grader.results import PASS
+from grader.coursefile import load_course
+from grader.engine.grading import Options, grade
+from grader.model.course import ArraySpec, Assignment, Case, Course, Exercise
+from grader.model.results import PASS
 
 from .conftest import ROOT, SOLUTIONS, make_submission
 from .planted_bugs_cnn import BUGS

@@ -1,4 +1,4 @@
-"""Tests for grader.compare and grader.hints: the exact text a learner reads for each kind of wrong value.
+"""Tests for grader.judge.compare and grader.judge.hints: the exact text a learner reads for each kind of wrong value.
 
 Values are built directly (``Value(kind, type, arrays)``), as the runner builds them from the child's reply.
 """
@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.compare import Value, compare
-from grader.course import Tolerance
+from grader.judge.compare import compare
+from grader.model.course import Tolerance
+from grader.model.values import Value
 
 TOL = Tolerance(rtol=1e-6, atol=1e-8)
 ALLOWED = "(allowed rtol 1e-06, atol 1e-08)"

@@ -13,12 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import Course
-from grader.engine import Options, grade
-from grader.results import ERROR, FAIL, PASS, SubmissionResult
+from grader.engine.grading import Options, grade
+from grader.model.course import Course
+from grader.model.results import ERROR, FAIL, PASS, SubmissionResult
 
 from .conftest import ROOT, make_submission
-from .test_hostile import NEIGHBOURS, SIGMOID, _landlock, assert_only_these_fail, by_id, sigmoid
+from .test_hostile import (
+    NEIGHBOURS,
+    SIGMOID,
+    _landlock,
+    assert_only_these_fail,
+    by_id,
+    sigmoid,
+)
 
 FAIL_AT = "GRADER_SANDBOX_FAIL_AT"
 
@@ -118,7 +125,7 @@ def test_no_write_outside_scratch(fast_course: Course, tmp_path: Path) -> None:
     classmate = victim_dir / "alice.json"
     classmate.write_text('{"points": 186}')
     os.chmod(classmate, 0o666)
-    grader_file = ROOT / "grader" / "compare.py"
+    grader_file = ROOT / "grader" / "judge" / "compare.py"
     before = grader_file.read_bytes()
     home = Path.home() / f"pwned-{os.getpid()}"
     attempts = [f"open({str(classmate)!r}, 'w').write('0')", f"open({str(victim_dir / 'friend.json')!r}, 'w')",
@@ -215,7 +222,7 @@ def test_cpu_budget_is_per_exercise(course: Course, tmp_path: Path) -> None:
     is killed (one budget for the whole child killed the third)."""
     import dataclasses
 
-    from grader.course import Limits
+    from grader.model.course import Limits
 
     tight = dataclasses.replace(course, limits=Limits(timeout_s=20.0, memory_mb=1024, cpu_s=2))
     burn = textwrap.dedent("""\
@@ -290,7 +297,7 @@ def test_memory_is_capped_for_the_whole_process_tree(course: Course, tmp_path: P
     resident memory and ends it, instead of letting 1.8 GB stand (RLIMIT_AS is per process)."""
     import dataclasses
 
-    from grader.course import Limits
+    from grader.model.course import Limits
 
     roomy = dataclasses.replace(course, limits=Limits(timeout_s=20.0, memory_mb=1024, cpu_s=30))
     code = sigmoid("""\
@@ -313,7 +320,7 @@ def test_memory_is_capped_for_the_whole_process_tree(course: Course, tmp_path: P
 def test_a_course_may_allow_estimated_gradients(tmp_path: Path) -> None:
     """``forward_calls_in_backward`` (course-wide, or per exercise) lifts the flag, e.g. for an exercise
     whose point is the numerical gradient."""
-    from grader.course import load_course
+    from grader.coursefile import load_course
 
     text = (ROOT / "course.yml").read_text().replace("hide: [solutions, tests]", "hide: []")
     (tmp_path / "course.yml").write_text(text.replace("version: 1\n", "version: 1\nforward_calls_in_backward: 1000\n", 1))
@@ -327,7 +334,7 @@ def test_a_course_may_allow_estimated_gradients(tmp_path: Path) -> None:
     messages = [c.message for e in result.exercises for check in e.checks for c in check.cases]
     assert not any("backward calls forward" in m for m in messages)
     (tmp_path / "course.yml").write_text(text.replace("version: 1\n", "version: 1\nforward_calls_in_backward: -1\n", 1))
-    from grader.errors import CourseError
+    from grader.model.errors import CourseError
 
     with pytest.raises(CourseError, match="forward_calls_in_backward"):
         load_course(tmp_path / "course.yml")

@@ -1,4 +1,4 @@
-"""Tests for grader.course: the bundled and the tiny course load; every malformed course is refused with
+"""Tests for grader.coursefile: the bundled and the tiny course load; every malformed course is refused with
 an error naming the file, the exact line and the key path; and the engine grades a course it was not
 written for (tests/data/tiny: module ``nn``, classes ``Rectifier`` and ``Squared``)."""
 from __future__ import annotations
@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import TWINLESS_CHECKS, Course, Tolerance, load_course
-from grader.engine import Options, grade
-from grader.errors import CourseError
+from grader.coursefile import load_course
+from grader.engine.grading import Options, grade
+from grader.model.course import TWINLESS_CHECKS, Course, Tolerance
+from grader.model.errors import CourseError
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "data" / "tiny"
@@ -287,7 +288,7 @@ def test_the_gradescope_bundle_ships_a_loadable_course(tmp_path: Path) -> None:
     """The bundle ships none of the hidden folders, so its course file hides none (same line numbers)."""
     import zipfile
 
-    from grader.gradescope_bundle import build_bundle
+    from grader.release.gradescope_bundle import build_bundle
 
     from .conftest import ROOT
 

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from grader.course import Course
-from grader.engine import Options, compute_references, grade
+from grader.engine.expected import compute_references
+from grader.engine.grading import Options, grade
+from grader.model.course import Course
 
 from .conftest import SOLUTIONS
 

@@ -13,10 +13,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.errors import SubmissionError
-from grader.protocol import FrameError, Unpacker, pack
-from grader.runner import ChildFailure, _parse_reply
-from grader.submission import prepare_workdir
+from grader.fronts import prepare_workdir
+from grader.model.errors import SubmissionError
+from grader.sandbox.protocol import FrameError, Unpacker, pack
+from grader.sandbox.replies import ChildFailure, parse_reply
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -34,7 +34,7 @@ def parse(data: bytes) -> None:
         u.feed(data)
         msg = u.message()
         if msg is not None:
-            _parse_reply(msg[0], msg[1], 3)
+            parse_reply(msg[0], msg[1], 3)
     except (FrameError, ChildFailure):
         pass
 
@@ -43,7 +43,7 @@ def test_the_valid_frame_parses() -> None:
     u = Unpacker()
     u.feed(VALID)
     msg = u.message()
-    assert msg is not None and len(_parse_reply(msg[0], msg[1], 3).values) == 3
+    assert msg is not None and len(parse_reply(msg[0], msg[1], 3).values) == 3
 
 
 @FAST
@@ -80,7 +80,7 @@ def test_random_headers_are_refused_or_parse(header: object, n_arrays: int) -> N
     parse(len(head).to_bytes(8, "big") + head + arrays)
     if isinstance(header, dict):
         try:
-            _parse_reply(header, [np.zeros(2)] * n_arrays, 2)
+            parse_reply(header, [np.zeros(2)] * n_arrays, 2)
         except ChildFailure:
             pass
 

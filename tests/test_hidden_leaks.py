@@ -16,14 +16,16 @@ import pytest
 import yaml
 
 from grader import cli
-from grader.batch import BatchOptions, grade_batch
-from grader.course import Course, load_course
-from grader.engine import compute_references, grade, Options
-from grader.inputs import case_arrays, upstream_gradient
-from grader.plans import dout_names, output_keys
-from grader.redact import redact, setting
-from grader.refcache import ReferenceStore
-from grader.results import CaseResult, to_json
+from grader.coursefile import load_course
+from grader.engine.expected import compute_references
+from grader.engine.grading import Options, grade
+from grader.engine.refstore import ReferenceStore
+from grader.executors.pool import BatchOptions, grade_batch
+from grader.judge.redact import redact, setting
+from grader.kinds import dout_names, output_keys
+from grader.kinds.inputs import case_arrays, upstream_gradient
+from grader.model.course import Course
+from grader.model.results import CaseId, CaseResult, to_json
 
 from .conftest import ROOT, make_submission
 
@@ -237,9 +239,9 @@ def test_public_seed_keeps_output_and_messages(small_course: Course, hostile: Pa
 
 
 def test_hint_keeps_only_public_numbers(course: Course) -> None:
-    from grader.redact import public_hint
+    from grader.judge.redact import public_hint
 
-    where = setting(course, "1.10", "case 0 · db")
+    where = setting(course, "1.10", CaseId("reference", "case", 0, "db"))
     assert where == "x (4, 5); W (5, 3); b (3,)"
     assert public_hint("off by a factor of 1/N, N = 4 (batch size): an extra 1/N", where) == \
         "off by a factor of 1/N, N = 4 (batch size): an extra 1/N"
@@ -247,8 +249,8 @@ def test_hint_keeps_only_public_numbers(course: Course) -> None:
     assert public_hint("wrong only for the smallest inputs (x <= -0.271; right for x >= 1.83)", where) == \
         "wrong only for the smallest inputs (x <= -…; right for x >= …)"
     assert public_hint("unstable", "").startswith("numerically unstable on extreme inputs")
-    # the case index is read back from the case's name (there is no structured field for it)
-    assert setting(course, "1.1", "extreme case 0 · out") == "x (4, 6)"
+    # the case is found by its identity (purpose and index), never by parsing its name
+    assert setting(course, "1.1", CaseId("stability", "stability", 0, "out")) == "x (4, 6)"
 
 
 @pytest.mark.parametrize(("exception", "where", "shown"), [
@@ -257,7 +259,12 @@ def test_hint_keeps_only_public_numbers(course: Course) -> None:
     ("KeyError", "three_one_four.py:1", "KeyError raised"),
 ])
 def test_exception_text_is_replaced_by_type_and_place(course: Course, exception: str, where: str, shown: str) -> None:
-    from grader.results import AssignmentResult, CheckResult, ExerciseResult, SubmissionResult
+    from grader.model.results import (
+        AssignmentResult,
+        CheckResult,
+        ExerciseResult,
+        SubmissionResult,
+    )
 
     case = CaseResult("case 0 · dx", "error", f"dx: {exception}: three one four one five\nTraceback ...",
                       {"quantity": "dx", "exception": exception, "where": where})
@@ -268,3 +275,25 @@ def test_exception_text_is_replaced_by_type_and_place(course: Course, exception:
     k = result.exercises[0].checks[0].cases[0]
     assert k.message.splitlines()[0] == f"dx: {shown}"
     assert "three" not in to_json(result) and "3.14" not in to_json(result)
+
+
+def test_every_case_carries_its_identity_in_memory_only(course: Course, tmp_path: Path) -> None:
+    """The engine stamps each case with (check, purpose, index, quantity, rule); the JSON schema is unchanged."""
+    import json
+
+    from grader.engine.grading import Options, grade
+    from grader.model.results import to_json
+
+    result = grade(course, ROOT / "solutions", Options(exercises=["1.1", "1.10"], lanes=1))
+    cases = [(c.name, k) for e in result.exercises for c in e.checks for k in c.cases]
+    assert cases and all(k.id is not None and k.id.check == check for check, k in cases)
+    stability = [k for check, k in cases if check == "stability"]
+    assert stability and all(k.id.purpose == "stability" and k.id.index == 0 for k in stability)
+    for check, k in cases:
+        if check in ("reference", "gradcheck"):
+            assert k.id.purpose == "case" and k.name.startswith(f"case {k.id.index} ")
+    assert all("id" not in k for k in _cases(json.loads(to_json(result))))
+
+
+def _cases(data: dict) -> list[dict]:
+    return [k for a in data["assignments"] for e in a["exercises"] for c in e["checks"] for k in c["cases"]]

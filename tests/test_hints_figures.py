@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import plots
-from grader.compare import Value, compare
-from grader.course import Course, Tolerance
+from grader.backs import plots
+from grader.judge.compare import compare
+from grader.model.course import Course, Tolerance
+from grader.model.values import Value
 
 from .conftest import make_submission, run_grade
 from .planted_bugs import BUGS

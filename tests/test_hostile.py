@@ -16,8 +16,17 @@ from typing import Any, Iterator
 
 import pytest
 
-from grader.course import Course
-from grader.results import ERROR, PARTIAL, PASS, TIMEOUT, ExerciseResult, SubmissionResult, to_dict, to_json
+from grader.model.course import Course
+from grader.model.results import (
+    ERROR,
+    PARTIAL,
+    PASS,
+    TIMEOUT,
+    ExerciseResult,
+    SubmissionResult,
+    to_dict,
+    to_json,
+)
 
 from .conftest import ROOT, make_submission, run_grade
 
@@ -490,9 +499,9 @@ def test_hidden_folders_cannot_be_read(fast_course: Course, tmp_path: Path, priv
 
 def test_banned_import_by_computed_name_is_refused_at_run_time(tmp_path: Path) -> None:
     """The static scan cannot see importlib.import_module("to" + "rch"); the child's import hook must."""
-    from grader.course import Limits
-    from grader.runner import Child
-    from grader.submission import prepare_workdir
+    from grader.fronts import prepare_workdir
+    from grader.model.course import Limits
+    from grader.sandbox.runner import Child
 
     (tmp_path / "h.py").write_text('import importlib\nclass H:\n    def go(self):\n'
                                    '        importlib.import_module("to" + "rch")\n        return 1.0\n')
@@ -510,7 +519,7 @@ def test_no_process_of_the_learner_outlives_its_grading(fast_course: Course, tmp
     """A grandchild that tries to leave the session (setsid) and a fork bomb: tier C kills them by their
     uid, tier B by ending the child's PID namespace, tier A by the process group they cannot leave. All
     must be gone once grading returns."""
-    from grader.engine import Options, grade
+    from grader.engine.grading import Options, grade
 
     name = f"leftover{os.getpid() % 10000}-{lanes}"
     escape = (f"if os.fork() == 0:\n    try:\n        os.setsid()\n    except OSError:\n        pass\n"

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import BatchOptions, grade_batch
-from grader.course import Course, load_course
+from grader.coursefile import load_course
+from grader.executors.pool import BatchOptions, grade_batch
+from grader.model.course import Course
 
 from .conftest import ROOT, SOLUTIONS, make_submission
 from .hostile_cases import CASES, Hostile, sigmoid

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.course import Course
-from grader.engine import Options, grade
-from grader.report.dashboard import render_dashboard
-from grader.report.html import render
-from grader.results import from_dict, to_json
+from grader.backs.dashboard import render_dashboard
+from grader.backs.html import render
+from grader.engine.grading import Options, grade
+from grader.model.course import Course
+from grader.model.results import from_dict, to_json
 
 from .conftest import EXERCISES, SOLUTIONS, make_submission
 from .planted_bugs import BUGS
@@ -104,8 +104,9 @@ def test_opens_in_headless_chromium(kind: str, page: str, buggy_result, course: 
         shot = driver.get_screenshot_as_png()
     finally:
         driver.quit()
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("L"), dtype=np.float64)
     assert pixels.std() > 10, "the screenshot is blank"

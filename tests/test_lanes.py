@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from grader.course import Course
-from grader.engine import Options, grade
-from grader.results import ExerciseResult, SubmissionResult, to_json
+from grader.engine.grading import Options, grade
+from grader.model.course import Course
+from grader.model.results import ExerciseResult, SubmissionResult, to_json
 
 from .conftest import SOLUTIONS, make_submission
 from .hostile_cases import sigmoid
@@ -84,7 +84,7 @@ def test_a_lane_per_exercise_at_most(course: Course) -> None:
 def test_a_zygote_forked_child_is_as_confined_as_a_spawned_one(course: Course) -> None:
     """Batch grading forks children from a warm zygote; they must reach the same isolation tier as a
     spawned child (a forked child once inherited 'not dumpable' and fell from tier B to A unnoticed)."""
-    from grader.runner import Zygote
+    from grader.sandbox.runner import Zygote
 
     zygote = Zygote()
     try:

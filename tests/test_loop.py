@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.course import Limits
-from grader.runner import Child, Reply
-from grader.submission import prepare_workdir
+from grader.fronts import prepare_workdir
+from grader.model.course import Limits
+from grader.sandbox.replies import Reply
+from grader.sandbox.runner import Child
 
 COUNTER = '''
 import numpy as np

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.protocol import FrameError, Unpacker
-from grader.runner import ChildFailure, _parse_reply
+from grader.sandbox.protocol import FrameError, Unpacker
+from grader.sandbox.replies import ChildFailure, parse_reply
 
 ROOT = Path(__file__).resolve().parent.parent
 LEN = struct.Struct(">Q")
@@ -34,7 +34,7 @@ def receive_and_parse(head: bytes, n_steps: int = 1) -> None:
     u.feed(frame(head))
     msg = u.message()
     assert msg is not None
-    _parse_reply(msg[0], msg[1], n_steps)
+    parse_reply(msg[0], msg[1], n_steps)
 
 
 # --------------------------------------------------------------------------- child replies
@@ -74,7 +74,7 @@ def test_hostile_reply_headers_are_malformed_replies(name: str) -> None:
 def test_parse_reply_is_total(header: dict[str, Any]) -> None:
     """Whatever the header holds, the reply parser raises ChildFailure and nothing else."""
     with pytest.raises(ChildFailure) as err:
-        _parse_reply(header, [], 1)
+        parse_reply(header, [], 1)
     assert str(err.value).startswith("the child sent a malformed reply (")
 
 
@@ -111,7 +111,7 @@ def test_npy_frame_with_an_overflowing_shape_is_a_frame_error() -> None:
 
 def _sandbox() -> ModuleType:
     """The child's module, loaded by path as the child does (it is a script, not part of the package)."""
-    spec = importlib.util.spec_from_file_location("_sandbox_under_test", ROOT / "grader" / "sandbox.py")
+    spec = importlib.util.spec_from_file_location("_sandbox_under_test", ROOT / "grader" / "sandbox" / "child.py")
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module
@@ -140,7 +140,7 @@ def test_non_numeric_arrays_encode_as_other(value: Any, shown: str) -> None:
 @pytest.mark.parametrize("value", [np.ones((2, 3)), np.array(2, dtype=np.int8), np.array([True]),
                                    np.array([1j]), np.float32(1.5), np.bool_(True)])
 def test_numeric_values_still_encode_and_travel(value: Any) -> None:
-    from grader.protocol import pack
+    from grader.sandbox.protocol import pack
 
     head, arrays = _sandbox().encode(value)
     assert head["kind"] in ("array", "scalar") and len(arrays) == 1
@@ -177,7 +177,7 @@ UNSCANNABLE = {
 
 @pytest.mark.parametrize("name", list(UNSCANNABLE))
 def test_an_unscannable_module_is_a_violation_not_a_crash(name: str, tmp_path: Path) -> None:
-    from grader import rules
+    from grader.sandbox import rules
 
     (tmp_path / "layers.py").write_text(UNSCANNABLE[name])
     (tmp_path / "fine.py").write_text("import numpy as np\n")
@@ -188,7 +188,7 @@ def test_an_unscannable_module_is_a_violation_not_a_crash(name: str, tmp_path: P
 
 
 def test_real_banned_imports_keep_their_message(tmp_path: Path) -> None:
-    from grader import rules
+    from grader.sandbox import rules
 
     (tmp_path / "layers.py").write_text("import numpy as np\nimport torch.nn\n")
     assert [v.message() for v in rules.scan(tmp_path)["layers"]] == [
@@ -272,8 +272,8 @@ BAD_ZIPS = {
 
 @pytest.mark.parametrize("name", list(BAD_ZIPS))
 def test_bad_zips_are_submission_errors_and_leave_nothing_behind(name: str, tmp_path: Path, private_tmp: Path) -> None:
-    from grader.errors import SubmissionError
-    from grader.submission import prepare_workdir
+    from grader.fronts import prepare_workdir
+    from grader.model.errors import SubmissionError
 
     build, fragment = BAD_ZIPS[name]
     archive = build(tmp_path / "bad.zip")
@@ -286,7 +286,7 @@ def test_bad_zips_are_submission_errors_and_leave_nothing_behind(name: str, tmp_
 def test_a_good_zip_still_extracts(tmp_path: Path, private_tmp: Path) -> None:
     import shutil
 
-    from grader.submission import prepare_workdir
+    from grader.fronts import prepare_workdir
 
     workdir = prepare_workdir(make_zip(tmp_path / "ok.zip", [("layers.py", GOOD), ("pkg/util.py", GOOD)], 8))
     assert (workdir / "layers.py").read_bytes() == GOOD and (workdir / "pkg" / "util.py").exists()
@@ -302,8 +302,9 @@ def _many_files(folder: Path, n: int) -> Path:
 
 
 def test_a_folder_of_too_many_files_is_refused_before_copying(tmp_path: Path, private_tmp: Path) -> None:
-    from grader.errors import SubmissionError
-    from grader.submission import MAX_MEMBERS, prepare_workdir
+    from grader.fronts import prepare_workdir
+    from grader.fronts.submission import MAX_MEMBERS
+    from grader.model.errors import SubmissionError
 
     with pytest.raises(SubmissionError, match=f"at most {MAX_MEMBERS}$"):
         prepare_workdir(_many_files(tmp_path / "sub", MAX_MEMBERS + 1))
@@ -311,8 +312,9 @@ def test_a_folder_of_too_many_files_is_refused_before_copying(tmp_path: Path, pr
 
 
 def test_a_folder_too_large_in_all_is_refused(tmp_path: Path, private_tmp: Path) -> None:
-    from grader.errors import SubmissionError
-    from grader.submission import MAX_FILE_BYTES, MAX_TOTAL_BYTES, prepare_workdir
+    from grader.fronts import prepare_workdir
+    from grader.fronts.submission import MAX_FILE_BYTES, MAX_TOTAL_BYTES
+    from grader.model.errors import SubmissionError
 
     sub = tmp_path / "sub"
     sub.mkdir()
@@ -325,8 +327,8 @@ def test_a_folder_too_large_in_all_is_refused(tmp_path: Path, private_tmp: Path)
 
 
 def test_a_folder_too_deep_is_refused(tmp_path: Path, private_tmp: Path) -> None:
-    from grader.errors import SubmissionError
-    from grader.submission import prepare_workdir
+    from grader.fronts import prepare_workdir
+    from grader.model.errors import SubmissionError
 
     deep = tmp_path / "sub" / Path(*["d"] * 30)
     deep.mkdir(parents=True)
@@ -347,7 +349,7 @@ def notebook(*cells: str | dict[str, Any]) -> str:
 def test_cell_magics_drop_the_whole_cell_and_help_lines_are_dropped(tmp_path: Path, private_tmp: Path) -> None:
     import shutil
 
-    from grader.submission import prepare_workdir
+    from grader.fronts import prepare_workdir
 
     nb = tmp_path / "layers.ipynb"
     nb.write_text(notebook("%%bash\nrm -rf /\necho hi", "import numpy as np\nnp.exp?\nnp.exp??\n?np.exp\n  ??np\ny = 1",
@@ -372,8 +374,8 @@ def test_cell_magics_drop_the_whole_cell_and_help_lines_are_dropped(tmp_path: Pa
 ], ids=["not-json", "empty", "null", "list", "string", "number", "cells-number", "cell-number", "source-number",
         "type-number", "version-string", "version-99", "deep"])
 def test_malformed_notebooks_are_submission_errors(text: str, tmp_path: Path, private_tmp: Path) -> None:
-    from grader.errors import SubmissionError
-    from grader.submission import prepare_workdir
+    from grader.fronts import prepare_workdir
+    from grader.model.errors import SubmissionError
 
     nb = tmp_path / "layers.ipynb"
     nb.write_text(text)
@@ -385,8 +387,8 @@ def test_malformed_notebooks_are_submission_errors(text: str, tmp_path: Path, pr
 # --------------------------------------------------------------------------- course.yml
 
 def _course_error(tmp_path: Path, text: str) -> tuple[Path, str]:
-    from grader.course import load_course
-    from grader.errors import CourseError
+    from grader.coursefile import load_course
+    from grader.model.errors import CourseError
 
     (tmp_path / "good").mkdir(exist_ok=True)  # the folder hide: names must exist
     path = tmp_path / "course.yml"
@@ -425,7 +427,7 @@ def test_a_recursive_alias_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_small_alias_still_loads(tmp_path: Path) -> None:
-    from grader.course import load_course
+    from grader.coursefile import load_course
     from tests.test_course import BASE
 
     text = BASE.replace("          - {x: [3, 4]}\n", "          - &c {x: [3, 4]}\n          - *c\n")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import Course, Exercise
-from grader.results import PASS
+from grader.model.course import Course, Exercise
+from grader.model.results import PASS
 
 from . import planted_bugs
 from .conftest import make_submission, run_grade

@@ -16,9 +16,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader import protocol
-from grader.protocol import MAX_FRAME, MAX_HEADER, FrameError, Unpacker, decode_array, encode_array, pack
-from grader.runner import ChildFailure, Reply, _parse_reply
+from grader.sandbox import protocol
+from grader.sandbox.protocol import (
+    MAX_FRAME,
+    MAX_HEADER,
+    FrameError,
+    Unpacker,
+    decode_array,
+    encode_array,
+    pack,
+)
+from grader.sandbox.replies import ChildFailure, Reply, parse_reply
 
 LEN = struct.Struct(">Q")
 
@@ -270,7 +278,7 @@ def test_parse_reply_of_a_consistent_reply() -> None:
                                                               {"kind": "scalar", "type": "builtins.int"}]},
         {"kind": "other", "type": "x" * 500},
     ], "error": None, "step": None}
-    reply = _parse_reply(header, arrays, 5)
+    reply = parse_reply(header, arrays, 5)
     assert isinstance(reply, Reply) and reply.failure is None
     assert [v.kind for v in reply.values] == ["none", "array", "scalar", "list", "other"]
     assert reply.values[1].arrays[0] is arrays[0] and reply.values[2].arrays[0] is arrays[1]
@@ -283,7 +291,7 @@ def test_parse_reply_with_a_learner_error() -> None:
     header = {"results": [{"kind": "none", "type": "None"}], "step": 1,
               "error": {"type": "ValueError", "message": "m" * 5000, "where": "a.py:3 in f", "traceback": "tb",
                         "not_implemented": False}}
-    reply = _parse_reply(header, [], 3)
+    reply = parse_reply(header, [], 3)
     assert reply.failure is not None
     assert (reply.failure.step, reply.failure.type, reply.failure.where) == (1, "ValueError", "a.py:3 in f")
     assert reply.failure.message == "m" * 1000
@@ -337,7 +345,7 @@ def test_parse_reply_refuses_inconsistent_replies(header: dict[str, Any], n_arra
                                                   reason: str) -> None:
     arrays = [np.zeros(2) for _ in range(n_arrays)]
     with pytest.raises(ChildFailure) as err:
-        _parse_reply(header, arrays, n_steps)
+        parse_reply(header, arrays, n_steps)
     assert err.value.status == "error"
     assert str(err.value).startswith("the child sent a malformed reply (")
     assert reason in str(err.value)

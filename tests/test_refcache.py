@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.course import Course
-from grader.engine import Options, grade
-from grader.refcache import ReferenceStore, cache_key, pack_arrays, unpack_arrays
+from grader.engine.grading import Options, grade
+from grader.engine.refstore import ReferenceStore, cache_key, pack_arrays, unpack_arrays
+from grader.model.course import Course
 
 from .conftest import ROOT, SOLUTIONS, make_submission, run_grade
 
@@ -43,7 +43,7 @@ def test_secret_seed_never_written(course: Course, tmp_path: Path) -> None:
     secret = 987654321
     result = grade(course, SOLUTIONS, Options(seed=secret, exercises=["1.1"], cache=tmp_path))
     assert result.seed == "secret"
-    from grader.results import to_json
+    from grader.model.results import to_json
 
     assert str(secret) not in to_json(result)
     assert all(str(secret) not in p.name for p in tmp_path.iterdir())

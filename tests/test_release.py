@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.release import ReleaseError, diff_release, release, strip_solutions
+from grader.release.stubs import ReleaseError, diff_release, release, strip_solutions
 
 
 def src(text: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.inputs import rng_for
+from grader.kinds.inputs import rng_for
 
 from .conftest import ROOT, make_submission
 from .test_batch_failclosed import SLOW_SIGMOID, descendants

@@ -17,8 +17,9 @@ import pytest
 import torch
 
 from grader.checks import statistics as st
-from grader.course import Course, load_course
-from grader.results import PASS
+from grader.coursefile import load_course
+from grader.model.course import Course
+from grader.model.results import PASS
 
 from .conftest import ROOT, SOLUTIONS, make_submission, run_grade
 

@@ -9,11 +9,17 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from grader.course import Course
-from grader.report import html, terminal
-from grader.report.gradescope import gradescope_results
-from grader.report.text import safe
-from grader.results import (AssignmentResult, CaseResult, CheckResult, ExerciseResult, SubmissionResult)
+from grader.backs import html, terminal
+from grader.backs.gradescope import gradescope_results
+from grader.backs.text import safe
+from grader.model.course import Course
+from grader.model.results import (
+    AssignmentResult,
+    CaseResult,
+    CheckResult,
+    ExerciseResult,
+    SubmissionResult,
+)
 
 from .conftest import make_submission, run_grade
 

@@ -62,7 +62,7 @@ def run_as_user(tree: Path, *prefix: str) -> subprocess.CompletedProcess[str]:
 
 
 def _tier_seen(tree: Path, *prefix: str) -> str:
-    code = ("from pathlib import Path; from grader.course import load_course; from grader.engine import Options, grade;"
+    code = ("from pathlib import Path; from grader.coursefile import load_course; from grader.engine.grading import Options, grade;"
             "c = load_course(Path('course.yml')); print(grade(c, Path('solutions'), Options(exercises=['1.1'])).isolation)")
     cmd = ["setpriv", f"--reuid={USER}", f"--regid={USER}", "--clear-groups", "env", "-i", f"HOME={tree / 'home'}",
            *prefix, PYTHON, "-c", code]

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader.course import Course, Exercise, load_course
-from grader.results import PASS
+from grader.coursefile import load_course
+from grader.model.course import Course, Exercise
+from grader.model.results import PASS
 
 from .conftest import ROOT, make_submission, run_grade
 from .planted_bugs_a4b import BUGS

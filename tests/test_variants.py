@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import Course
-from grader.results import PASS
+from grader.model.course import Course
+from grader.model.results import PASS
 
 from .conftest import SOLUTIONS, VARIANTS, run_grade
 

@@ -1,7 +1,7 @@
 """Checks, one module per kind, registered under the name course.yml uses.
 
-A check is a generator: given a :class:`Context` and its :class:`~grader.course.CheckSpec`, it yields
-one :class:`~grader.results.CaseResult` per compared quantity. Yielding (rather than returning a list)
+A check is a generator: given a :class:`Context` and its :class:`~grader.model.course.CheckSpec`, it yields
+one :class:`~grader.model.results.CaseResult` per compared quantity. Yielding (rather than returning a list)
 lets the engine keep every case judged before a child crash or timeout cut the check short.
 """
 from __future__ import annotations
@@ -12,12 +12,15 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .. import plans
-from ..course import CheckSpec, Exercise
-from ..inputs import case_arrays, upstream_gradient
-from ..refcache import ReferenceStore
-from ..results import ERROR, FAIL, NOT_IMPLEMENTED, CaseResult
-from ..runner import Child, Reply, StepFailure
+from .. import kinds
+from ..engine.refstore import ReferenceStore
+from ..kinds import kind_of
+from ..kinds.inputs import case_arrays, upstream_gradient
+from ..kinds.plans import LearnerFailed, Unusable
+from ..model.course import CheckSpec, Exercise
+from ..model.results import ERROR, FAIL, NOT_IMPLEMENTED, CaseId, CaseResult
+from ..sandbox.replies import Reply, StepFailure
+from ..sandbox.runner import Child
 
 CheckFn = Callable[["Context", CheckSpec], Iterator[CaseResult]]
 REGISTRY: dict[str, CheckFn] = {}
@@ -53,6 +56,20 @@ class Context:
     seed: int
     child: Child
     refs: ReferenceStore
+    purpose: str = "case"
+    """Which cases the check is judging now (set by :meth:`at`; read by the engine to stamp each CaseId)."""
+    index: int | None = None
+
+    def at(self, purpose: str, index: int | None) -> None:
+        """The check is now on case ``index`` of ``purpose`` ("case": the exercise's, else a check's own)."""
+        self.purpose, self.index = purpose, index
+
+    def identify(self, check: str, case: CaseResult) -> CaseResult:
+        """Stamp a yielded case with its identity (where the check is, what the case's details name)."""
+        if case.id is None:
+            case.id = CaseId(check, self.purpose, self.index, str(case.details.get("quantity", "")),
+                             str(case.details.get("rule", "")))
+        return case
 
     def arrays(self, purpose: str, index: int) -> dict[str, np.ndarray]:
         cases = self.ex.cases if purpose == "case" else self.ex.check(purpose).cases  # type: ignore[union-attr]
@@ -70,28 +87,40 @@ class Context:
 
         None for a function (no backward); empty for a loss with a scalar value (``backward()``)."""
         ex = self.ex
-        if ex.kind == "function":
+        kind = kind_of(ex)
+        if not kind.has_backward(ex):
             return None
-        if not plans.needs_dout(ex, shapes[plans.output_keys(ex)[0]]):
+        if not kind.needs_dout(ex, shapes[kinds.output_keys(ex)[0]]):
             return {}
         return {d: upstream_gradient(shapes[k], self.seed, ex, purpose, index, d)
-                for k, d in zip(plans.output_keys(ex), plans.dout_names(ex))}
+                for k, d in zip(kinds.output_keys(ex), kinds.dout_names(ex))}
 
     def expected_douts(self, purpose: str, index: int) -> dict[str, np.ndarray] | None:
-        if self.ex.kind == "function":
+        if not kind_of(self.ex).has_backward(self.ex):
             return None
         expected = self.expected(purpose, index)
-        return self.douts({k: expected[k].shape for k in plans.output_keys(self.ex)}, purpose, index)
+        return self.douts({k: expected[k].shape for k in kinds.output_keys(self.ex)}, purpose, index)
 
     def run(self, steps: list[dict[str, Any]], variables: dict[str, np.ndarray], fp_errors: str = "default") -> Reply:
         return self.child.run(steps, variables, fp_errors=fp_errors)
 
     def sizes(self, arrays: dict[str, np.ndarray]) -> dict[str, tuple[int, str]]:
         """Sizes a cause hint may name (batch size, number of elements)."""
-        first = arrays[plans.inputs_of(self.ex, arrays)[0]] if self.ex.kind in ("layer", "loss") else None
+        first = kind_of(self.ex).batch_input(self.ex, arrays)
         if first is None or first.ndim == 0:
             return {}
         return {"N": (int(first.shape[0]), "batch size"), "numel": (int(first.size), "number of elements")}
+
+
+def judged(name: str, label: str, judge: Callable[[], CaseResult | None]) -> CaseResult | None:
+    """The one boundary where a case's typed failure becomes its result: the learner's exception (error,
+    or not-implemented) or a value that cannot be compared (fail, with the reason)."""
+    try:
+        return judge()
+    except LearnerFailed as e:
+        return failed_case(name, e.phase, e.failure)
+    except Unusable as e:
+        return CaseResult(name, FAIL, f"{label}: {e}", {"quantity": label})
 
 
 def failed_case(name: str, quantity: str, failure: StepFailure) -> CaseResult:

@@ -25,11 +25,12 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..compare import Value
-from ..course import CheckSpec
-from ..inputs import rng_for
-from ..results import FAIL, PASS, CaseResult
-from ..runner import Reply, StepFailure
+from ..kinds import plans
+from ..kinds.inputs import rng_for
+from ..model.course import CheckSpec
+from ..model.results import FAIL, PASS, CaseResult
+from ..model.values import Value
+from ..sandbox.replies import Reply, StepFailure
 from . import Context, failed_case, register
 from .scripted import hint_of
 
@@ -152,6 +153,7 @@ def _values(reply: Reply, step: int) -> Value | StepFailure:
 @register("batching")
 def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
     for index in range(len(ctx.ex.cases)):
+        ctx.at("case", index)
         yield from _case(ctx, index)
 
 
@@ -166,13 +168,14 @@ def _case(ctx: Context, index: int) -> Iterator[CaseResult]:
     seed1 = int(rng_for(ctx.seed, ex.id, "batching", index).integers(1, 2**31))
     seed2 = seed1 + 1
     kw = {k: v for k, v in hyper.items() if k not in ("rng",)}
-    collect = lambda extra: {"op": "collect", "target": ex.target, "args": ["$X", "$y"],  # noqa: E731
-                             "kwargs": {**kw, **extra}, "limit": 2 * n + 10}
-    steps = [collect({"rng": {"$rng": seed1}})]
+    def collect(extra: dict[str, Any]) -> dict[str, Any]:
+        return plans.collect(ex.target, ["$X", "$y"], {**kw, **extra}, limit=2 * n + 10)
+
+    steps = [collect({"rng": plans.rng(seed1)})]
     if shuffle:
-        steps += [collect({"rng": {"$rng": seed1}}), collect({"rng": {"$rng": seed2}}), collect({}), collect({})]
+        steps += [collect({"rng": plans.rng(seed1)}), collect({"rng": plans.rng(seed2)}), collect({}), collect({})]
     read_x, read_y = len(steps), len(steps) + 1
-    steps += [{"op": "var", "name": "X"}, {"op": "var", "name": "y"}]
+    steps += [plans.var("X"), plans.var("y")]
     reply = ctx.run(steps, {"X": X, "y": y})
     prefix = f"case {index} (N={n}, batch_size={batch_size}, shuffle={shuffle}) · "
     calls = {0: f"rng=default_rng({seed1})"}

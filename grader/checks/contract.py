@@ -10,10 +10,10 @@ from typing import Iterator
 
 import numpy as np
 
-from .. import plans
-from ..compare import Value
-from ..course import CheckSpec
-from ..results import FAIL, PASS, CaseResult
+from ..kinds import kind_of, plans
+from ..model.course import CheckSpec
+from ..model.results import FAIL, PASS, CaseResult
+from ..model.values import Value
 from . import Context, failed_case, register
 
 
@@ -38,22 +38,24 @@ def _same_result(a: Value, b: Value) -> bool:
 @register("contract")
 def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
     ex = ctx.ex
-    if ex.kind == "function":
+    kind = kind_of(ex)
+    ctx.at("case", 0)
+    if not kind.constructed:
         yield from _function(ctx)
         return
     arrays = ctx.arrays("case", 0)
     hyper = ctx.hyper("case", 0)
-    names = plans.inputs_of(ex, arrays)
+    names = kind.inputs(ex, arrays)
     variables = dict(arrays)
     variables.update({n + "_again": arrays[n].copy() for n in names})
     douts = ctx.expected_douts("case", 0) or {}
     variables.update(douts)
-    steps = [plans.new(ex, hyper, array_kwargs=plans.constructor_arrays(ex, arrays))]
+    steps = [plans.new(ex, hyper, array_kwargs=kind.constructor_arrays(ex, arrays))]
     ids_before = _push(steps, plans.grad_ids(0)) if ex.params else -1
     first = _push(steps, plans.forward(ex, 0, names))
     second = _push(steps, plans.forward(ex, 0, names, {n: n + "_again" for n in names}))
     back = _push(steps, plans.backward(0, list(douts)))
-    constants = [n for n in plans.constructor_arrays(ex, arrays) if n not in ex.buffers]  # buffers may change
+    constants = [n for n in kind.constructor_arrays(ex, arrays) if n not in ex.buffers]  # buffers may change
     watched = [*names, *douts, *ex.params, *constants]
     state = {n: _push(steps, plans.var(n)) for n in watched}
     ids_after = _push(steps, plans.grad_ids(0)) if ex.params else -1
@@ -114,7 +116,7 @@ def _function(ctx: Context) -> Iterator[CaseResult]:
     ex = ctx.ex
     arrays = ctx.arrays("case", 0)
     hyper = ctx.hyper("case", 0)
-    names = plans.inputs_of(ex, arrays)
+    names = kind_of(ex).inputs(ex, arrays)
     # a function that changes some arguments on purpose (clip_grad_norm) is checked on the others, and
     # its second call gets fresh copies so that it starts from the same values
     again = {n: n + "_again" for n in ex.mutates}

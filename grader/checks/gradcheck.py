@@ -13,13 +13,14 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .. import plans
-from ..compare import Value, compare_arrays, fmt
-from ..course import CheckSpec, Tolerance
-from ..inputs import rng_for
-from ..results import FAIL, PASS, CaseResult
-from ..runner import StepFailure
-from . import Context, failed_case, label, register
+from .. import kinds
+from ..judge.compare import compare_arrays, fmt
+from ..kinds import kind_of, plans
+from ..kinds.inputs import rng_for
+from ..model.course import CheckSpec, Tolerance
+from ..model.results import FAIL, PASS, CaseResult
+from ..model.values import Value
+from . import Context, failed_case, judged, label, register
 
 EPS = 1e-6
 RTOL = 1e-6
@@ -56,14 +57,15 @@ class Probe:
     def __init__(self, ctx: Context, arrays: dict[str, np.ndarray], hyper: dict[str, Any],
                  v: list[np.ndarray] | None):
         self.ctx, self.arrays, self.hyper, self.v = ctx, arrays, hyper, v
-        self.names = plans.inputs_of(ctx.ex, arrays)
-        self.extra = plans.constructor_arrays(ctx.ex, arrays)
+        self.kind = kind_of(ctx.ex)
+        self.names = self.kind.inputs(ctx.ex, arrays)
+        self.extra = self.kind.constructor_arrays(ctx.ex, arrays)
 
     def steps(self, tensor: str, suffixes: list[str], first: int) -> list[dict[str, Any]]:
         ex, steps = self.ctx.ex, []
         for s in suffixes:
             rename = {tensor: tensor + s}
-            if ex.kind == "function":
+            if not self.kind.constructed:
                 steps.append(plans.forward(ex, 0, self.names, rename, self.hyper))
             else:
                 steps += [plans.new(ex, self.hyper, rename, self.extra),
@@ -71,7 +73,7 @@ class Probe:
         return steps
 
     def reduce(self, values: list[Value]) -> list[float] | str:
-        stride = 1 if self.ctx.ex.kind == "function" else 2
+        stride = 2 if self.kind.constructed else 1  # (constructor,) forward per perturbed input
         n = len(self.ctx.ex.outputs)
         out = []
         for value in values[stride - 1 :: stride]:
@@ -91,13 +93,14 @@ class Probe:
 def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
     ex = ctx.ex
     for index in range(len(ex.cases)):
+        ctx.at("case", index)
         arrays = ctx.arrays("case", index)
         hyper = ctx.hyper("case", index)
-        tensors = plans.differentiable(ex)
+        tensors = kind_of(ex).differentiable(ex)
         cases = [f"case {index} · {label(t)}" for t in tensors]
         # 1. the learner's forward outputs, to size the upstream gradients v
-        first = ctx.run([plans.new(ex, hyper, array_kwargs=plans.constructor_arrays(ex, arrays)),
-                         plans.forward(ex, 0, plans.inputs_of(ex, arrays))], arrays)
+        first = ctx.run([plans.new(ex, hyper, array_kwargs=kind_of(ex).constructor_arrays(ex, arrays)),
+                         plans.forward(ex, 0, kind_of(ex).inputs(ex, arrays))], arrays)
         if first.failure is not None:
             for name in cases:
                 yield failed_case(name, "forward" if first.failure.step else "constructor", first.failure)
@@ -107,7 +110,7 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
             for name in cases:
                 yield CaseResult(name, FAIL, f"cannot check gradients: {ys}")
             continue
-        keys = plans.output_keys(ex)
+        keys = kinds.output_keys(ex)
         douts = ctx.douts({k: y.shape for k, y in zip(keys, ys)}, "case", index) or {}
         v = [rng_for(ctx.seed, ex.id, "gradcheck-v", index, d).uniform(-1, 1, douts[d].shape) for d in douts] or None
         plan = plans.standard(ex, arrays, hyper, dict(zip(douts, v or [])))
@@ -124,24 +127,24 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
         reply = ctx.run(plan.steps, plan.variables)
         scale = sum(float(np.sum(np.abs(y * vk))) for y, vk in zip(ys, v)) if v else abs(float(ys[0].sum()))
         for name, t in zip(cases, tensors):
-            got = plan.read(reply, plans.grad_key(t))
-            if isinstance(got, StepFailure):
-                yield failed_case(name, plan.phase(got.step), got)
-                continue
-            start, end = spans[t]
-            if reply.failure is not None and reply.failure.step < end:
-                yield failed_case(name, "forward (perturbed input)", reply.failure)
-                continue
-            dt = got if isinstance(got, str) else _as_array(got, "backward")
-            if isinstance(dt, str) or dt.shape != arrays[t].shape:
-                text = dt if isinstance(dt, str) else f"shape {dt.shape}, expected {arrays[t].shape}"
-                yield CaseResult(name, FAIL, f"{label(t)}: {text}", {"quantity": label(t)})
-                continue
-            g = probe.reduce(reply.values[start:end])
-            if isinstance(g, str):
-                yield CaseResult(name, FAIL, f"{label(t)}: {g}", {"quantity": label(t)})
-                continue
-            yield _judge(ctx, name, t, dt, directions[t], (g[0] - g[1]) / (2 * EPS), scale, probe)
+
+            def one(name: str = name, t: str = t) -> CaseResult:
+                try:
+                    got: Value | str = plan.read(reply, plans.grad_key(t))
+                except plans.Unusable as e:  # judged after the perturbed forwards, as a shape problem is
+                    got = str(e)
+                start, end = spans[t]
+                if reply.failure is not None and reply.failure.step < end:
+                    raise plans.LearnerFailed(reply.failure, "forward (perturbed input)")
+                dt = got if isinstance(got, str) else _as_array(got, "backward")
+                if isinstance(dt, str) or dt.shape != arrays[t].shape:
+                    raise plans.Unusable(dt if isinstance(dt, str) else f"shape {dt.shape}, expected {arrays[t].shape}")
+                g = probe.reduce(reply.values[start:end])
+                if isinstance(g, str):
+                    raise plans.Unusable(g)
+                return _judge(ctx, name, t, dt, directions[t], (g[0] - g[1]) / (2 * EPS), scale, probe)
+
+            yield judged(name, label(t), one)  # type: ignore[misc]
 
 
 def _judge(ctx: Context, name: str, t: str, dt: np.ndarray, u: np.ndarray, numerical: float, scale: float,

@@ -36,11 +36,12 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..compare import Value
-from ..course import CheckSpec
-from ..inputs import rng_for
-from ..results import FAIL, PASS, CaseResult
-from ..runner import StepFailure
+from ..kinds import plans
+from ..kinds.inputs import rng_for
+from ..model.course import CheckSpec
+from ..model.results import FAIL, PASS, CaseResult
+from ..model.values import Value
+from ..sandbox.replies import StepFailure
 from . import Context, failed_case, register
 
 GRID = 1024
@@ -150,6 +151,7 @@ def _why_state(v: float, prev: State | None, state: State, d: float) -> str:
 def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
     ex = ctx.ex
     for index in range(len(ex.cases)):
+        ctx.at("case", index)
         hyper = ctx.hyper("case", index)
         patience, d = int(hyper.get("patience", 1)), float(hyper.get("min_delta", 0.0))
         rng = rng_for(ctx.seed, ex.id, "scripted", index)
@@ -180,11 +182,9 @@ def _judge(ctx: Context, hyper: dict[str, Any], patience: int, d: float, name: s
     expected = rule(values, patience, d)
     values = values[:len(expected)]
     scenario = name.rsplit(" · ", 1)[1]
-    steps: list[dict[str, Any]] = [{"op": "new", "target": ctx.ex.target, "args": [], "kwargs": dict(hyper)}]
+    steps = [plans.construct(ctx.ex.target, dict(hyper))]
     for v in values:
-        steps.append({"op": "call", "obj": 0, "method": "step", "args": [v]})
-        steps.append({"op": "lookup", "obj": 0, "path": ["best"]})
-        steps.append({"op": "lookup", "obj": 0, "path": ["counter"]})
+        steps += [plans.call(0, "step", [v]), plans.lookup(0, ["best"]), plans.lookup(0, ["counter"])]
     reply = ctx.run(steps, {})
 
     def curve(upto: int) -> str:

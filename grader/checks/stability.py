@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..course import CheckSpec
-from ..results import CaseResult
+from ..model.course import CheckSpec
+from ..model.results import CaseResult
 from . import Context, register
 from .reference import judge_case
 

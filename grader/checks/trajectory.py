@@ -12,9 +12,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..compare import Value, compare_arrays, fmt, to_json_array
-from ..course import CheckSpec, Tolerance
-from ..results import ERROR, FAIL, PASS, CaseResult
+from ..judge.compare import compare_arrays, fmt, to_json_array
+from ..kinds import plans
+from ..model.course import CheckSpec, Tolerance
+from ..model.results import ERROR, FAIL, PASS, CaseResult
+from ..model.values import Value
 from . import Context, failed_case, register
 
 STATE_NAMES = "momentum_buffer, sum, square_avg, acc_delta, grad_avg, exp_avg, exp_avg_sq, max_exp_avg_sq, step"
@@ -24,6 +26,7 @@ STATE_NAMES = "momentum_buffer, sum, square_avg, acc_delta, grad_avg, exp_avg, e
 def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
     ex = ctx.ex
     for index in range(len(ex.cases)):
+        ctx.at("case", index)
         hyper = ctx.hyper("case", index)
         for problem in ex.problems:
             name = f"case {index} · {problem}"
@@ -39,14 +42,12 @@ def _judge(ctx: Context, ref: dict[str, np.ndarray], hyper: dict[str, Any], name
     variables = {f"p{j}": ref[f"init{j}"].copy() for j in range(n_params)}
     variables.update({f"G{j}": ref[f"grad{j}"] for j in range(n_params)})
     # one update per iteration, then every parameter and state entry read back (stacked by the child)
-    body: list[dict[str, Any]] = [{"op": "call", "obj": 0, "method": "update",
-                                   "args": [[f"$p{j}" for j in range(n_params)], [f"$G{j}#i" for j in range(n_params)]]}]
-    body += [{"op": "var", "name": f"p{j}"} for j in range(n_params)]
+    body = [plans.call(0, "update", [[f"$p{j}" for j in range(n_params)], [f"$G{j}#i" for j in range(n_params)]])]
+    body += [plans.var(f"p{j}") for j in range(n_params)]
     for key in states:
         j, state_name = key[len("state"):].split(":")
-        body.append({"op": "lookup", "obj": 0, "path": ["state", int(j), state_name]})
-    reply = ctx.run([{"op": "new", "target": ctx.ex.target, "args": [], "kwargs": hyper},
-                     {"op": "loop", "times": steps_count, "body": body}], variables)
+        body.append(plans.lookup(0, ["state", int(j), state_name]))
+    reply = ctx.run([plans.construct(ctx.ex.target, hyper), plans.loop(steps_count, body)], variables)
     if reply.failure is not None and reply.failure.step == 0:
         return failed_case(name, "constructor", reply.failure)
     loop = reply.values[1] if len(reply.values) > 1 and reply.values[1].kind == "loop" else None

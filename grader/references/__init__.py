@@ -3,11 +3,12 @@
 A twin is a plain torch function of the exercise's inputs (the layer input and its parameters, or a
 loss's prediction and target) and its hyper-parameters, registered under the name course.yml uses.
 Gradients come from autograd, so a twin states only the forward computation, in PyTorch's own terms.
-torch is imported only when a reference must actually be computed (see :mod:`grader.refcache`).
+torch is imported only when a reference must actually be computed (see :mod:`grader.engine.refstore`).
 """
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -44,71 +45,82 @@ def source_files() -> list[str]:
     return [str(here / f"{m}.py") for m in ("__init__", *_modules())]
 
 
-def compute(kind: str, reference: str, inputs: list[tuple[str, np.ndarray, bool]], hyper: dict[str, Any],
-            make_dout: Callable[[tuple[int, ...], str], np.ndarray], device: str = "cpu",
-            array_kwargs: dict[str, np.ndarray] | None = None, outputs: tuple[str, ...] = ("out",),
-            douts: tuple[str, ...] = ("dout",), track: tuple[str, ...] = (),
-            call_args: tuple[Any, ...] = (), mutates: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
-    """Run a twin forward and backward.
+@dataclass(frozen=True)
+class TwinCall:
+    """One call of a twin, forward and backward (built by the exercise's Kind: grader.kinds)."""
 
-    Args:
-        kind: layer, loss or function: a layer's backward (and a loss's with a non-scalar output, as
-            with reduction "none") is seeded with ``make_dout(out.shape)``, a scalar loss's with 1, a
-            function has no backward.
-        reference: the twin's registered name.
-        inputs: (name, array, differentiable) in the twin's argument order.
-        hyper: keyword hyper-parameters.
-        make_dout: draws an upstream gradient (shape, name) once the output shapes are known.
-        device: torch device string.
-        array_kwargs: arrays passed as keyword arguments (a loss's ``weight``, a layer's buffers), never
-            differentiated.
-        outputs: the result keys of the twin's outputs (a twin returning a tuple has several).
-        douts: the upstream gradients' names, one per output.
-        track: keyword arrays whose final values are results too (buffers the twin updates in place).
-        call_args: a function's argument structure (names, or tuples of names passed as one list).
-        mutates: inputs the twin changes in place, returned as ``<name> after``.
+    reference: str
+    """The twin's registered name."""
+    inputs: tuple[tuple[str, np.ndarray, bool], ...]
+    """(name, array, differentiable) in the twin's argument order."""
+    hyper: dict[str, Any]
+    """Keyword hyper-parameters."""
+    make_dout: Callable[[tuple[int, ...], str], np.ndarray]
+    """Draws an upstream gradient (shape, name) once the output shapes are known."""
+    device: str = "cpu"
+    array_kwargs: dict[str, np.ndarray] = field(default_factory=dict)
+    """Arrays passed as keyword arguments (a loss's ``weight``, a layer's buffers), never differentiated."""
+    outputs: tuple[str, ...] = ("out",)
+    """The result keys of the twin's outputs (a twin returning a tuple has several)."""
+    douts: tuple[str, ...] = ("dout",)
+    """The upstream gradients' names, one per output."""
+    track: tuple[str, ...] = ()
+    """Keyword arrays whose final values are results too (buffers the twin updates in place)."""
+    call_args: tuple[Any, ...] = ()
+    """A function's argument structure (names, or tuples of names passed as one list)."""
+    mutates: tuple[str, ...] = ()
+    """Inputs the twin changes in place, returned as ``<name> after``."""
+    backward: str = "none"
+    """"douts": seeded with ``make_dout(out.shape)`` per output (a layer); "auto": the same where the
+    output is not a scalar (a loss with reduction "none"), else from the scalar; "none": no backward."""
+
+
+def compute(call: TwinCall) -> dict[str, np.ndarray]:
+    """Run a twin forward and backward.
 
     Returns:
         ``out`` and ``d<name>`` for each differentiable input, as float64 numpy arrays on the CPU.
     """
     import torch
 
+    device, inputs = call.device, call.inputs
     if device.startswith("cuda") and not torch.cuda.is_available():
-        from ..errors import GraderError
+        from ..model.errors import GraderError
 
         raise GraderError(f"--device {device}: this torch build ({torch.__version__}) sees no CUDA device")
-    fn = load()[reference]
+    fn = load()[call.reference]
     def tensor(arr: np.ndarray, diff: bool = False) -> Any:
         dtype = torch.float64 if arr.dtype.kind == "f" else torch.int64
         return torch.tensor(arr, dtype=dtype, device=device, requires_grad=diff)
 
     tensors = [tensor(arr, diff) for _, arr, diff in inputs]
-    extra = {k: tensor(v) for k, v in (array_kwargs or {}).items()}
-    if call_args:
+    extra = {k: tensor(v) for k, v in call.array_kwargs.items()}
+    if call.call_args:
         by_name = {name: t for (name, _, _), t in zip(inputs, tensors)}
-        args = [by_name[a] if isinstance(a, str) else [by_name[n] for n in a] for a in call_args]
-        raw = fn(*args, **hyper, **extra)
+        args = [by_name[a] if isinstance(a, str) else [by_name[n] for n in a] for a in call.call_args]
+        raw = fn(*args, **call.hyper, **extra)
     else:
-        raw = fn(*tensors, **hyper, **extra)
+        raw = fn(*tensors, **call.hyper, **extra)
+    outputs = call.outputs
     if raw is None:  # a function that only changes its arguments (clip_grad_value_): no result to compare
         outputs, raw = (), ()
     outs = [torch.as_tensor(o) for o in (raw if isinstance(raw, (tuple, list)) else [raw])]
     if len(outs) != len(outputs):
-        raise ValueError(f"twin {reference!r} returned {len(outs)} outputs, the course declares {len(outputs)}")
+        raise ValueError(f"twin {call.reference!r} returned {len(outs)} outputs, the course declares {len(outputs)}")
 
     def numpy(t: Any) -> np.ndarray:
         # integer results (shapes, counts) stay integers: they are compared exactly
         return t.detach().to("cpu", torch.float64 if t.is_floating_point() else torch.int64).numpy()
 
     result = {key: numpy(o) for key, o in zip(outputs, outs)}
-    result.update({name: numpy(extra[name]) for name in track})
+    result.update({name: numpy(extra[name]) for name in call.track})
     named = {name: t for (name, _, _), t in zip(inputs, tensors)}
-    result.update({f"{name} after": numpy(named[name]) for name in mutates})
-    if kind == "function" or not any(d for *_, d in inputs):
+    result.update({f"{name} after": numpy(named[name]) for name in call.mutates})
+    if call.backward == "none" or not any(d for *_, d in inputs):
         return result
-    if kind == "layer" or outs[0].ndim > 0:
-        grads = [torch.tensor(make_dout(tuple(o.shape), d), dtype=torch.float64, device=device)
-                 for o, d in zip(outs, douts)]
+    if call.backward == "douts" or outs[0].ndim > 0:
+        grads = [torch.tensor(call.make_dout(tuple(o.shape), d), dtype=torch.float64, device=device)
+                 for o, d in zip(outs, call.douts)]
         torch.autograd.backward(outs, grads)
     else:
         outs[0].backward()

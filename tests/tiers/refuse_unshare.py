@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 _spec = importlib.util.spec_from_file_location(
-    "_confinement", Path(__file__).resolve().parents[2] / "grader" / "confinement.py")
+    "_confinement", Path(__file__).resolve().parents[2] / "grader" / "sandbox" / "confinement.py")
 confinement = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
 _spec.loader.exec_module(confinement)  # type: ignore[union-attr]
 

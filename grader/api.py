@@ -1,0 +1,129 @@
+"""The Python API: what each command does, without argument parsing.
+
+The CLI parses options and calls one function here per command; notebooks, pytest and other front ends
+call the same functions. Hidden-case grading (a secret seed) is decided here once: the result is
+redacted before any back sees it, and Gradescope's results.json carries the public grading beside it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Callable
+
+from . import backs
+from .model.course import Course
+from .model.errors import CourseError, GraderError
+from .model.results import SubmissionResult
+
+MIN_SECRET_BITS = 64
+"""A secret seed guessable by brute force hides nothing."""
+
+
+def find_course(explicit: str | Path | None, near: Path) -> Path:
+    """--course, else $GRADER_COURSE, else course.yml here or in a parent of the submission."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("GRADER_COURSE"):
+        return Path(os.environ["GRADER_COURSE"])
+    for folder in [Path.cwd(), *near.resolve().parents]:
+        if (folder / "course.yml").exists():
+            return folder / "course.yml"
+    raise GraderError("no course.yml found here or above the submission; pass --course FILE")
+
+
+def load(path: str | Path) -> Course:
+    from .coursefile import load_course
+
+    return load_course(path)
+
+
+def require_strong(course: Course, seed: int | None) -> None:
+    """Refuse a secret seed under 64 bits (``grader secret`` makes a fresh 128-bit one)."""
+    if course.is_secret(seed) and abs(seed).bit_length() < MIN_SECRET_BITS:  # type: ignore[arg-type]
+        raise GraderError(f"a secret seed needs at least {MIN_SECRET_BITS} bits, this one has "
+                          f"{abs(seed).bit_length()}: make one with `grader secret`")  # type: ignore[arg-type]
+
+
+def secret() -> int:
+    """A fresh secret seed: 128 bits from the OS's CSPRNG (top bit set, so always 128 bits long)."""
+    import secrets
+
+    return secrets.randbits(127) | 1 << 127
+
+
+def check(course: Course, submission: Path, options: object, targets: dict[str, Path] | None = None,
+          gradescope: Path | None = None) -> SubmissionResult:
+    """Grade one submission (``options``: grader.engine.grading.Options); with a secret seed the result is
+    redacted before it is returned or written. ``targets`` names file backs (json, html, plots)."""
+    from .engine.grading import grade
+
+    targets = targets or {}
+    if any(backs.BACKS[name].needs_plots for name in targets):
+        options = dataclasses.replace(options, plots=True)  # type: ignore[type-var]
+    result = grade(course, submission, options)  # type: ignore[arg-type]
+    if course.is_secret(options.seed):  # type: ignore[attr-defined]
+        from .judge.redact import redact
+
+        redact(result, course)  # hidden cases: every back below is made from the redacted result
+    if gradescope is not None:
+        write_gradescope(course, submission, options, result, gradescope)
+    backs.write(result, targets)
+    return result
+
+
+def write_gradescope(course: Course, submission: Path, options: object, result: SubmissionResult,
+                     out: Path) -> None:
+    """results.json for Gradescope: the public grading visible at once, a secret-seed grading (already
+    redacted) hidden until the due date, both in one file."""
+    from .backs.gradebook import write_atomically
+    from .backs.gradescope import gradescope_results
+    from .engine.grading import grade
+
+    if course.is_secret(options.seed):  # type: ignore[attr-defined]
+        public = grade(course, submission, dataclasses.replace(options, seed=None))  # type: ignore[type-var]
+        data = gradescope_results(public, result)
+    else:
+        data = gradescope_results(result)
+    write_atomically(out, json.dumps(data, indent=2))
+
+
+def grade_class(course: Course, submissions: Path, out: Path, options: object,
+                on_done: Callable[[str, float, float, str], None] | None = None) -> object:
+    """Grade a folder of submissions (``options``: grader.executors.pool.BatchOptions) into RESULTS."""
+    from .executors.pool import grade_batch
+
+    require_strong(course, options.seed)  # type: ignore[attr-defined]
+    return grade_batch(course, submissions, out, options, on_done)  # type: ignore[arg-type]
+
+
+def bundle(course_path: Path, out: Path, seed: int | None) -> Path:
+    """A Gradescope autograder zip for the course."""
+    from .release.gradescope_bundle import build_bundle
+
+    require_strong(load(course_path), seed)
+    return build_bundle(course_path, out, seed)
+
+
+def validate(path: str | Path) -> Course:
+    """Load a course file and check it against the twin registry too (which imports torch)."""
+    from .coursefile import check_twins
+
+    course = load(path)
+    check_twins(course)
+    return course
+
+
+def report(results: Path) -> SubmissionResult:
+    """A Result tree read back from its JSON file."""
+    from .model.results import from_dict
+
+    try:
+        return from_dict(json.loads(Path(results).read_text()))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise GraderError(f"{results}: not a results file this grader can read ({e})") from None
+
+
+__all__ = ["CourseError", "GraderError", "bundle", "check", "find_course", "grade_class", "load", "report",
+           "require_strong", "secret", "validate", "write_gradescope"]

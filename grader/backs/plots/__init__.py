@@ -1,0 +1,200 @@
+"""Figures drawn from the Result tree alone: one kind per check, small deterministic PNGs.
+
+- value comparisons (reference, stability, gradcheck's element-wise pass): the reference, yours, and
+  |yours - reference| as heatmaps, worst cells marked, the cause hint in the title;
+- trajectories: the optimizer's path against torch's (for 2-D problems) and the distance per step;
+- curves (activations and losses, when collected): the learner's f and f' against the reference over a
+  range, the region where they disagree shaded.
+matplotlib (Agg) is imported only when a figure is drawn, so grading without plots never pays for it.
+"""
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...judge.compare import from_json_array
+from ...model.results import (
+    PASS,
+    CaseResult,
+    CheckResult,
+    ExerciseResult,
+    SubmissionResult,
+)
+
+DPI = 80
+
+
+@dataclass(frozen=True)
+class Figure:
+    exercise: str
+    check: str
+    case: str
+    title: str
+    png: bytes
+
+    @property
+    def filename(self) -> str:
+        slug = re.sub(r"[^A-Za-z0-9]+", "_", f"{self.exercise}_{self.check}_{self.case}").strip("_")
+        return f"{slug}.png"
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 8, "axes.titlesize": 8, "figure.dpi": DPI})
+    return plt
+
+
+def _png(fig: Any) -> bytes:
+    # a fixed layout: matplotlib's layout engines cost an extra full draw per figure
+    fig.subplots_adjust(left=0.06, right=0.94, bottom=0.16, top=0.74, wspace=0.32)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    _pyplot().close(fig)
+    return buf.getvalue()
+
+
+def _as_2d(a: np.ndarray) -> np.ndarray:
+    if a.ndim == 0:
+        return a.reshape(1, 1)
+    if a.ndim == 1:
+        return a.reshape(1, -1)
+    return a.reshape(a.shape[0], -1)
+
+
+def heatmap(title: str, details: dict[str, Any]) -> bytes:
+    """Reference | yours | |difference| with the wrong cells marked."""
+    plt = _pyplot()
+    arrays = details["arrays"]
+    shape = tuple(arrays["expected"]["shape"])
+    exp, got = _as_2d(from_json_array(arrays["expected"])), _as_2d(from_json_array(arrays["got"]))
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(got - exp)
+    allowed = details.get("atol", 0.0) + details.get("rtol", 0.0) * np.abs(exp)
+    bad = ~(np.nan_to_num(diff, nan=np.inf) <= allowed)
+    fig, axes = plt.subplots(1, 3, figsize=(9, 2.9 + 0.08 * exp.shape[0]))
+    lim = np.nanmax(np.abs(np.concatenate([exp[np.isfinite(exp)], got[np.isfinite(got)], [1e-12]])))
+    for ax, data, name in zip(axes, (exp, got), (arrays.get("against", "reference"), "yours")):
+        im = ax.imshow(np.nan_to_num(data, nan=0.0, posinf=lim, neginf=-lim), cmap="coolwarm", vmin=-lim, vmax=lim,
+                       aspect="auto", interpolation="nearest")
+        ax.set_title(name)
+        fig.colorbar(im, ax=ax, fraction=0.046)
+    im = axes[2].imshow(np.nan_to_num(diff, nan=np.nanmax(diff[np.isfinite(diff)], initial=1.0)), cmap="magma",
+                        aspect="auto", interpolation="nearest")
+    rows, cols = np.nonzero(bad)
+    axes[2].scatter(cols, rows, marker="x", c="cyan", s=14, linewidths=1)
+    worst = details.get("worst_index") or []
+    if worst:  # the worst element's cell in the 2-D view
+        r, c = np.unravel_index(int(np.ravel_multi_index(tuple(worst), shape)), exp.shape)
+        axes[2].add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="lime", lw=2))
+    axes[2].set_title(f"|yours - {arrays.get('against', 'reference')}|  (x: outside tolerance)")
+    fig.colorbar(im, ax=axes[2], fraction=0.046)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    hint = details.get("hint")
+    fig.suptitle(title + (f"\nhint: {hint}" if hint else ""), fontsize=9)
+    return _png(fig)
+
+
+def trajectory(title: str, details: dict[str, Any]) -> bytes:
+    """The learner's path against torch's (first two coordinates) and their distance per step."""
+    plt = _pyplot()
+    torch_path = from_json_array(details["path"]["torch"])
+    mine = from_json_array(details["path"]["yours"])
+    t_mine, t_ref = mine.reshape(len(mine), -1), torch_path.reshape(len(torch_path), -1)
+    n = min(len(t_mine), len(t_ref))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    if t_ref.shape[1] >= 2:
+        axes[0].plot(t_ref[:, 0], t_ref[:, 1], "o-", ms=2, label="torch.optim", color="tab:blue")
+        axes[0].plot(t_mine[:, 0], t_mine[:, 1], "x--", ms=3, label="yours", color="tab:red")
+        axes[0].set_xlabel("coordinate 0")
+        axes[0].set_ylabel("coordinate 1")
+    else:
+        axes[0].plot(t_ref[:, 0], "o-", ms=2, label="torch.optim")
+        axes[0].plot(t_mine[:, 0], "x--", ms=3, label="yours")
+        axes[0].set_xlabel("step")
+    axes[0].legend()
+    axes[0].set_title("path of parameter 0")
+    dist = np.linalg.norm(t_mine[:n] - t_ref[:n], axis=1)
+    axes[1].semilogy(np.arange(n), np.maximum(dist, 1e-17), ".-")
+    first = details.get("first_step")
+    if first:
+        axes[1].axvline(first, color="red", ls=":", label=f"first divergence (step {first})")
+        axes[1].legend()
+    axes[1].set_xlabel("step")
+    axes[1].set_title("distance to torch's parameters")
+    hint = details.get("hint")
+    fig.suptitle(title + (f"\nhint: {hint}" if hint else ""), fontsize=9)
+    return _png(fig)
+
+
+def curve(title: str, data: dict[str, Any]) -> bytes:
+    """f and f' of the learner against the reference over a range; disagreement shaded."""
+    plt = _pyplot()
+    x = np.asarray(data["x"], dtype=np.float64)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.0))
+    for ax, key, name in ((axes[0], "f", data.get("f_label", "f(x)")), (axes[1], "df", data.get("df_label", "f'(x)"))):
+        ref = from_json_array(data[key]["reference"])
+        mine = from_json_array(data[key]["yours"]) if data[key].get("yours") else None
+        ax.plot(x, ref, color="tab:blue", lw=2, label="reference")
+        if mine is not None:
+            ax.plot(x, mine, color="tab:red", lw=1.2, ls="--", label="yours")
+            with np.errstate(invalid="ignore"):
+                wrong = ~(np.abs(mine - ref) <= 1e-8 + 1e-6 * np.abs(ref))
+            if wrong.any():
+                lo, hi = ax.get_ylim()
+                ax.fill_between(x, lo, hi, where=wrong, color="orange", alpha=0.25, label="mismatch")
+                ax.set_ylim(lo, hi)
+        ax.set_title(name)
+        ax.set_xlabel(data.get("x_label", "x"))
+        ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return _png(fig)
+
+
+def _case_figure(ex: ExerciseResult, check: CheckResult, case: CaseResult) -> Figure | None:
+    title = f"[{ex.id} {ex.title}] {check.name} · {case.name}"
+    if "arrays" in case.details:
+        return Figure(ex.id, check.name, case.name, title, heatmap(title, case.details))
+    if "path" in case.details:
+        return Figure(ex.id, check.name, case.name, title, trajectory(title, case.details))
+    return None
+
+
+def figures(result: SubmissionResult, max_per_check: int = 2) -> list[Figure]:
+    """Every figure the result's data supports: curves, then up to ``max_per_check`` failing cases per check."""
+    out = []
+    for ex in result.exercises:
+        if ex.plot_data.get("curve"):
+            title = f"[{ex.id} {ex.title}] forward and backward over a range"
+            out.append(Figure(ex.id, "curve", "curve", title, curve(title, ex.plot_data["curve"])))
+        for check in ex.checks:
+            drawn = 0
+            for case in check.cases:
+                if case.status == PASS or drawn >= max_per_check:
+                    continue
+                fig = _case_figure(ex, check, case)
+                if fig is not None:
+                    out.append(fig)
+                    drawn += 1
+    return out
+
+
+def write(result: SubmissionResult, folder: Path) -> list[Path]:
+    """Write every figure of a result as a PNG file in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fig in figures(result):
+        path = folder / fig.filename
+        path.write_bytes(fig.png)
+        paths.append(path)
+    return paths

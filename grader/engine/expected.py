@@ -1,0 +1,76 @@
+"""What the torch twins say: every reference value of a course for one seed, computed in one process.
+
+Cases are drawn from the seed exactly as the child's inputs are (grader.kinds.inputs), each exercise's
+Kind builds its twin call, and optimizers get whole torch.optim trajectories. The result is what the
+reference store caches (grader.engine.refstore).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import references
+from ..kinds import curves, kind_of
+from ..kinds.inputs import case_arrays, rng_for, upstream_gradient
+from ..model.course import Course, Exercise
+from ..model.errors import CourseError, GraderError
+from .refstore import Key
+
+REFERENCED = ("stability",)
+"""Checks whose own cases are compared with references (others, like ``stochastic``, need none)."""
+
+
+def compute_references(course: Course, seed: int, device: str) -> dict[Key, np.ndarray]:
+    """Every reference value of the course for one seed: each case of each exercise, forward and backward."""
+    out: dict[Key, np.ndarray] = {}
+    for ex in course.exercises:
+        if ex.reference is None:  # judged by rules of its own checks
+            continue
+        kind = kind_of(ex)
+        if kind.problems_required:  # optimizers: whole trajectories on named problems
+            out.update(_optimizer_references(ex, seed, device))
+            continue
+        if ex.curve is not None:
+            for key, value in curves.references_for(ex, seed, device).items():
+                out[(ex.id, "curve", 0, key)] = value
+        groups = [("case", ex.cases)] + [(c.name, c.cases) for c in ex.checks if c.cases and c.name in REFERENCED]
+        for purpose, cases in groups:
+            for i, case in enumerate(cases):
+                arrays = case_arrays(ex, case, seed, purpose, i)
+
+                def make_dout(shape: tuple[int, ...], name: str, ex: Exercise = ex, purpose: str = purpose,
+                              i: int = i) -> np.ndarray:
+                    return upstream_gradient(shape, seed, ex, purpose, i, name)
+
+                call = kind.twin_call(ex, arrays, {**ex.hyper, **case.hyper}, make_dout, device)
+                try:
+                    values = references.compute(call)
+                except GraderError:
+                    raise
+                except Exception as e:  # a twin that cannot run this case is a course error
+                    raise CourseError(f"{course.path}: {course_where(ex)}, {purpose} case {i}: the torch twin "
+                                      f"{ex.reference!r} failed: {type(e).__name__}: {e}") from None
+                for quantity, value in values.items():
+                    out[(ex.id, purpose, i, quantity)] = value
+    return out
+
+
+def _optimizer_references(ex: Exercise, seed: int, device: str) -> dict[Key, np.ndarray]:
+    """torch.optim trajectories of every case (hyper-parameter set) on every problem of the exercise."""
+    from ..references.optim import trajectory
+
+    factory = references.load()[ex.reference]
+    out: dict[Key, np.ndarray] = {}
+    for i, case in enumerate(ex.cases):
+        for problem in ex.problems:
+            rng = rng_for(seed, ex.id, "trajectory", problem, i)
+            try:
+                values = trajectory(factory, problem, {**ex.hyper, **case.hyper}, ex.steps, rng, device)
+            except (ValueError, TypeError, KeyError) as e:
+                raise CourseError(f"{course_where(ex)}: case {i} on problem {problem!r}: {e}") from None
+            for quantity, value in values.items():
+                out[(ex.id, f"trajectory:{problem}", i, quantity)] = value
+    return out
+
+
+def course_where(ex: Exercise) -> str:
+    return f"exercise {ex.id} ({ex.title})"

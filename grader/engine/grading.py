@@ -1,0 +1,265 @@
+"""Grade one submission against a course: the Python API under ``grader check``.
+
+The children are started first (their numpy import overlaps the parent's work), references come from
+the cache or are computed with torch once, then each exercise's checks run in a child. With several
+lanes, each lane's child takes the next exercise in turn. A child that dies, hangs or garbles costs the
+exercise in progress; its lane's next exercise gets a fresh child.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .. import __version__, checks
+from ..fronts import prepare_workdir
+from ..kinds import curves
+from ..model.course import Course, Exercise
+from ..model.results import (
+    FAIL,
+    AssignmentResult,
+    CaseResult,
+    CheckResult,
+    ExerciseResult,
+    SubmissionResult,
+)
+from ..sandbox import rules
+from ..sandbox.replies import ChildFailure
+from ..sandbox.runner import Child, Zygote, make_private
+from .expected import compute_references
+from .refstore import ReferenceStore, cache_dir
+
+
+@dataclass
+class Options:
+    """How to grade: which seed (public unless given), device, exercises, and where the cache is."""
+
+    seed: int | None = None
+    device: str = "cpu"
+    exercises: list[str] = field(default_factory=list)
+    use_cache: bool = True
+    cache: Path | None = None
+    plots: bool = False
+    """Collect the extra data figures need (curves); off by default so plain grading does not pay for it."""
+    lanes: int = 1
+    """Children grading exercises side by side (``grader check`` uses :func:`default_lanes`; batch
+    grading keeps one, it runs submissions side by side instead)."""
+
+
+class Timer:
+    """Accumulates time per phase (start-up, references, student calls, comparisons); with several lanes
+    the phases sum over them, so they may add up to more than the wall time."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def add(self, phase: str, seconds: float) -> None:
+        with self._lock:
+            self.spent[phase] = self.spent.get(phase, 0.0) + seconds
+
+
+def default_lanes() -> int:
+    """Children graded side by side by ``grader check``: two where there are two cores (the parent
+    compares one exercise's values while the other child computes)."""
+    return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
+class _Lane:
+    """One child and the exercises it grades, one after another; a dead child is replaced."""
+
+    def __init__(self, start: Callable[[], Child], refs: ReferenceStore, seed: int, options: Options, timer: Timer):
+        self.start, self.refs, self.seed, self.options, self.timer = start, refs, seed, options, timer
+        self.child = self._started()
+        self.isolation: str | None = None
+
+    def _started(self) -> Child:
+        t0 = time.perf_counter()
+        child = self.start()
+        self.timer.add("startup", time.perf_counter() - t0)
+        return child
+
+    def grade(self, ex: Exercise, broken_rules: dict[str, list[rules.Violation]]) -> ExerciseResult:
+        if not self.child.alive:
+            self.child.close()
+            self.child = self._started()
+        if self.isolation is None:
+            t0 = time.perf_counter()
+            try:
+                self.isolation = self.child.ready()
+            except ChildFailure:
+                pass
+            self.timer.add("startup", time.perf_counter() - t0)
+        if ex.module in broken_rules:
+            return _rule_violation(ex, broken_rules[ex.module])
+        result = grade_exercise(ex, self.seed, self.child, self.refs, self.timer)
+        if self.options.plots and ex.curve is not None and self.child.alive:
+            result.plot_data["curve"] = _collect_curve(ex, self.seed, self.child, self.refs)
+        return result
+
+    def interrupt(self) -> None:
+        """Kill the child (its lane's thread sees it die and stops); closing is left to the owner."""
+        self.child.kill()
+
+    def close(self) -> None:
+        self.child.close()
+
+
+def grade(course: Course, submission: Path, options: Options | None = None,
+          on_exercise: Callable[[ExerciseResult], None] | None = None, zygote: Zygote | None = None) -> SubmissionResult:
+    """Grade one submission folder.
+
+    Args:
+        course: the validated course.
+        submission: a folder of .py modules.
+        options: seed, device, exercise filter, cache settings, lanes.
+        on_exercise: called with each exercise's result as soon as it is graded (progress display; from
+            a lane's thread when there are several, one call at a time).
+        zygote: a warm fork server to start children from (batch grading); None spawns each child.
+
+    Raises:
+        SubmissionError: the submission folder cannot be read at all.
+    """
+    options = options or Options()
+    started = time.perf_counter()
+    make_private()
+    seed = course.seed_for(options.seed)
+    wanted = [course.exercise(key) for key in options.exercises] if options.exercises else course.exercises
+    wanted_ids = {ex.id for ex in wanted}
+    todo = [ex for a in course.assignments for ex in a.exercises if ex.id in wanted_ids]
+    timer = Timer()
+    workdir = prepare_workdir(submission)
+    refs = ReferenceStore(course.digest, seed, options.device,
+                          lambda: compute_references(course, seed, options.device),
+                          directory=options.cache, use_disk=options.use_cache)
+    extra_hidden = [Path(p) for p in os.environ.get("GRADER_HIDE", "").split(os.pathsep) if p]
+    hide = [*course.hide, refs.directory, cache_dir(), *extra_hidden]
+    result = SubmissionResult(
+        submission=str(submission), course=course.title, course_digest=course.digest,
+        seed="secret" if course.is_secret(options.seed) else "public",
+        device=options.device, isolation="?", grader_version=__version__,
+    )
+
+    def start() -> Child:
+        nonlocal zygote
+        if zygote is not None and not zygote.alive:
+            zygote = None  # it died: spawn directly for the rest of this submission
+        return Child(workdir, course.limits, hide, zygote)
+
+    lanes: list[_Lane] = []
+    graded: dict[str, ExerciseResult] = {}
+    try:
+        # the children start first: their interpreters come up while the parent scans and loads
+        lanes = [_Lane(start, refs, seed, options, timer) for _ in range(min(max(1, options.lanes), len(todo)))]
+        broken_rules = rules.scan(workdir)
+        if todo:
+            t0 = time.perf_counter()
+            refs.prepare()
+            timer.add("references", time.perf_counter() - t0)
+            _run_lanes(lanes, todo, broken_rules, graded, on_exercise)
+    finally:
+        for lane in lanes:
+            lane.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    result.isolation = next((lane.isolation for lane in lanes if lane.isolation), "?")
+    for assignment in course.assignments:
+        done = [graded[ex.id] for ex in assignment.exercises if ex.id in graded]
+        if done:
+            result.assignments.append(AssignmentResult(assignment.id, assignment.title, done))
+    result.duration_s = round(time.perf_counter() - started, 4)
+    result.timings = {k: round(v, 4) for k, v in timer.spent.items()}
+    return result
+
+
+def _run_lanes(lanes: list[_Lane], todo: list[Exercise], broken_rules: dict[str, list[rules.Violation]],
+               graded: dict[str, ExerciseResult], on_exercise: Callable[[ExerciseResult], None] | None) -> None:
+    """Each lane takes the next exercise in course order until none is left; one lane runs inline."""
+    queue = list(reversed(todo))
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def work(lane: _Lane) -> None:
+        while not stop.is_set():
+            with lock:
+                if not queue:
+                    return
+                ex = queue.pop()
+            ex_result = lane.grade(ex, broken_rules)
+            with lock:
+                graded[ex.id] = ex_result
+                if on_exercise:
+                    on_exercise(ex_result)
+
+    if len(lanes) == 1:
+        work(lanes[0])
+        return
+    with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="lane") as pool:
+        futures = [pool.submit(work, lane) for lane in lanes]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            stop.set()  # an error in one lane, or Ctrl-C: every lane stops now, its child killed
+            for lane in lanes:
+                lane.interrupt()
+            raise
+
+
+def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, timer: Timer) -> ExerciseResult:
+    """Run every check of one exercise; a child failure ends the exercise with that status."""
+    started = time.perf_counter()
+    out = ExerciseResult(ex.id, ex.title, ex.target, ex.points)
+    ctx = checks.Context(ex, seed, child, refs)
+    failure: ChildFailure | None = None
+    calls_before = child.busy_s
+    child.new_exercise()
+    for spec in ex.checks:
+        check = CheckResult(spec.name, spec.weight)
+        out.checks.append(check)
+        if failure is not None:
+            check.cases.append(CaseResult(f"{spec.name} · skipped", failure.status,
+                                          f"not run: {_failure_text(failure, child.limits.timeout_s)}"))
+            continue
+        try:
+            ctx.at("case", None)
+            for case in checks.get(spec.name)(ctx, spec):
+                check.cases.append(ctx.identify(spec.name, case))
+        except ChildFailure as e:
+            failure = e
+            check.cases.append(CaseResult(f"{spec.name} · aborted", e.status, _failure_text(e, child.limits.timeout_s)))
+    out.output = child.output()
+    out.duration_s = round(time.perf_counter() - started, 4)
+    spent_in_child = child.busy_s - calls_before
+    timer.add("student calls", spent_in_child)
+    timer.add("comparisons", out.duration_s - spent_in_child)
+    return out
+
+
+def _rule_violation(ex: Exercise, found: list[rules.Violation]) -> ExerciseResult:
+    """Every check of the exercise fails, naming the offending import(s); nothing is run."""
+    message = "\n".join(v.message() for v in found)
+    return ExerciseResult(ex.id, ex.title, ex.target, ex.points,
+                          [CheckResult(c.name, c.weight, [CaseResult(f"{c.name} · rules", FAIL, message,
+                                                                     {"rule": "no torch"})]) for c in ex.checks])
+
+
+def _collect_curve(ex: Exercise, seed: int, child: Child, refs: ReferenceStore) -> dict[str, object]:
+    steps, variables = curves.steps(ex, seed)
+    try:
+        reply = child.run(steps, variables)
+        values = reply.values if reply.failure is None else None
+    except ChildFailure:
+        values = None
+    return curves.assemble(ex, seed, refs.get(ex.id, "curve", 0), values)
+
+
+def _failure_text(e: ChildFailure, timeout: float) -> str:
+    if e.status == "timeout":
+        return (f"a call took longer than {timeout:g} s and was stopped (an infinite loop? a very slow "
+                "implementation?)")
+    return str(e)

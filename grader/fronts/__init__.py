@@ -1,0 +1,84 @@
+"""How a submission reaches the engine: an ordered list of fronts, the first that accepts wins.
+
+Each front turns what a learner handed in (a folder, a .zip, a notebook) into a folder of sources;
+one pipeline then copies its modules (notebooks converted to definitions only) into a fresh private
+working folder for the child, within size caps, leaving no temporary folder behind on any error. A new
+way in (an inline Jupyter call, a pytest item, an nbgrader cell) is one more Front in :data:`FRONTS`.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..model.errors import SubmissionError
+from .submission import check_size, copy_modules, extract
+
+Temp = Callable[[str], Path]
+"""Makes a temporary folder that the pipeline removes afterwards (prefix -> path)."""
+
+
+@dataclass(frozen=True)
+class Front:
+    """One way in: whether it takes a path, and how it lays the sources out in a folder."""
+
+    name: str
+    accepts: Callable[[Path], bool]
+    unpack: Callable[[Path, Temp], Path]
+
+
+def _notebook(path: Path, temp: Temp) -> Path:
+    check_size(path, path.stat().st_size, 0)
+    source = temp("grader-nb-")
+    shutil.copyfile(path, source / path.name)
+    return source
+
+
+def _zip(path: Path, temp: Temp) -> Path:
+    source = temp("grader-zip-")
+    extract(path, source)
+    return source
+
+
+FRONTS: list[Front] = [
+    Front("folder", Path.is_dir, lambda path, temp: path),
+    Front("zip", lambda p: p.suffix == ".zip", _zip),
+    Front("notebook", lambda p: p.suffix == ".ipynb", _notebook),
+]
+
+
+def prepare_workdir(submission: Path) -> Path:
+    """Copy (or extract, or convert) the submission's modules into a fresh temporary folder; return it.
+
+    Raises:
+        SubmissionError: the submission is missing, unsafe, unreadable or too large; the message names the
+            file. No temporary folder is left behind then.
+    """
+    submission = Path(submission)
+    if not submission.exists():
+        raise SubmissionError(f"{submission}: no such file or folder")
+    temps: list[Path] = []
+
+    def temp(prefix: str) -> Path:
+        temps.append(Path(tempfile.mkdtemp(prefix=prefix)))
+        return temps[-1]
+
+    done = False
+    try:
+        workdir = temp("grader-sub-")
+        front = next((f for f in FRONTS if f.accepts(submission)), None)
+        if front is None:
+            raise SubmissionError(f"{submission}: a submission is a folder, a .zip or a .ipynb notebook")
+        copy_modules(front.unpack(submission, temp), workdir)
+        for d in [workdir, *(p for p in workdir.rglob("*") if p.is_dir())]:
+            os.chmod(d, 0o755)
+        done = True
+    except OSError as e:  # unreadable files, a full disk...
+        raise SubmissionError(f"{e.filename or submission}: cannot be read ({e.strerror or e})") from None
+    finally:
+        for d in temps[1:] if done else temps:
+            shutil.rmtree(d, ignore_errors=True)
+    return workdir

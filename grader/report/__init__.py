@@ -1,1 +1,0 @@
-"""Reports made from the Result tree (terminal now; JSON is :func:`grader.results.to_json`)."""
