@@ -28,8 +28,8 @@ from grader.engine.grading import Options, grade
 from grader.model.course import ArraySpec, Assignment, Case, Course, Exercise
 from grader.model.results import PASS
 
-from .conftest import ROOT, SOLUTIONS, make_submission
-from .planted_bugs_cnn import BUGS
+from .conftest import ROOT, SOLUTIONS
+from .mutants import find
 
 FRAGMENT = ROOT / "course_fragments" / "a3_cnn.yml"
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -76,8 +76,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def flipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The solutions with Conv2d replaced by a true convolution (kernel flipped)."""
-    bug = next(b for b in BUGS if b.exercise == "Conv2d" and b.name.startswith("kernel flipped"))
-    return make_submission(tmp_path_factory.mktemp("flipped") / "sub", append={bug.module: bug.code})
+    return find("Conv2d", "kernel flipped").submission(tmp_path_factory.mktemp("flipped") / "sub")
 
 
 # --------------------------------------------------------------------------- strategies

@@ -12,12 +12,13 @@ from grader.judge.compare import compare
 from grader.model.course import Course, Tolerance
 from grader.model.values import Value
 
-from .conftest import make_submission, run_grade
-from .planted_bugs import BUGS
+from .conftest import SOLUTIONS, make_submission, run_grade
+from .mutants import find
 
 
 def _bug(exercise: str, name_part: str) -> str:
-    return next(b.code for b in BUGS if b.exercise == exercise and name_part in b.name)
+    """The whole mutated module of the planted bug (it replaces the solution's module)."""
+    return find(exercise, name_part).source()
 
 
 TRANSPOSED = '''
@@ -36,13 +37,13 @@ class Affine:
 
 
 @pytest.mark.parametrize(("module", "exercise", "code", "quantity", "hint"), [
-    ("layers", "1.10", TRANSPOSED, "dW", "transposed"),
+    ("layers", "1.10", (SOLUTIONS / "layers.py").read_text() + "\n\n" + TRANSPOSED, "dW", "transposed"),
     ("losses", "1.11", _bug("MSELoss", "1/M"), "dpred", "off by a factor of N = 12 (number of elements)"),
     ("activations", "1.1", _bug("Sigmoid", "sign flip"), "dx", "sign"),
 ])
 def test_hint_in_message_and_figure(module: str, exercise: str, code: str, quantity: str, hint: str,
                                     course: Course, tmp_path: Path) -> None:
-    sub = make_submission(tmp_path / "sub", append={module: code})
+    sub = make_submission(tmp_path / "sub", replace={module: code})
     result = run_grade(course, sub, exercise)
     reference = next(c for c in result.exercises[0].checks if c.name == "reference")
     # (a non-square dW transposed cannot even be stored: only the square case shows the values)

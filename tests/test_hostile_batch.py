@@ -16,7 +16,7 @@ from grader.model.course import Course
 
 from .conftest import ROOT, SOLUTIONS, make_submission
 from .hostile_cases import CASES, Hostile, sigmoid
-from .planted_bugs import BUGS
+from .mutants import MUTANTS
 
 BOUND_S = 20.0
 """Longest a single hostile submission may take to grade (its per-call timeout is 2 s)."""
@@ -62,9 +62,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
         z.writestr(info, str(ROOT / "solutions" / "activations.py"))
     for i in range(2):
         shutil.copytree(SOLUTIONS, subs / f"correct_{i}")
-    bugs = [b for b in BUGS if b.check in ("reference", "gradcheck")][:2]
+    bugs = [b for b in MUTANTS if b.check in ("reference", "gradcheck")][:2]
     for i, bug in enumerate(bugs):
-        make_submission(subs / f"buggy_{i}", append={bug.module: bug.code})
+        bug.submission(subs / f"buggy_{i}")
     assert len(list(subs.iterdir())) >= 30
     out = root / "results"
     summary = grade_batch(course, subs, out, BatchOptions(jobs=2))

@@ -1,7 +1,10 @@
 """Every planted bug is caught by the check it belongs to, with a message that points at the element.
 
-Each bug replaces one class of the reference solution; only that exercise is graded, so the test also
-proves the failure is attributed to the right exercise and check.
+Each bug is a mutant of the reference solution (tests/mutants.py: a small text replacement inside one
+class or function of the real solutions/ module); only that exercise is graded, so the test also proves
+the failure is attributed to the right exercise and check. Every mutant must still apply to the current
+solutions, and change them: a solution that drifts away from a mutant fails here, loudly, instead of the
+mutant silently planting some other bug (or none).
 """
 from __future__ import annotations
 
@@ -13,22 +16,10 @@ import pytest
 from grader.model.course import Course, Exercise
 from grader.model.results import PASS
 
-from . import planted_bugs
-from .conftest import make_submission, run_grade
-from .planted_bugs import PlantedBug
+from .conftest import SOLUTIONS, run_grade
+from .mutants import MUTANTS, Mutant, MutantDoesNotApply, submissions
 
-
-def _all_bugs() -> list[PlantedBug]:
-    """The catalogues: tests/planted_bugs.py and any tests/planted_bugs_*.py beside it."""
-    import importlib
-
-    bugs = list(planted_bugs.BUGS)
-    for path in sorted(Path(__file__).parent.glob("planted_bugs_*.py")):
-        bugs += importlib.import_module(f"{__package__}.{path.stem}").BUGS
-    return bugs
-
-
-BUGS = _all_bugs()
+BUGS = MUTANTS
 
 CONTRACT_RULES = {
     "x modified": "{x} not modified",
@@ -38,7 +29,7 @@ CONTRACT_RULES = {
 }
 
 
-def _label(bug: PlantedBug, ex: Exercise) -> str:
+def _label(bug: Mutant, ex: Exercise) -> str:
     """The quantity's name as messages print it (losses say loss/dpred, layers out/dx/dW; a layer's declared
     outputs and buffers by their own names: h_next, running_var)."""
     kind = ex.kind
@@ -53,6 +44,36 @@ def _label(bug: PlantedBug, ex: Exercise) -> str:
     return "d" + bug.quantity
 
 
+@pytest.mark.parametrize("bug", BUGS, ids=lambda b: f"{b.exercise}-{b.name[:40]}")
+def test_mutant_applies_cleanly(bug: Mutant) -> None:
+    """The loud failure on drift: every ``old`` occurs exactly as often as the mutant says inside its target
+    of the CURRENT solution (Mutant.source raises otherwise), the result still compiles, and it differs
+    from the solution (a no-op mutant would plant nothing and "catch" nothing)."""
+    solution = (SOLUTIONS / f"{bug.module}.py").read_text()
+    mutated = bug.source()
+    compile(mutated, f"{bug.module}.py", "exec")
+    assert mutated != solution, f"{bug.bug_id}: the mutation changes nothing"
+
+
+def test_bug_ids_are_unique_and_submissions_cover_every_mutant() -> None:
+    ids = [bug_id for bug_id, _, _ in submissions()]
+    assert len(ids) == len(set(ids)) == len(MUTANTS)
+    for (bug_id, exercise, modules), bug in zip(submissions(), MUTANTS):
+        assert bug_id == f"{exercise}/{bug.name}" and list(modules) == [bug.module]
+
+
+def test_a_drifted_solution_fails_loudly(tmp_path: Path) -> None:
+    """A solution whose line a mutant replaces was rewritten (or duplicated): the mutant refuses to apply."""
+    bug = next(b for b in MUTANTS if b.count == 1 and not b.also and " " in b.old and "\n" not in b.old)
+    text = (SOLUTIONS / f"{bug.module}.py").read_text()
+    (tmp_path / f"{bug.module}.py").write_text(text.replace(bug.old, bug.old.replace(" ", "  ", 1)))
+    with pytest.raises(MutantDoesNotApply, match="occurs 0 time"):
+        bug.source(tmp_path)
+    (tmp_path / f"{bug.module}.py").write_text(text.replace(bug.old, f"{bug.old}  # was {bug.old}"))
+    with pytest.raises(MutantDoesNotApply, match="occurs 2 time"):
+        bug.source(tmp_path)
+
+
 def test_at_least_three_bugs_per_exercise(course: Course) -> None:
     counts = Counter(b.exercise for b in BUGS)
     for ex in course.exercises:
@@ -60,9 +81,9 @@ def test_at_least_three_bugs_per_exercise(course: Course) -> None:
 
 
 @pytest.mark.parametrize("bug", BUGS, ids=lambda b: f"{b.exercise}-{b.name[:40]}")
-def test_bug_is_caught_by_its_check(bug: PlantedBug, course: Course, tmp_path: Path) -> None:
+def test_bug_is_caught_by_its_check(bug: Mutant, course: Course, tmp_path: Path) -> None:
     ex = next(e for e in course.exercises if e.name == bug.exercise)
-    sub = make_submission(tmp_path / "sub", append={bug.module: bug.code})
+    sub = bug.submission(tmp_path / "sub")
     result = run_grade(course, sub, ex.id)
     (graded,) = result.exercises
     assert graded.id == ex.id

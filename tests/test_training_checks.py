@@ -15,8 +15,8 @@ from grader.coursefile import load_course
 from grader.model.course import Course, Exercise
 from grader.model.results import PASS
 
-from .conftest import ROOT, make_submission, run_grade
-from .planted_bugs_a4b import BUGS
+from .conftest import ROOT, run_grade
+from .mutants import MUTANTS, Mutant
 
 FRAGMENT = ROOT / "course_fragments" / "a4b_training.yml"
 
@@ -51,8 +51,9 @@ def test_solutions_pass(a4b: Course, seed: int) -> None:
         assert sum(len(ch.cases) for ch in ex.checks) >= 20
 
 
-def _bug(name: str):
-    return next(b for b in BUGS if b.name == name)
+def _bug(name: str) -> Mutant:
+    (bug,) = [b for b in MUTANTS if b.module == "training" and b.name == name]
+    return bug
 
 
 EXPECTED = [
@@ -78,7 +79,7 @@ EXPECTED = [
 def test_planted_bug_message(a4b: Course, tmp_path: Path, name: str, rule: str, texts: list[str]) -> None:
     bug = _bug(name)
     ex = _exercise(a4b, bug.exercise)
-    sub = make_submission(tmp_path / "sub", append={bug.module: bug.code})
+    sub = bug.submission(tmp_path / "sub")
     (graded,) = [e for a in run_grade(a4b, sub, ex.id).assignments for e in a.exercises]
     check = next(c for c in graded.checks if c.name == bug.check)
     assert check.status != PASS and graded.points < graded.max_points
@@ -91,7 +92,7 @@ def test_planted_bug_message(a4b: Course, tmp_path: Path, name: str, rule: str, 
 
 def test_batch_sizes_message_names_the_partial_batch(a4b: Course, tmp_path: Path) -> None:
     bug = _bug("drops the last partial batch")
-    sub = make_submission(tmp_path / "sub", append={bug.module: bug.code})
+    sub = bug.submission(tmp_path / "sub")
     (graded,) = [e for a in run_grade(a4b, sub, _exercise(a4b, "minibatches").id).assignments for e in a.exercises]
     sizes = [c for ch in graded.checks for c in ch.cases if c.details.get("rule") == "batch sizes" and not c.passed]
     assert any("batch sizes 3 × 32, expected 3 × 32, then 4" in c.message for c in sizes), [c.message for c in sizes]
