@@ -91,8 +91,8 @@ def write_gradescope(course: Course, submission: Path, options: object, result: 
 
 def grade_class(course: Course, submissions: Path, out: Path, options: object,
                 on_done: Callable[[str, float, float, str], None] | None = None) -> object:
-    """Grade a folder of submissions (``options``: grader.executors.pool.BatchOptions) into RESULTS."""
-    from .executors.pool import grade_batch
+    """Grade a folder of submissions (``options``: grader.executors.batch.BatchOptions) into RESULTS."""
+    from .executors.batch import grade_batch
 
     require_strong(course, options.seed)  # type: ignore[attr-defined]
     return grade_batch(course, submissions, out, options, on_done)  # type: ignore[arg-type]

@@ -103,7 +103,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         TimeRemainingColumn,
     )
 
-    from .executors.pool import BatchOptions, scan_submissions
+    from .executors.batch import BatchOptions, scan_submissions
 
     folder = Path(args.submissions)
     course = api.load(api.find_course(args.course, folder))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.executors.pool import BatchOptions, grade_batch, student_id
+from grader.executors.batch import BatchOptions, grade_batch, student_id
 from grader.fronts import prepare_workdir
 from grader.model.course import Course
 from grader.model.errors import SubmissionError
@@ -202,7 +202,7 @@ def test_gradescope_bundle(tmp_path: Path) -> None:
     with zipfile.ZipFile(out) as z:
         names = set(z.namelist())
         assert {"setup.sh", "run_autograder", "course/course.yml", "secret/seed",
-                "grader_src/pyproject.toml", "grader_src/grader/engine.py"} <= names
+                "grader_src/pyproject.toml", "grader_src/grader/engine/grading.py", "grader_src/grader/sandbox/child.py"} <= names
         assert not any(n.startswith(("solutions/", "grader_src/solutions", "tests/")) for n in names)
         run = z.read("run_autograder").decode()
         assert "--gradescope /autograder/results/results.json" in run and "GRADER_HIDE=" in run

@@ -19,8 +19,9 @@ import pytest
 
 from grader.backs import gradebook
 from grader.cli import main
-from grader.executors import pool as batch_module
-from grader.executors.pool import BatchOptions, grade_batch
+from grader.executors import Task, local
+from grader.executors import batch as batch_module
+from grader.executors.batch import BatchOptions, grade_batch
 from grader.model.course import Course
 
 from .conftest import ROOT, SOLUTIONS, make_submission
@@ -113,11 +114,11 @@ def test_only_the_parent_writes_results(course: Course, tmp_path: Path, monkeypa
     """The worker returns the texts; a worker writing into RESULTS would bypass the parent's bookkeeping."""
     out = tmp_path / "out"
     try:
-        row = batch_module._grade_one(str(course.path), str(SOLUTIONS), "x", None, "cpu", True)
+        row = local.grade_task(Task(str(course.path), str(SOLUTIONS), "x", None, "cpu", True))
     finally:  # the worker's fork server, started here in the test's own process
-        for zygote in batch_module._ZYGOTE:
+        for zygote in local._ZYGOTE:
             zygote.close()
-        batch_module._ZYGOTE.clear()
+        local._ZYGOTE.clear()
     assert not out.exists() or not list(out.iterdir())
     assert json.loads(row.result_json)["points"] == row.points
     assert row.gradescope_json is not None and json.loads(row.gradescope_json)["score"] == row.points

@@ -20,7 +20,7 @@ from grader.coursefile import load_course
 from grader.engine.expected import compute_references
 from grader.engine.grading import Options, grade
 from grader.engine.refstore import ReferenceStore
-from grader.executors.pool import BatchOptions, grade_batch
+from grader.executors.batch import BatchOptions, grade_batch
 from grader.judge.redact import redact, setting
 from grader.kinds import dout_names, output_keys
 from grader.kinds.inputs import case_arrays, upstream_gradient

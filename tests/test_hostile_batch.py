@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.coursefile import load_course
-from grader.executors.pool import BatchOptions, grade_batch
+from grader.executors.batch import BatchOptions, grade_batch
 from grader.model.course import Course
 
 from .conftest import ROOT, SOLUTIONS, make_submission
