@@ -221,7 +221,10 @@ def catalogue():
     if mutants is not None and hasattr(mutants, "submissions"):
         yield "tests/mutants.py", None
         for bug_id, exercise, modules in mutants.submissions():
-            yield str(bug_id), (str(exercise), dict(modules))
+            bug_id = str(bug_id)  # "Exercise/name": the name alone matches the planted bug of the other side
+            if bug_id.startswith(f"{exercise}/"):
+                bug_id = bug_id[len(f"{exercise}/"):]
+            yield bug_id, (str(exercise), dict(modules))
         return
     names = ["tests.planted_bugs"] + ["tests." + p.stem for p in sorted(Path("tests").glob("planted_bugs_*.py"))]
     yield "tests/planted_bugs*.py", None

@@ -1,10 +1,10 @@
 """Where a whole class is graded: an executor takes tasks (one submission each) and hands back rows.
 
 The parent that owns the references and writes the results stays single (executors/batch.py); an
-executor only grades and returns texts, never a file. EXECUTORS lists them by name with one signature:
+executor only grades and returns texts, never a file. Every executor has one signature:
 ``executor(jobs).run(tasks, on_row)`` calls ``on_row(task, row)`` as each submission is done, and stops
-early when on_row returns False. ``local`` is a pool of worker processes on this machine, each with a
-warm fork server; a cluster executor is one more entry.
+early when on_row returns False. batch.EXECUTORS names them: ``local`` is a pool of worker processes on
+this machine, each with a warm fork server; a cluster executor is one more entry there.
 """
 from __future__ import annotations
 
@@ -90,15 +90,3 @@ def error_row(course: Course, task: Task, message: str) -> Row:
     secret = course.is_secret(task.seed)
     result = error_result(course, Path(task.submission), message, "secret" if secret else "public", task.device)
     return result_row(result, course, task.student, secret, task.gradescope)
-
-
-def executor(name: str, jobs: int) -> Executor:
-    """The executor called ``name`` (see EXECUTORS), running ``jobs`` submissions at a time."""
-    from .local import LocalPool
-
-    executors: dict[str, Callable[[int], Executor]] = {"local": LocalPool}
-    if name not in executors:
-        from ..model.errors import GraderError
-
-        raise GraderError(f"no executor named {name!r}; known: {', '.join(executors)}")
-    return executors[name](jobs)

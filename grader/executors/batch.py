@@ -25,9 +25,19 @@ from ..backs.gradebook import gradebook_csv, write_atomically
 from ..model.course import Course
 from ..model.errors import GraderError
 from ..model.results import SubmissionResult, from_dict
-from . import Row, Task, executor
+from . import Executor, Row, Task
+from .local import LocalPool
 
 GRADEBOOK = "gradebook.csv"
+EXECUTORS: dict[str, Callable[[int], Executor]] = {"local": LocalPool}
+"""Where submissions can be graded, by the name BatchOptions.executor gives."""
+
+
+def executor(name: str, jobs: int) -> Executor:
+    """The executor called ``name``, running ``jobs`` submissions at a time."""
+    if name not in EXECUTORS:
+        raise GraderError(f"no executor named {name!r}; known: {', '.join(EXECUTORS)}")
+    return EXECUTORS[name](jobs)
 
 
 @dataclass
