@@ -137,8 +137,7 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     refs = ReferenceStore(course.digest, seed, options.device,
                           lambda: compute_references(course, seed, options.device),
                           directory=options.cache, use_disk=options.use_cache)
-    extra_hidden = [Path(p) for p in os.environ.get("GRADER_HIDE", "").split(os.pathsep) if p]
-    hide = [*course.hide, refs.directory, cache_dir(), *extra_hidden]
+    hide = _hidden(course, refs)
     result = SubmissionResult(
         submission=str(submission), course=course.title, course_digest=course.digest,
         seed="secret" if course.is_secret(options.seed) else "public",
@@ -174,6 +173,67 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     result.duration_s = round(time.perf_counter() - started, 4)
     result.timings = {k: round(v, 4) for k, v in timer.spent.items()}
     return result
+
+
+class Session:
+    """One submission graded one exercise at a time, on demand: the pytest plugin grades an exercise only
+    when its test item runs (after -k, --lf), so nothing is graded up front.
+
+    As in :func:`grade`, one child serves every exercise (replaced if it dies), the references are
+    loaded or computed once, and a rule violation fails the exercise without running it. The child
+    starts here, so its interpreter comes up while the first exercise's references load.
+    """
+
+    def __init__(self, course: Course, submission: Path, options: Options | None = None):
+        self.course, self.options = course, options or Options()
+        make_private()
+        self.seed = course.seed_for(self.options.seed)
+        self.timer = Timer()
+        self.workdir = prepare_workdir(submission)
+        try:
+            self.refs = ReferenceStore(course.digest, self.seed, self.options.device,
+                                       lambda: compute_references(course, self.seed, self.options.device),
+                                       directory=self.options.cache, use_disk=self.options.use_cache)
+            hide = _hidden(course, self.refs)
+            self._lane = _Lane(lambda: Child(self.workdir, course.limits, hide), self.refs, self.seed,
+                               self.options, self.timer)
+        except BaseException:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            raise
+        self._broken_rules = rules.scan(self.workdir)
+        self._prepared = False
+
+    @property
+    def isolation(self) -> str:
+        """The sandbox tier the child reached ("?" before the first exercise)."""
+        return self._lane.isolation or "?"
+
+    def grade(self, key: str) -> ExerciseResult:
+        """Grade one exercise, by id or title (:meth:`Course.exercise`)."""
+        ex = self.course.exercise(key)
+        if not self._prepared:
+            t0 = time.perf_counter()
+            self.refs.prepare()
+            self.timer.add("references", time.perf_counter() - t0)
+            self._prepared = True
+        return self._lane.grade(ex, self._broken_rules)
+
+    def close(self) -> None:
+        """Stop the child and remove the working folder; safe to call twice."""
+        self._lane.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _hidden(course: Course, refs: ReferenceStore) -> list[Path]:
+    """What the child must not read: the course's hide list, the reference cache, and $GRADER_HIDE."""
+    extra_hidden = [Path(p) for p in os.environ.get("GRADER_HIDE", "").split(os.pathsep) if p]
+    return [*course.hide, refs.directory, cache_dir(), *extra_hidden]
 
 
 def _run_lanes(lanes: list[_Lane], todo: list[Exercise], broken_rules: dict[str, list[rules.Violation]],
