@@ -1,7 +1,8 @@
 """Load a submission into a private working folder of .py modules for the child.
 
 A submission is a folder of .py files and/or notebooks, a .zip of those, or a single notebook. Only
-regular .py and .ipynb files are taken (no symlinks, nothing outside the folder), within size caps; a
+regular .py and .ipynb files are taken (no symlinks, nothing outside the folder), within size caps. When
+grading a course, notebooks are handed to :mod:`.notebooks` (graded by what they define); otherwise a
 notebook's code cells become the module named after it, with shell (``!``), magic (``%``) and help
 (``np.exp?``) lines dropped, and cells under a cell magic (``%%bash``) dropped whole. Archives are checked
 before anything is extracted: absolute paths, ``..``, symlinks, odd file names, encrypted or oddly
