@@ -52,6 +52,10 @@ def render(result: SubmissionResult, console: Console | None = None, details: bo
         if len(result.assignments) > 1:
             table.add_row(f"[bold]{escape(a.id)} total[/bold]", "", f"[bold]{a.points:g}/{a.max_points:g}[/bold]", "", "")
     console.print(table)
+    if result.notes:
+        console.print("[dim]not run from your notebooks (only definitions are graded):[/dim]")
+        for note in result.notes:
+            console.print("  " + escape(note), highlight=False, emoji=False)
     if details:
         for e in result.exercises:
             if e.status in (PASS, NOT_IMPLEMENTED):

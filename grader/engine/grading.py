@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import __version__, checks
-from ..fronts import prepare_workdir
+from ..fronts import NotebookMap, prepare_workdir, take_manifest
 from ..kinds import curves
 from ..model.course import Course, Exercise
 from ..model.results import (
@@ -73,8 +73,10 @@ def default_lanes() -> int:
 class _Lane:
     """One child and the exercises it grades, one after another; a dead child is replaced."""
 
-    def __init__(self, start: Callable[[], Child], refs: ReferenceStore, seed: int, options: Options, timer: Timer):
+    def __init__(self, start: Callable[[], Child], refs: ReferenceStore, seed: int, options: Options, timer: Timer,
+                 places: NotebookMap | None = None):
         self.start, self.refs, self.seed, self.options, self.timer = start, refs, seed, options, timer
+        self.places = places or NotebookMap()
         self.child = self._started()
         self.isolation: str | None = None
 
@@ -100,7 +102,7 @@ class _Lane:
         result = grade_exercise(ex, self.seed, self.child, self.refs, self.timer)
         if self.options.plots and ex.curve is not None and self.child.alive:
             result.plot_data["curve"] = _collect_curve(ex, self.seed, self.child, self.refs)
-        return result
+        return self.places.fix(result)
 
     def interrupt(self) -> None:
         """Kill the child (its lane's thread sees it die and stops); closing is left to the owner."""
@@ -116,7 +118,7 @@ def grade(course: Course, submission: Path, options: Options | None = None,
 
     Args:
         course: the validated course.
-        submission: a folder of .py modules.
+        submission: a folder of .py modules and/or notebooks (graded by what they define), a .zip, a notebook.
         options: seed, device, exercise filter, cache settings, lanes.
         on_exercise: called with each exercise's result as soon as it is graded (progress display; from
             a lane's thread when there are several, one call at a time).
@@ -133,7 +135,12 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     wanted_ids = {ex.id for ex in wanted}
     todo = [ex for a in course.assignments for ex in a.exercises if ex.id in wanted_ids]
     timer = Timer()
-    workdir = prepare_workdir(submission)
+    workdir = prepare_workdir(submission, [ex.target for ex in course.exercises])
+    try:
+        places = take_manifest(workdir)  # before any child starts: what a child writes is never read
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     refs = ReferenceStore(course.digest, seed, options.device,
                           lambda: compute_references(course, seed, options.device),
                           directory=options.cache, use_disk=options.use_cache)
@@ -141,7 +148,7 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     result = SubmissionResult(
         submission=str(submission), course=course.title, course_digest=course.digest,
         seed="secret" if course.is_secret(options.seed) else "public",
-        device=options.device, isolation="?", grader_version=__version__,
+        device=options.device, isolation="?", grader_version=__version__, notes=places.notes,
     )
 
     def start() -> Child:
@@ -154,7 +161,7 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     graded: dict[str, ExerciseResult] = {}
     try:
         # the children start first: their interpreters come up while the parent scans and loads
-        lanes = [_Lane(start, refs, seed, options, timer) for _ in range(min(max(1, options.lanes), len(todo)))]
+        lanes = [_Lane(start, refs, seed, options, timer, places) for _ in range(min(max(1, options.lanes), len(todo)))]
         broken_rules = rules.scan(workdir)
         if todo:
             t0 = time.perf_counter()

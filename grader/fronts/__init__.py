@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Callable
 
 from ..model.errors import SubmissionError
+from .notebooks import NotebookMap, take_manifest, write_notebooks
 from .submission import check_size, copy_modules, extract
+
+__all__ = ["FRONTS", "Front", "NotebookMap", "prepare_workdir", "take_manifest"]
 
 Temp = Callable[[str], Path]
 """Makes a temporary folder that the pipeline removes afterwards (prefix -> path)."""
@@ -50,8 +53,12 @@ FRONTS: list[Front] = [
 ]
 
 
-def prepare_workdir(submission: Path) -> Path:
+def prepare_workdir(submission: Path, targets: list[str] | None = None) -> Path:
     """Copy (or extract, or convert) the submission's modules into a fresh temporary folder; return it.
+
+    With the course's ``targets`` (``module.Name``), notebooks of any name are graded by the names they
+    define (:mod:`.notebooks`; read the manifest it leaves with :func:`take_manifest`); without, a
+    notebook becomes the module named after it.
 
     Raises:
         SubmissionError: the submission is missing, unsafe, unreadable or too large; the message names the
@@ -72,7 +79,10 @@ def prepare_workdir(submission: Path) -> Path:
         front = next((f for f in FRONTS if f.accepts(submission)), None)
         if front is None:
             raise SubmissionError(f"{submission}: a submission is a folder, a .zip or a .ipynb notebook")
-        copy_modules(front.unpack(submission, temp), workdir)
+        notebooks = copy_modules(front.unpack(submission, temp), workdir, by_definitions=targets is not None)
+        if notebooks:
+            for f in write_notebooks(notebooks, workdir, targets or []):
+                os.chmod(f, 0o644)
         for d in [workdir, *(p for p in workdir.rglob("*") if p.is_dir())]:
             os.chmod(d, 0o755)
         done = True

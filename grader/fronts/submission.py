@@ -1,7 +1,8 @@
 """Load a submission into a private working folder of .py modules for the child.
 
 A submission is a folder of .py files and/or notebooks, a .zip of those, or a single notebook. Only
-regular .py and .ipynb files are taken (no symlinks, nothing outside the folder), within size caps; a
+regular .py and .ipynb files are taken (no symlinks, nothing outside the folder), within size caps. When
+grading a course, notebooks are handed to :mod:`.notebooks` (graded by what they define); otherwise a
 notebook's code cells become the module named after it, with shell (``!``), magic (``%``) and help
 (``np.exp?``) lines dropped, and cells under a cell magic (``%%bash``) dropped whole. Archives are checked
 before anything is extracted: absolute paths, ``..``, symlinks, odd file names, encrypted or oddly
@@ -84,15 +85,30 @@ def notebook_to_module(source: str, name: str) -> str:
     Raises:
         SubmissionError: the file is not JSON, or not shaped like a notebook.
     """
+    cells = []
+    for i, text in read_cells(source, name):
+        raw = text.splitlines()
+        whole = bool(raw) and raw[0].lstrip().startswith("%%")
+        lines = [f"# (dropped) {ln}" if whole or _not_python(ln) else ln for ln in raw]
+        cells.append(f"# --- cell {i - 1} ---\n" + "\n".join(lines))
+    return "\n\n".join(cells) + "\n"
+
+
+def read_cells(source: str, name: str) -> list[tuple[int, str]]:
+    """The notebook's code cells as (position counted from 1, markdown cells included; source text).
+
+    Raises:
+        SubmissionError: the file is not JSON, or not shaped like a notebook.
+    """
     try:
-        return _convert(source)
+        return _cells(source)
     except SubmissionError:
         raise
     except Exception as e:  # nbformat and json raise many kinds (RecursionError on deep JSON too)
         raise SubmissionError(f"{name}: not a readable notebook ({type(e).__name__}: {str(e)[:200]})") from None
 
 
-def _convert(source: str) -> str:
+def _cells(source: str) -> list[tuple[int, str]]:
     import nbformat  # only notebooks pay for its import
 
     data = json.loads(source)  # first, so that malformed JSON fails here, bounded by the file-size cap
@@ -113,11 +129,8 @@ def _convert(source: str) -> str:
         text = "".join(text) if isinstance(text, list) and all(isinstance(t, str) for t in text) else text
         if not isinstance(text, str):
             raise ValueError(f"cell {i} has no source text")
-        raw = text.splitlines()
-        whole = bool(raw) and raw[0].lstrip().startswith("%%")
-        lines = [f"# (dropped) {ln}" if whole or _not_python(ln) else ln for ln in raw]
-        cells.append(f"# --- cell {i} ---\n" + "\n".join(lines))
-    return "\n\n".join(cells) + "\n"
+        cells.append((i + 1, text))
+    return cells
 
 
 def _not_python(line: str) -> bool:
@@ -205,15 +218,22 @@ def check_size(path: Path, size: int, total: int) -> None:
                               f"(at most {MAX_FILE_BYTES >> 20} MiB a file, {MAX_TOTAL_BYTES >> 20} MiB in all)")
 
 
-def copy_modules(source: Path, workdir: Path) -> None:
-    """Check every cap over the whole list of taken files first, then copy them."""
+def copy_modules(source: Path, workdir: Path, by_definitions: bool = False) -> list[tuple[Path, str]]:
+    """Check every cap over the whole list of taken files first, then copy them.
+
+    With ``by_definitions``, notebooks are not converted but returned as (relative path, text), for
+    :mod:`.notebooks` to map by what they define; without, a notebook becomes the module named after it."""
     rels = modules_in(source)
     total = 0
     for rel in rels:
         size = (source / rel).stat().st_size
         total += size
         check_size(source / rel, size, total)
+    notebooks = []
     for rel in rels:
+        if rel.suffix == ".ipynb" and by_definitions:
+            notebooks.append((rel, (source / rel).read_text(encoding="utf-8", errors="replace")))
+            continue
         if rel.suffix == ".ipynb":
             if not rel.stem.isidentifier():
                 raise SubmissionError(f"{rel}: a notebook's name must be a Python module name (e.g. layers.ipynb)")
@@ -230,3 +250,4 @@ def copy_modules(source: Path, workdir: Path) -> None:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source / rel, dest)
         os.chmod(dest, 0o644)
+    return notebooks

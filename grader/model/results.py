@@ -136,6 +136,9 @@ class SubmissionResult:
     """Why the submission as a whole could not be graded (unsafe archive, grader failure); empty otherwise."""
     student: str = ""
     """The student's name as given in a batch (file names are an escaped form of it); empty otherwise."""
+    notes: list[str] = field(default_factory=list)
+    """What the grader left out of the submission's notebooks (``carol.ipynb, cell 7: ...``); empty, and
+    absent from the JSON, for a submission of .py files (whose JSON stays as it was)."""
 
     @property
     def exercises(self) -> list[ExerciseResult]:
@@ -171,6 +174,8 @@ def _combine(statuses: list[str]) -> str:
 def to_dict(result: SubmissionResult) -> dict[str, Any]:
     """The canonical JSON form, with derived numbers (points, statuses) written out for other tools."""
     out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, **asdict(result)}
+    if not result.notes:
+        del out["notes"]  # a .py submission's JSON is unchanged
     out.update(points=result.points, max_points=result.max_points, passed=result.passed)
     for a_dict, a in zip(out["assignments"], result.assignments):
         a_dict.update(points=a.points, max_points=a.max_points)
@@ -228,4 +233,5 @@ def from_dict(data: dict[str, Any]) -> SubmissionResult:
     keys = ("submission", "course", "course_digest", "seed", "device", "isolation", "grader_version")
     return SubmissionResult(**{k: data[k] for k in keys}, assignments=assignments,
                             duration_s=data.get("duration_s", 0.0), timings=data.get("timings", {}),
-                            error=data.get("error", ""), student=data.get("student", ""))
+                            error=data.get("error", ""), student=data.get("student", ""),
+                            notes=[str(n) for n in data.get("notes", [])])
