@@ -257,6 +257,7 @@ def test_hint_keeps_only_public_numbers(course: Course) -> None:
     ("ValueError", "layers.py:12 in forward", "ValueError raised (layers.py:12)"),
     ("Three_One_Four", "layers.py:12 in forward", "an exception of the submission's own type raised (layers.py:12)"),
     ("KeyError", "three_one_four.py:1", "KeyError raised"),
+    ("ValueError", "carol.ipynb, cell 3, line 2 in forward", "ValueError raised (carol.ipynb, cell 3, line 2)"),
 ])
 def test_exception_text_is_replaced_by_type_and_place(course: Course, exception: str, where: str, shown: str) -> None:
     from grader.model.results import (

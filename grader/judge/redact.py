@@ -48,6 +48,8 @@ _KNOWN_HINTS = {
 _GRADER_EXCEPTIONS = frozenset({"MissingModule", "MissingName"})
 _WHERE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*\.py)(?::(\d{1,5}))?\b")
 """``layers.py:12 in forward`` -> file and line; the function name (which code can forge) is not kept."""
+_NOTEBOOK_WHERE = re.compile(r"^([\w .-]{1,100}\.ipynb), cell (\d{1,5}), line (\d{1,5})\b")
+"""``carol.ipynb, cell 3, line 2 in forward`` (a notebook graded by its definitions) -> notebook, cell, line."""
 
 
 def setting(course: Course, exercise_id: str, case: CaseId | None) -> str:
@@ -87,7 +89,11 @@ def _exception_type(name: str) -> str:
 
 
 def _where(where: str, modules: frozenset[str]) -> str:
-    """``layers.py:12`` when the file is one of the course's modules; a 5-digit line at most."""
+    """``layers.py:12`` when the file is one of the course's modules, or a notebook's cell and line; 5-digit
+    numbers at most."""
+    nb = _NOTEBOOK_WHERE.match(where or "")
+    if nb:
+        return f"{nb.group(1)}, cell {nb.group(2)}, line {nb.group(3)}"
     m = _WHERE.match(where or "")
     if not m or m.group(1) not in modules:
         return ""
