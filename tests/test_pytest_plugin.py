@@ -112,3 +112,14 @@ def test_learner_output_is_a_report_section(run, tmp_path: Path) -> None:  # typ
     result = run(*_grade(submission, "-k", "1.1-Sigmoid", "-rP"))
     result.assert_outcomes(passed=1, deselected=_course_size() - 1)
     result.stdout.fnmatch_lines(["*Captured output call*", "hello from forward*"])
+
+
+def test_a_notebook_of_any_name_is_graded_by_its_definitions(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The plugin takes submissions the same way `grader check` does: carol.ipynb defines the activations."""
+    from .test_notebook_submissions import solution_cells, write_notebook
+
+    submission = tmp_path / "carol"
+    submission.mkdir()
+    write_notebook(submission / "carol.ipynb", ["%matplotlib inline", *solution_cells("activations")])
+    result = run(*_grade(submission, "-k", "(Sigmoid or Tanh) and not Hard"))
+    result.assert_outcomes(passed=2, deselected=_course_size() - 2)

@@ -196,14 +196,15 @@ class Session:
         make_private()
         self.seed = course.seed_for(self.options.seed)
         self.timer = Timer()
-        self.workdir = prepare_workdir(submission)
+        self.workdir = prepare_workdir(submission, [ex.target for ex in course.exercises])
         try:
+            self.places = take_manifest(self.workdir)  # before the child starts, as in grade()
             self.refs = ReferenceStore(course.digest, self.seed, self.options.device,
                                        lambda: compute_references(course, self.seed, self.options.device),
                                        directory=self.options.cache, use_disk=self.options.use_cache)
             hide = _hidden(course, self.refs)
             self._lane = _Lane(lambda: Child(self.workdir, course.limits, hide), self.refs, self.seed,
-                               self.options, self.timer)
+                               self.options, self.timer, self.places)
         except BaseException:
             shutil.rmtree(self.workdir, ignore_errors=True)
             raise
