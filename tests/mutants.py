@@ -147,10 +147,6 @@ MUTANTS: list[Mutant] = [
     # A1/A2: activations, Affine, MSELoss, SoftmaxCrossEntropy
     # ====================================================================================================
     # ---------------------------------------- activations.Sigmoid
-    Mutant('Sigmoid', 'activations', 'naive 1/(1+exp(-x)) overflows for large negative x',
-           'stability', 'out',
-           old='self.out = np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))',
-           new='self.out = 1.0 / (1.0 + np.exp(-x))'),
     Mutant('Sigmoid', 'activations', 'backward forgets to multiply by dout',
            'gradcheck', 'dx',
            old='return dout * self.out * (1.0 - self.out)',
@@ -291,10 +287,6 @@ MUTANTS: list[Mutant] = [
            new='neg = self.alpha * np.exp(np.minimum(x, 0.0))',
            also=(('dout * (self.out + self.alpha)',
                   'dout * self.out'),)),
-    Mutant('ELU', 'activations', 'np.where evaluates exp(x) on the positive side too: overflow',
-           'stability', 'out',
-           old='neg = self.alpha * np.expm1(np.minimum(x, 0.0))',
-           new='neg = self.alpha * (np.exp(x) - 1.0)'),
     Mutant('ELU', 'activations', 'backward returns the local derivative only (forgets dout)',
            'gradcheck', 'dx',
            old='return np.where(self.x > 0, dout, dout * (self.out + self.alpha))',
@@ -1344,10 +1336,6 @@ MUTANTS: list[Mutant] = [
            'stability', 'out',
            old='losses = np.maximum(-self.margin, 0.0) + np.log1p(np.exp(-np.abs(self.margin)))',
            new='losses = np.log(1.0 + np.exp(-self.margin))'),
-    Mutant('LogisticLoss', 'losses', 'naive backward 1 / (1 + exp(m)) overflows for m = 1000',
-           'stability', 'dx',
-           old='sig_neg = np.where(self.margin >= 0, e / (1.0 + e), 1.0 / (1.0 + e))  # sigmoid(-m)',
-           new='sig_neg = 1.0 / (1.0 + np.exp(self.margin))'),
     Mutant('LogisticLoss', 'losses', 'backward uses sigmoid(m) instead of sigmoid(-m)',
            'gradcheck', 'dx',
            old='np.where(self.margin >= 0, e / (1.0 + e), 1.0 / (1.0 + e))',
@@ -1757,4 +1745,23 @@ MUTANTS: list[Mutant] = [
            'trajectory', 'exp_avg',
            old='beta1, beta2 = self.betas',
            new='beta2, beta1 = self.betas'),
+]
+
+
+TEXTBOOK: list[Mutant] = [
+    # Correct code in the textbooks' style that only makes numpy *warn* on extreme inputs: the values are
+    # finite and exactly right (1/inf = 0; np.where throws the overflowed branch away), so it keeps full
+    # marks and the stability check adds advice. Not bugs: graded by tests/test_textbook_forms.py.
+    Mutant('Sigmoid', 'activations', 'textbook 1/(1+exp(-x)): overflow gives exactly 0',
+           'stability', 'out',
+           old='self.out = np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))',
+           new='self.out = 1.0 / (1.0 + np.exp(-x))'),
+    Mutant('ELU', 'activations', 'np.where(x > 0, x, alpha * (exp(x) - 1)): the overflowed branch is thrown away',
+           'stability', 'out',
+           old='neg = self.alpha * np.expm1(np.minimum(x, 0.0))',
+           new='neg = self.alpha * (np.exp(x) - 1.0)'),
+    Mutant('LogisticLoss', 'losses', 'backward 1 / (1 + exp(m)): overflow gives exactly 0',
+           'stability', 'dx',
+           old='sig_neg = np.where(self.margin >= 0, e / (1.0 + e), 1.0 / (1.0 + e))  # sigmoid(-m)',
+           new='sig_neg = 1.0 / (1.0 + np.exp(self.margin))'),
 ]

@@ -1,5 +1,7 @@
 """The ``stability`` check: extreme inputs (logits of ±1e3, saturated sigmoids) must give finite values
-equal to the reference. The extreme cases are the check's own, declared in course.yml."""
+equal to the reference. The extreme cases are the check's own, declared in course.yml. numpy's
+floating-point warnings are recorded where they happen: with right values they are advice (the textbook
+``1 / (1 + np.exp(-x))`` is exactly right), with wrong values they name where the computation broke."""
 from __future__ import annotations
 
 from typing import Iterator

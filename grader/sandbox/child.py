@@ -312,8 +312,21 @@ def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict
     iteration i) and returns each body step's values stacked over the iterations."""
     env = dict(zip(header["vars"], arrays))
     objects: dict[int, Any] = {}
-    # The stability check wants overflow and 0/0 to surface even when the final values look fine.
-    fp = {"over": "raise", "divide": "raise", "invalid": "raise"} if header.get("fp_errors") == "raise" else {}
+    # The stability check wants to know where overflow and 0/0 happened, even when the final values are
+    # right ("record": noted, the computation goes on) or to stop at the first one ("raise").
+    fp_warnings: list[dict[str, str]] = []
+
+    def record(what: str, flag: int) -> None:
+        if len(fp_warnings) < MAX_FP_WARNINGS:
+            frames = [f for f in traceback.extract_stack() if f.filename.startswith(root)]
+            where = f"{os.path.relpath(frames[-1].filename, root)}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
+            fp_warnings.append({"what": what, "where": where})
+
+    fp: dict[str, Any] = {}
+    if header.get("fp_errors") == "raise":
+        fp = {"over": "raise", "divide": "raise", "invalid": "raise"}
+    elif header.get("fp_errors") == "record":
+        fp = {"over": "call", "divide": "call", "invalid": "call", "call": record}
 
     def arg(a: Any, i: int | None = None) -> Any:
         """``$name`` is an array sent with the plan; ``$name#t`` a fresh copy of its row t (``#i``: the
@@ -372,13 +385,23 @@ def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict
             value = execute(step, index)
             head, arr = encode(value)
         except StepError as e:
-            return {"results": results, "error": e.info, "step": index, **_calls(env)}, out
+            return {"results": results, "error": e.info, "step": index, **_calls(env), **_warned(fp_warnings)}, out
         except BaseException as e:  # noqa: BLE001 - SystemExit and friends are learner errors too
             _only_the_original(me)
-            return {"results": results, "error": describe(e, root), "step": index, **_calls(env)}, out
+            return {"results": results, "error": describe(e, root), "step": index, **_calls(env),
+                    **_warned(fp_warnings)}, out
         results.append(head)
         out += arr
-    return {"results": results, "error": None, "step": None, **_calls(env)}, out
+    return {"results": results, "error": None, "step": None, **_calls(env), **_warned(fp_warnings)}, out
+
+
+MAX_FP_WARNINGS = 4
+"""Floating-point warnings recorded per plan (the first say where; more would say nothing new)."""
+
+
+def _warned(fp_warnings: list[dict[str, str]]) -> dict[str, Any]:
+    """``fp_warnings``: numpy's overflow / divide / invalid events in the learner's code, when any."""
+    return {"fp_warnings": fp_warnings} if fp_warnings else {}
 
 
 def _calls(env: dict[str, Any]) -> dict[str, Any]:

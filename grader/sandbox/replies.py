@@ -38,6 +38,8 @@ class Reply:
     failure: StepFailure | None
     forward_calls: dict[int, int] = field(default_factory=dict)
     """Per backward step: how many times the learner's forward ran inside it."""
+    fp_warnings: list[tuple[str, str]] = field(default_factory=list)
+    """numpy floating-point events in the learner's code (what, where), when the plan asked to record them."""
 
 
 _ARRAYS = {"array": 1, "scalar": 1, "none": 0, "other": 0, "missing": 0}
@@ -121,6 +123,11 @@ def parse_reply(header: dict[str, Any], arrays: list[np.ndarray], n_steps: int) 
         forward_calls = {int(k): v for k, v in calls.items()}
         if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in forward_calls.values()):
             raise ValueError("bad forward_calls")
-        return Reply(values, failure, forward_calls)
+        warned = header.get("fp_warnings", [])
+        if not isinstance(warned, list) or len(warned) > 8 or not all(
+                isinstance(w, dict) and isinstance(w.get("what"), str) and isinstance(w.get("where"), str)
+                for w in warned):
+            raise ValueError("bad fp_warnings")
+        return Reply(values, failure, forward_calls, [(w["what"][:40], w["where"][:200]) for w in warned])
     except Exception as e:  # KeyError, TypeError, ValueError, OverflowError, RecursionError, MemoryError...
         raise ChildFailure("error", f"the child sent a malformed reply ({str(e)[:300]})") from None

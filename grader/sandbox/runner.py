@@ -263,8 +263,9 @@ class Child:
             timeout: float | None = None, fp_errors: str = "default") -> Reply:
         """Send one call plan and wait for its reply.
 
-        ``fp_errors="raise"`` makes numpy overflow, division by zero and invalid operations raise
-        inside the learner's code.
+        ``fp_errors="record"`` notes where numpy overflows, divides by zero or meets an invalid operation
+        in the learner's code (reported in ``Reply.fp_warnings``; the computation goes on);
+        ``"raise"`` makes them raise there instead.
 
         Raises:
             ChildFailure: on timeout (the child is killed), death or a malformed reply.
