@@ -135,16 +135,7 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     wanted_ids = {ex.id for ex in wanted}
     todo = [ex for a in course.assignments for ex in a.exercises if ex.id in wanted_ids]
     timer = Timer()
-    workdir = prepare_workdir(submission, [ex.target for ex in course.exercises])
-    try:
-        places = take_manifest(workdir)  # before any child starts: what a child writes is never read
-    except BaseException:
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise
-    refs = ReferenceStore(course.digest, seed, options.device,
-                          lambda: compute_references(course, seed, options.device),
-                          directory=options.cache, use_disk=options.use_cache)
-    hide = _hidden(course, refs)
+    workdir, places, refs, hide = _prepare(course, submission, seed, options)
     result = SubmissionResult(
         submission=str(submission), course=course.title, course_digest=course.digest,
         seed="secret" if course.is_secret(options.seed) else "public",
@@ -182,6 +173,23 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     return result
 
 
+def _prepare(course: Course, submission: Path, seed: int,
+             options: Options) -> tuple[Path, NotebookMap, ReferenceStore, list[Path]]:
+    """What grading one submission needs before a child starts: the private working folder, its notebook
+    manifest (read before any child runs: what a child writes is never read), the reference store and
+    the folders to hide. The working folder is removed if any of it fails."""
+    workdir = prepare_workdir(submission, [ex.target for ex in course.exercises])
+    try:
+        places = take_manifest(workdir)
+        refs = ReferenceStore(course.digest, seed, options.device,
+                              lambda: compute_references(course, seed, options.device),
+                              directory=options.cache, use_disk=options.use_cache)
+        return workdir, places, refs, _hidden(course, refs)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+
+
 class Session:
     """One submission graded one exercise at a time, on demand: the pytest plugin grades an exercise only
     when its test item runs (after -k, --lf), so nothing is graded up front.
@@ -196,18 +204,9 @@ class Session:
         make_private()
         self.seed = course.seed_for(self.options.seed)
         self.timer = Timer()
-        self.workdir = prepare_workdir(submission, [ex.target for ex in course.exercises])
-        try:
-            self.places = take_manifest(self.workdir)  # before the child starts, as in grade()
-            self.refs = ReferenceStore(course.digest, self.seed, self.options.device,
-                                       lambda: compute_references(course, self.seed, self.options.device),
-                                       directory=self.options.cache, use_disk=self.options.use_cache)
-            hide = _hidden(course, self.refs)
-            self._lane = _Lane(lambda: Child(self.workdir, course.limits, hide), self.refs, self.seed,
-                               self.options, self.timer, self.places)
-        except BaseException:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            raise
+        self.workdir, self.places, self.refs, hide = _prepare(course, submission, self.seed, self.options)
+        self._lane = _Lane(lambda: Child(self.workdir, course.limits, hide), self.refs, self.seed,
+                           self.options, self.timer, self.places)
         self._broken_rules = rules.scan(self.workdir)
         self._prepared = False
 

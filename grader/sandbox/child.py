@@ -91,13 +91,10 @@ class StepError(Exception):
         self.info = info
 
 
-def _where(tb: Any, root: str) -> str:
-    """``file.py:LINE in func`` of the innermost traceback frame inside the submission."""
-    where = ""
-    for frame in traceback.extract_tb(tb):
-        if frame.filename.startswith(root):
-            where = f"{os.path.relpath(frame.filename, root)}:{frame.lineno} in {frame.name}"
-    return where
+def _where(frames: traceback.StackSummary, root: str) -> str:
+    """``file.py:LINE in func`` of the innermost frame inside the submission (of a traceback or a stack)."""
+    inside = [f for f in frames if f.filename.startswith(root)]
+    return f"{os.path.relpath(inside[-1].filename, root)}:{inside[-1].lineno} in {inside[-1].name}" if inside else ""
 
 
 def describe(exc: BaseException, root: str) -> dict[str, Any]:
@@ -105,7 +102,7 @@ def describe(exc: BaseException, root: str) -> dict[str, Any]:
         where = f"{os.path.relpath(exc.filename, root)}:{exc.lineno}"
         message = f"SyntaxError: {exc.msg}"
     else:
-        where = _where(exc.__traceback__, root)
+        where = _where(traceback.extract_tb(exc.__traceback__), root)
         text = str(exc)[:500]
         message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     student_frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(root)]
@@ -318,9 +315,7 @@ def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict
 
     def record(what: str, flag: int) -> None:
         if len(fp_warnings) < MAX_FP_WARNINGS:
-            frames = [f for f in traceback.extract_stack() if f.filename.startswith(root)]
-            where = f"{os.path.relpath(frames[-1].filename, root)}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
-            fp_warnings.append({"what": what, "where": where})
+            fp_warnings.append({"what": what, "where": _where(traceback.extract_stack(), root)})
 
     fp: dict[str, Any] = {}
     if header.get("fp_errors") == "raise":

@@ -26,12 +26,13 @@ import numpy as np
 
 from ..model.course import Limits
 from . import protocol
+from .confinement import (
+    FAIL_AT_ENV,  # tests only: the confinement step the child must fail
+)
 from .replies import ChildFailure, Reply, parse_reply
 from .rules import BANNED
 
 SANDBOX = Path(__file__).with_name("child.py")
-FAIL_AT_ENV = "GRADER_SANDBOX_FAIL_AT"
-"""Tests only: the confinement step the child must fail (grader/sandbox/confinement.py's steps)."""
 PR_SET_DUMPABLE = 4
 
 
