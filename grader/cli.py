@@ -108,7 +108,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     folder = Path(args.submissions)
     course = api.load(api.find_course(args.course, folder))
     options = BatchOptions(seed=_seed(args), device=args.device, jobs=max(1, args.jobs), force=args.force,
-                           gradescope=args.format == "gradescope")
+                           gradescope=args.format == "gradescope", executor="dask" if args.dask else "local",
+                           address=args.dask or "")
     total = len(scan_submissions(folder)[0])
     columns = (TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                TextColumn("{task.description}"))
@@ -220,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--device", default="cpu")
     g.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml nearby)")
     g.add_argument("--force", action="store_true", help="re-grade students already in RESULTS")
+    g.add_argument("--dask", metavar="ADDRESS", help="grade on a Dask cluster: a scheduler address "
+                   "(tcp://host:8786) or local:N for N worker processes here; needs the dask extra "
+                   "(docs/scaling.md)")
     g.add_argument("--format", choices=["json", "gradescope"], default="json",
                    help="gradescope: also write <student>.gradescope.json per Gradescope's spec")
     g.add_argument("-q", "--quiet", action="store_true")

@@ -2,9 +2,10 @@
 
 The parent that owns the references and writes the results stays single (executors/batch.py); an
 executor only grades and returns texts, never a file. Every executor has one signature:
-``executor(jobs).run(tasks, on_row)`` calls ``on_row(task, row)`` as each submission is done, and stops
+``executor.run(tasks, on_row)`` calls ``on_row(task, row)`` as each submission is done, and stops
 early when on_row returns False. batch.EXECUTORS names them: ``local`` is a pool of worker processes on
-this machine, each with a warm fork server; a cluster executor is one more entry there.
+this machine, each with a warm fork server; ``dask`` sends each submission to a Dask cluster
+(dask_cluster.py, docs/scaling.md).
 """
 from __future__ import annotations
 

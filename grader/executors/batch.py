@@ -26,18 +26,22 @@ from ..model.course import Course
 from ..model.errors import GraderError
 from ..model.results import SubmissionResult, from_dict
 from . import Executor, Row, Task
+from .dask_cluster import DaskExecutor
 from .local import LocalPool
 
 GRADEBOOK = "gradebook.csv"
-EXECUTORS: dict[str, Callable[[int], Executor]] = {"local": LocalPool}
+EXECUTORS: dict[str, Callable[["BatchOptions"], Executor]] = {
+    "local": lambda options: LocalPool(options.jobs),
+    "dask": lambda options: DaskExecutor(options.address, options.jobs),
+}
 """Where submissions can be graded, by the name BatchOptions.executor gives."""
 
 
-def executor(name: str, jobs: int) -> Executor:
-    """The executor called ``name``, running ``jobs`` submissions at a time."""
-    if name not in EXECUTORS:
-        raise GraderError(f"no executor named {name!r}; known: {', '.join(EXECUTORS)}")
-    return EXECUTORS[name](jobs)
+def executor(options: "BatchOptions") -> Executor:
+    """The executor BatchOptions names, set up from them."""
+    if options.executor not in EXECUTORS:
+        raise GraderError(f"no executor named {options.executor!r}; known: {', '.join(EXECUTORS)}")
+    return EXECUTORS[options.executor](options)
 
 
 @dataclass
@@ -49,7 +53,9 @@ class BatchOptions:
     gradescope: bool = False
     """Also write RESULTS/<student>.gradescope.json in Gradescope's results.json format."""
     executor: str = "local"
-    """Where the submissions are graded (grader.executors: ``local`` worker processes)."""
+    """Where the submissions are graded (grader.executors: ``local`` worker processes, ``dask``)."""
+    address: str = ""
+    """The executor's address: a Dask scheduler (``tcp://host:8786``) or ``local:N``."""
 
 
 @dataclass
@@ -193,7 +199,7 @@ def grade_batch(course: Course, submissions: Path, out: Path, options: BatchOpti
         return True
 
     if tasks:
-        executor(options.executor, options.jobs).run(tasks, save)
+        executor(options).run(tasks, save)
     if failure is None:
         try:
             write_gradebook(out, summary.not_graded)
