@@ -94,6 +94,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def _roster(path: str | None) -> dict[str, dict[str, str]] | None:
+    from .backs.gradebook import read_roster
+
+    return read_roster(Path(path)) if path else None
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
     from rich.progress import (
         BarColumn,
@@ -109,7 +115,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     course = api.load(api.find_course(args.course, folder))
     options = BatchOptions(seed=_seed(args), device=args.device, jobs=max(1, args.jobs), force=args.force,
                            gradescope=args.format == "gradescope", executor="dask" if args.dask else "local",
-                           address=args.dask or "")
+                           address=args.dask or "", roster=_roster(args.roster))
     total = len(scan_submissions(folder)[0])
     columns = (TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                TextColumn("{task.description}"))
@@ -221,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--device", default="cpu")
     g.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml nearby)")
     g.add_argument("--force", action="store_true", help="re-grade students already in RESULTS")
+    g.add_argument("--roster", metavar="CSV", help="a CSV with a 'student' (or 'id') column and optional 'name' "
+                   "and 'email': the gradebook gets those columns, and a row for each rostered student "
+                   "without a submission")
     g.add_argument("--dask", metavar="ADDRESS", help="grade on a Dask cluster: a scheduler address "
                    "(tcp://host:8786) or local:N for N worker processes here; needs the dask extra "
                    "(docs/scaling.md)")

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..backs.classbook import read_results, summarize
 from ..backs.gradebook import gradebook_csv, write_atomically
 from ..model.course import Course
 from ..model.errors import GraderError
-from ..model.results import SubmissionResult, from_dict
+from ..model.results import from_dict
 from . import Executor, Row, Task
 from .dask_cluster import DaskExecutor
 from .local import LocalPool
@@ -52,6 +53,8 @@ class BatchOptions:
     force: bool = False
     gradescope: bool = False
     """Also write RESULTS/<student>.gradescope.json in Gradescope's results.json format."""
+    roster: dict[str, dict[str, str]] | None = None
+    """Student identifier -> name and email, for the gradebook (``--roster FILE``)."""
     executor: str = "local"
     """Where the submissions are graded (grader.executors: ``local`` worker processes, ``dask``)."""
     address: str = ""
@@ -202,7 +205,7 @@ def grade_batch(course: Course, submissions: Path, out: Path, options: BatchOpti
         executor(options).run(tasks, save)
     if failure is None:
         try:
-            write_gradebook(out, summary.not_graded)
+            write_gradebook(out, summary.not_graded, options.roster)
         except OSError as e:
             failure = _WriteFailed(Path(e.filename) if e.filename else out / GRADEBOOK, e)
     if failure is not None:
@@ -228,21 +231,9 @@ def _readable(path: Path) -> bool:
         return False
 
 
-def load_results(out: Path) -> dict[str, SubmissionResult]:
-    """Results by student name (the ``student`` field; the file stem for results from before it)."""
-    results = {}
-    for path in sorted(out.glob("*.json")):
-        if path.name.endswith(".gradescope.json"):
-            continue
-        try:
-            result = from_dict(json.loads(path.read_text()))
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        results[result.student or path.stem] = result
-    return results
-
-
-def write_gradebook(out: Path, not_graded: list[tuple[str, str]] | None = None) -> Path:
+def write_gradebook(out: Path, not_graded: list[tuple[str, str]] | None = None,
+                    roster: dict[str, dict[str, str]] | None = None) -> Path:
+    """RESULTS/gradebook.csv from the results there, read one at a time (memory flat in the class size)."""
     path = out / GRADEBOOK
-    write_atomically(path, gradebook_csv(load_results(out), not_graded or []))
+    write_atomically(path, gradebook_csv(summarize(read_results(out)), not_graded or [], roster))
     return path
