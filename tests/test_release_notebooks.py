@@ -1,9 +1,11 @@
 """Learner notebooks (`grader release --notebooks`) and release safety for notebooks in solutions/."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from grader.cli import main
 from grader.model.course import Course
@@ -15,6 +17,7 @@ from grader.release.notebooks import (
     stub_source,
     write_notebook,
 )
+from grader.release.stubs import ReleaseError, diff_release, release
 from tests.conftest import SOLUTIONS, run_grade
 
 
@@ -77,3 +80,75 @@ def test_solution_notebook_scores_full_marks_and_the_stub_notebook_zero(course: 
     none = run_grade(course, stubbed, *ids)
     assert none.points == 0
     assert all("not implemented" in e.reason for e in none.exercises), [e.reason for e in none.exercises]
+
+
+# --- notebooks in solutions/ are released like .py files ----------------------------------------------
+
+SOLVED_CELL = '''def double(x):
+    """Return 2 * x."""
+    ### BEGIN SOLUTION
+    twice = x + x  # the secret formula
+    return twice
+    ### END SOLUTION
+'''
+
+
+def lab_notebook() -> nbformat.NotebookNode:
+    """A course notebook in solutions/: a solved cell with outputs, a magic, a hidden test, nbgrader cells."""
+    nb = nbformat.v4.new_notebook()
+    solved = nbformat.v4.new_code_cell(SOLVED_CELL, execution_count=3)
+    solved.outputs = [nbformat.v4.new_output("stream", name="stdout", text="twice = x + x\n")]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Lab\nWhat is 2 * x?\n### BEGIN SOLUTION\nThe answer is x + x, by hand.\n"
+                                      "### END SOLUTION\n"),
+        solved,
+        nbformat.v4.new_code_cell("%matplotlib inline\nimport numpy as np"),
+        nbformat.v4.new_code_cell("assert double(2) == 4\n### BEGIN HIDDEN TESTS\nassert double(21) == 42\n"
+                                  "### END HIDDEN TESTS"),
+        nbformat.v4.new_code_cell("y = np.linspace(0, 1) ** 3 / 7", metadata={"nbgrader": {"solution": True}}),
+    ]
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    return nb
+
+
+def test_a_solutions_notebook_is_stripped_not_copied(tmp_path: Path) -> None:
+    solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
+    solutions.mkdir()
+    nbformat.write(lab_notebook(), solutions / "lab.ipynb")
+    release(solutions, exercises)
+    released = (exercises / "lab.ipynb").read_text()
+    for secret in ("twice = x + x", "the secret formula", "x + x, by hand", "double(21)", "** 3 / 7"):
+        assert secret not in released, secret
+    nb = nbformat.reads(released, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code[0].source == ('def double(x):\n    """Return 2 * x."""\n'
+                              '    raise NotImplementedError("double is not implemented yet: write your code here")\n')
+    assert code[0].outputs == [] and code[0].execution_count is None
+    assert code[1].source == "%matplotlib inline\nimport numpy as np"  # no markers: unchanged, magic and all
+    assert code[2].source.startswith("assert double(2) == 4")
+    assert "NotImplementedError" in code[3].source  # an nbgrader solution cell without markers: replaced whole
+    assert [c.id for c in nb.cells] == [f"cell-{i}" for i in range(5)]
+    assert diff_release(solutions, exercises) == []
+
+
+def test_release_check_fails_on_a_copied_solutions_notebook(tmp_path: Path) -> None:
+    solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
+    solutions.mkdir()
+    nbformat.write(lab_notebook(), solutions / "lab.ipynb")
+    release(solutions, exercises)
+    shutil.copyfile(solutions / "lab.ipynb", exercises / "lab.ipynb")  # what release did before
+    assert diff_release(solutions, exercises) == ["lab.ipynb"]
+    assert main(["release", "--solutions", str(solutions), "--exercises", str(exercises), "--check"]) == 1
+
+
+def test_a_solution_block_in_a_cell_that_does_not_parse_is_an_error(tmp_path: Path) -> None:
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    nb = lab_notebook()
+    nb.cells[1].source = "%%time\n" + SOLVED_CELL
+    nbformat.write(nb, solutions / "lab.ipynb")
+    with pytest.raises(ReleaseError, match=r"lab\.ipynb, cell 2:1: .*plain Python"):
+        release(solutions, tmp_path / "exercises")
+    assert not (tmp_path / "exercises").exists()
