@@ -1,6 +1,9 @@
 """Learner notebooks (`grader release --notebooks`) and release safety for notebooks in solutions/."""
 from __future__ import annotations
 
+import json
+import os
+import re
 import shutil
 from pathlib import Path
 
@@ -17,8 +20,14 @@ from grader.release.notebooks import (
     stub_source,
     write_notebook,
 )
-from grader.release.stubs import ReleaseError, diff_release, release
-from tests.conftest import SOLUTIONS, run_grade
+from grader.release.stubs import (
+    BEGIN_MARKER,
+    END_MARKER,
+    ReleaseError,
+    diff_release,
+    release,
+)
+from tests.conftest import ROOT, SOLUTIONS, run_grade
 
 
 def roles(nb: nbformat.NotebookNode) -> list[tuple[str, str | None]]:
@@ -152,3 +161,128 @@ def test_a_solution_block_in_a_cell_that_does_not_parse_is_an_error(tmp_path: Pa
     with pytest.raises(ReleaseError, match=r"lab\.ipynb, cell 2:1: .*plain Python"):
         release(solutions, tmp_path / "exercises")
     assert not (tmp_path / "exercises").exists()
+
+
+# --- released notebooks run top to bottom; no solution text survives anywhere -------------------------
+
+KERNEL_TIMEOUT_S = 120
+
+
+def run_in_kernel(nb: nbformat.NotebookNode, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> nbformat.NotebookNode:
+    """Execute every cell in a python3 kernel (nbclient), errors recorded in the outputs, not raised; the
+    kernel imports this tree's grader and grades against the bundled course."""
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv("GRADER_COURSE", str(ROOT / "course.yml"))
+    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=KERNEL_TIMEOUT_S, allow_errors=True,
+                                     resources={"metadata": {"path": str(cwd)}})
+    return client.execute()
+
+
+def errors(nb: nbformat.NotebookNode) -> list[tuple[int, str, str]]:
+    return [(i, o.ename, o.evalue) for i, c in enumerate(nb.cells, 1) if c.cell_type == "code"
+            for o in c.outputs if o.output_type == "error"]
+
+
+def role(cell: nbformat.NotebookNode) -> str:
+    return cell.metadata["grader"]["role"]
+
+
+def test_released_notebook_runs_top_to_bottom_and_its_stubs_raise_only_when_called(
+        course: Course, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A1 (three modules, shared helpers): every cell but the checks runs without an error, every target
+    is then defined, and calling a stub raises NotImplementedError naming the method to write."""
+    release_notebooks(course, SOLUTIONS, tmp_path)
+    nb = nbformat.read(tmp_path / "A1.ipynb", as_version=4)
+    nb.cells = [c for c in nb.cells if role(c) not in ("import-check", "check")]
+    names = [e.name for e in course.assignments[0].exercises]
+    nb.cells.append(nbformat.v4.new_code_cell(
+        f"print(sorted(n for n in {names!r} if n in globals()))\n"
+        "try:\n    Affine(np.ones((2, 3)), np.ones(3)).forward(np.ones((4, 2)))\n"
+        "except NotImplementedError as e:\n    print('raised:', e)"))
+    done = run_in_kernel(nb, tmp_path, monkeypatch)
+    assert errors(done) == []
+    printed = done.cells[-1].outputs[0].text.splitlines()
+    assert printed[0] == repr(sorted(names))
+    assert printed[1] == "raised: Affine.forward is not implemented yet: write your code here"
+
+
+def test_check_cells_of_a_released_notebook_report_not_implemented(
+        course: Course, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The released notebook as it is, check cells included: nothing errors, and each check shows the stub
+    as not implemented (needs grader.notebook, the inline check)."""
+    pytest.importorskip("grader.notebook")
+    release_notebooks(course, SOLUTIONS, tmp_path)
+    a = next(a for a in course.assignments if a.id == "A1")
+    nb = nbformat.read(tmp_path / f"{a.id}.ipynb", as_version=4)
+    done = run_in_kernel(nb, tmp_path, monkeypatch)
+    assert errors(done) == []
+    checks = {c.metadata["grader"]["exercise"]: c for c in done.cells if role(c) == "check"}
+    assert list(checks) == [e.id for e in a.exercises]
+    for ex in a.exercises:
+        shown = " ".join(str(o.get("data", {}).get("text/plain", "")) + str(o.get("text", ""))
+                         for o in checks[ex.id].outputs)
+        assert re.search(r"not[- ]implemented", shown, re.I), (ex.id, shown[:500])
+        assert f"0/{ex.points:g}" in shown, (ex.id, shown[:500])
+
+
+def solution_lines(folder: Path) -> set[str]:
+    """Every line inside a solution block of a .py or .ipynb under ``folder`` (stripped), less blank and
+    comment lines, short ones (``return``, ``pass``...), and text that also appears outside any block."""
+    inside, outside = set(), set()
+    for path in sorted(folder.rglob("*")):
+        if path.suffix == ".py":
+            texts = [path.read_text()]
+        elif path.suffix == ".ipynb":
+            texts = [c.source for c in nbformat.read(path, as_version=4).cells]
+        else:
+            continue
+        for text in texts:
+            in_block = False
+            for line in text.splitlines():
+                stripped = line.strip()
+                if stripped == BEGIN_MARKER:
+                    in_block = True
+                elif stripped == END_MARKER:
+                    in_block = False
+                else:
+                    (inside if in_block else outside).add(stripped)
+    public = "\n".join(outside)  # a docstring may state a formula the block computes: not a secret
+    return {line for line in inside if len(line) >= 12 and not line.startswith("#") and line not in public}
+
+
+def released_text(folder: Path) -> str:
+    """Every file under ``folder`` as text: .py as is, a notebook as every string its JSON holds."""
+    def strings(value: object) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, dict):
+            return [s for v in value.values() for s in strings(v)]
+        if isinstance(value, list):
+            return ["".join(value)] if all(isinstance(v, str) for v in value) else [s for v in value for s in strings(v)]
+        return []
+
+    parts = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        text = path.read_text(errors="replace")
+        parts.extend(strings(json.loads(text)) if path.suffix == ".ipynb" else [text])
+    return "\n".join(parts)
+
+
+def test_no_solution_line_survives_in_any_released_file(course: Course, tmp_path: Path) -> None:
+    solutions = tmp_path / "solutions"
+    shutil.copytree(SOLUTIONS, solutions, ignore=shutil.ignore_patterns("__pycache__"))
+    nbformat.write(lab_notebook(), solutions / "lab.ipynb")
+    secrets = solution_lines(solutions)
+    assert len(secrets) > 200 and "twice = x + x  # the secret formula" in secrets
+    # the search finds them where they are: the solutions themselves
+    assert {line for line in secrets if line in released_text(solutions)} == secrets
+    released = tmp_path / "released"
+    release(solutions, released / "exercises")
+    release_notebooks(course, solutions, released / "notebooks")
+    text = released_text(released)
+    assert [line for line in sorted(secrets) if line in text] == []
+    # the committed exercises/ too (release --check keeps it equal to a fresh release)
+    committed = released_text(ROOT / "exercises")
+    assert [line for line in sorted(secrets) if line in committed] == []
