@@ -5,13 +5,14 @@ import json
 import os
 import re
 import shutil
+import textwrap
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from grader.cli import main
-from grader.model.course import Course
+from grader.model.course import Assignment, Course, Exercise, Limits
 from grader.release.notebooks import (
     assignment_notebook,
     diff_notebooks,
@@ -286,3 +287,122 @@ def test_no_solution_line_survives_in_any_released_file(course: Course, tmp_path
     # the committed exercises/ too (release --check keeps it equal to a fresh release)
     committed = released_text(ROOT / "exercises")
     assert [line for line in sorted(secrets) if line in committed] == []
+
+
+# --- cutting modules into cells: order, shared helpers, clashes (a small course built in memory) --------
+
+def tiny_course(tmp_path: Path, modules: dict[str, str], assignments: dict[str, list[str]]) -> Course:
+    """A course whose exercises are the given targets (``module.Name``); only the writer reads it."""
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    for name, text in modules.items():
+        (solutions / f"{name}.py").write_text(textwrap.dedent(text).lstrip("\n"))
+    n = iter(range(1, 100))
+    return Course(path=tmp_path / "course.yml", title="Tiny", limits=Limits(), public_seed=0, hide=(), digest="",
+                  assignments=tuple(
+                      Assignment(aid, f"Assignment {aid}", tuple(
+                          Exercise(id=f"{i}", title=t.split(".")[1], kind="function", target=t, reference=None,
+                                   points=1, checks=(), cases=()) for t in targets for i in [next(n)]))
+                      for aid, targets in assignments.items()))
+
+
+def run_cells(nb: nbformat.NotebookNode) -> dict:
+    """Execute the code cells in order in one namespace (in process: cheap), leaving out the checks."""
+    namespace: dict = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and role(cell) not in ("import-check", "check"):
+            exec(compile(cell.source, f"cell {cell.id}", "exec"), namespace)
+    return namespace
+
+
+SHAPES = '''
+    """Shapes."""
+    import math
+
+    SCALE = 2.0
+
+
+    class Base:
+        """A base class: its own exercise, in A1."""
+
+        def area(self):
+            ### BEGIN SOLUTION
+            return SCALE * self.side ** 2
+            ### END SOLUTION
+
+
+    class Square(Base):
+        """Subclass of another assignment's target."""
+
+        def __init__(self, side):
+            self.side = side
+
+
+    # a helper that needs a target, so it must come after it
+    class _Unit(Square):
+        def __init__(self):
+            super().__init__(1.0)
+
+
+    def diagonal(side):
+        ### BEGIN SOLUTION
+        return math.sqrt(2) * _helper(side)
+        ### END SOLUTION
+
+
+    def _helper(side):
+        return side
+'''
+
+
+def test_a_base_class_from_another_assignment_and_helpers_come_before_their_users(tmp_path: Path) -> None:
+    course = tiny_course(tmp_path, {"shapes": SHAPES},
+                         {"A1": ["shapes.Base"], "A2": ["shapes.diagonal", "shapes.Square"]})
+    nb = assignment_notebook(course, course.assignments[1], stub_source(tmp_path / "solutions"))
+    sources = [(role(c), c.source.split("\n")[0]) for c in nb.cells if c.cell_type == "code"]
+    assert sources == [
+        ("import-check", "from grader.notebook import check"),
+        ("imports", "import math"),
+        ("support", "SCALE = 2.0"),
+        ("answer", "def diagonal(side):"), ("check", 'check("2")  # diagonal'),
+        ("answer", "class Square(Base):"), ("check", 'check("3")  # Square'),
+        ("support", "# a helper that needs a target, so it must come after it"),
+    ]
+    support = next(c.source for c in nb.cells if role(c) == "support")
+    assert "class Base" in support and "def _helper" in support and "NotImplementedError" in support
+    namespace = run_cells(nb)
+    assert {"Base", "Square", "_Unit", "diagonal", "_helper"} <= set(namespace)
+    with pytest.raises(NotImplementedError, match="diagonal is not implemented yet"):
+        namespace["diagonal"](1.0)
+    # the same cutting of the solution runs
+    solved = run_cells(assignment_notebook(course, course.assignments[1], solution_source(tmp_path / "solutions")))
+    assert solved["_Unit"]().area() == 2.0 and solved["diagonal"](2.0) == pytest.approx(2 * 2 ** 0.5)
+    # A1 does not drag in A2's targets
+    a1 = assignment_notebook(course, course.assignments[0], stub_source(tmp_path / "solutions"))
+    assert "diagonal" not in "".join(c.source for c in a1.cells if c.cell_type == "code")
+
+
+def test_two_modules_defining_one_name_differently_cannot_share_a_notebook(tmp_path: Path) -> None:
+    course = tiny_course(tmp_path, {
+        "a": "def _pair(v):\n    return v, v\n\ndef f(x):\n    return _pair(x)\n",
+        "b": "def _pair(v):\n    return (v, v)\n\ndef g(x):\n    return _pair(x)\n",
+    }, {"A1": ["a.f", "b.g"]})
+    with pytest.raises(ReleaseError, match="'_pair' is defined differently by two modules of assignment A1"):
+        assignment_notebook(course, course.assignments[0], stub_source(tmp_path / "solutions"))
+
+
+def test_identical_helpers_of_two_modules_appear_once(tmp_path: Path) -> None:
+    helper = "import numpy as np\n\n\ndef _pair(v):\n    return v, v\n\n\n"
+    course = tiny_course(tmp_path, {"a": helper + "def f(x):\n    return _pair(x)\n",
+                                    "b": helper + "def g(x):\n    return _pair(x)\n"}, {"A1": ["a.f", "b.g"]})
+    nb = assignment_notebook(course, course.assignments[0], stub_source(tmp_path / "solutions"))
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert code.count("def _pair") == 1 and code.count("import numpy as np") == 1
+    assert run_cells(nb)["g"](3) == (3, 3)
+
+
+def test_every_bundled_notebook_runs_in_process(course: Course) -> None:
+    """All assignments, not only the one the kernel test runs: every cell but the checks executes."""
+    for assignment in course.assignments:
+        namespace = run_cells(assignment_notebook(course, assignment, stub_source(SOLUTIONS)))
+        assert {e.name for e in assignment.exercises} <= set(namespace), assignment.id

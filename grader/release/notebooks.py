@@ -21,6 +21,7 @@ not define, is a :class:`ReleaseError` rather than a notebook that silently grad
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -60,7 +61,7 @@ class Segment:
     """Names it reads anywhere inside (bases, decorators, bodies), less what it defines."""
     is_import: bool
     imports_from: str | None = None
-    """For ``from X import ...``: X (so imports of other course modules can be resolved)."""
+    """For ``from X import ...`` and ``import X``: X (imports of other course modules must be resolved)."""
 
 
 def _bound_names(node: ast.stmt) -> set[str]:
@@ -111,7 +112,8 @@ def module_segments(source: str, filename: str = "<module>") -> tuple[str | None
         defines = _bound_names(node)
         loads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         is_import = isinstance(node, (ast.Import, ast.ImportFrom))
-        imports_from = node.module if isinstance(node, ast.ImportFrom) and not node.level else None
+        imports_from = (node.module if isinstance(node, ast.ImportFrom) and not node.level
+                        else node.names[0].name.split(".")[0] if isinstance(node, ast.Import) else None)
         segments.append(Segment(text, frozenset(defines), frozenset(loads - defines), is_import, imports_from))
     return docstring, segments
 
@@ -187,6 +189,93 @@ def _order(exercises: list[tuple[Exercise, Segment]]) -> list[tuple[Exercise, Se
     return out
 
 
+class _Builder:
+    """The state one notebook's modules share: its imports and every top-level name it defines."""
+
+    def __init__(self, course: Course, assignment: Assignment) -> None:
+        self.course, self.assignment = course, assignment
+        self.course_modules = {e.module for e in course.exercises}
+        self.course_targets = {e.target for e in course.exercises}
+        self.imports: list[str] = []
+        self.defined: dict[str, str] = {}  # name -> text of the segment defining it, across modules
+        self.cross_imports: list[tuple[str, Segment]] = []
+
+    def claim(self, seg: Segment, module: str) -> bool:
+        """Record seg's names; False if an identical segment is already there, an error on a clash."""
+        if seg.text in self.defined.values() and all(self.defined.get(n) == seg.text for n in seg.defines):
+            return False
+        for name in sorted(seg.defines):
+            if self.defined.get(name, seg.text) != seg.text:
+                raise ReleaseError(f"{module}.py", None, f"{name!r} is defined differently by two modules of "
+                                   f"assignment {self.assignment.id}: one notebook cannot hold both")
+        self.defined.update(dict.fromkeys(seg.defines, seg.text))
+        return True
+
+    def _support(self, module: str, segments: list[Segment], answers: list[tuple[Exercise, Segment]]) -> list[Segment]:
+        """Everything but the answers, less other assignments' targets that nothing kept uses."""
+        mine = {id(seg) for _, seg in answers}
+        needed: set[str] = set().union(*(seg.loads for _, seg in answers))
+        support = []
+        for seg in reversed(segments):
+            other_target = any(f"{module}.{n}" in self.course_targets for n in seg.defines)
+            if id(seg) in mine or (other_target and not seg.defines & needed):
+                continue
+            support.append(seg)
+            needed |= seg.loads
+        return support[::-1]
+
+    def module_cells(self, module: str, source: str) -> list[NotebookNode]:
+        """A module's heading, its support cell, then each exercise's cells; a support segment that uses
+        a target goes right after the last target it uses."""
+        filename = f"{module}.py"
+        docstring, segments = module_segments(source, filename)
+        by_name: dict[str, Segment] = {}
+        for seg in segments:
+            by_name.update((name, seg) for name in seg.defines if name not in by_name)
+        answers = []
+        for ex in (e for e in self.assignment.exercises if e.module == module):
+            seg = by_name.get(ex.name)
+            if seg is None or seg.is_import:
+                raise ReleaseError(filename, None, f"exercise {ex.id} needs {ex.name!r} defined at the top level")
+            answers.append((ex, seg))
+        targets = {name for _, seg in answers for name in seg.defines}
+        early: list[Segment] = []
+        late: list[Segment] = []
+        for seg in self._support(module, segments, answers):
+            (late if seg.loads & (targets | {n for s in late for n in s.defines}) else early).append(seg)
+
+        helpers = []
+        for seg in early:
+            if seg.is_import and seg.imports_from in self.course_modules:
+                self.cross_imports.append((module, seg))
+            elif seg.is_import:
+                self.imports += [] if seg.text in self.imports else [seg.text]
+            elif self.claim(seg, module):
+                helpers.append(seg.text.rstrip("\n"))
+        support = _meta("support", module=module)
+        heading = _module_heading(module, docstring)
+        cells = [nbformat.v4.new_markdown_cell(heading, metadata=_meta("module", module=module))]
+        if helpers:
+            cells.append(nbformat.v4.new_code_cell("\n\n\n".join(helpers), metadata=support))
+        placed: set[str] = set()
+        for ex, seg in _order(answers):
+            self.claim(seg, module)
+            placed |= seg.defines
+            cells.extend(exercise_cells(self.course, ex, answer=seg.text))
+            for later in [s for s in late if not s.loads & (targets - placed)]:
+                late.remove(later)
+                if self.claim(later, module):
+                    cells.append(nbformat.v4.new_code_cell(later.text.rstrip("\n"), metadata=support))
+        return cells
+
+    def check_cross_imports(self) -> None:
+        for module, seg in self.cross_imports:
+            missing = sorted(n for n in seg.defines if n not in self.defined)
+            if missing:
+                raise ReleaseError(f"{module}.py", None, f"imports {', '.join(missing)} from course module "
+                                   f"{seg.imports_from!r}, which the notebook of {self.assignment.id} does not define")
+
+
 def assignment_notebook(course: Course, assignment: Assignment, source_for: Callable[[str], str],
                         *, check: bool = True) -> NotebookNode:
     """The notebook of one assignment.
@@ -208,106 +297,17 @@ def assignment_notebook(course: Course, assignment: Assignment, source_for: Call
             modules define one name differently, or an import of another course module cannot be served
             by this notebook.
     """
-    course_modules = {e.module for e in course.exercises}
-    course_targets = {e.target for e in course.exercises}
-    modules: list[str] = []
-    for ex in assignment.exercises:
-        if ex.module not in modules:
-            modules.append(ex.module)
-
-    imports: list[str] = []
-    sections: list[list[NotebookNode]] = []
-    defined: dict[str, str] = {}  # name -> text of the segment defining it, across modules
-    cross_imports: list[tuple[str, Segment]] = []
-
-    def claim(seg: Segment, module: str) -> bool:
-        """Record seg's names; False if an identical segment is already there, error on a clash."""
-        if seg.text in defined.values() and all(defined.get(n) == seg.text for n in seg.defines):
-            return False
-        for name in seg.defines:
-            if name in defined and defined[name] != seg.text:
-                raise ReleaseError(f"{module}.py", None,
-                                   f"{name!r} is defined differently by two modules of assignment "
-                                   f"{assignment.id}: one notebook cannot hold both")
-        defined.update(dict.fromkeys(seg.defines, seg.text))
-        return True
-
-    for module in modules:
-        filename = f"{module}.py"
-        docstring, segments = module_segments(source_for(module), filename)
-        mine = [e for e in assignment.exercises if e.module == module]
-        by_name: dict[str, Segment] = {}
-        for seg in segments:
-            for name in seg.defines:
-                by_name.setdefault(name, seg)
-        answers = []
-        for ex in mine:
-            seg = by_name.get(ex.name)
-            if seg is None or seg.is_import:
-                raise ReleaseError(filename, None, f"exercise {ex.id} needs {ex.name!r} defined at the top level")
-            answers.append((ex, seg))
-        answer_segments = {id(seg) for _, seg in answers}
-        other_targets = {id(seg) for seg in segments if id(seg) not in answer_segments
-                         and any(f"{module}.{n}" in course_targets for n in seg.defines)}
-        # Targets of other assignments come in only when something kept uses them (a base class).
-        needed: set[str] = set().union(*(seg.loads for _, seg in answers))
-        support = []
-        for seg in reversed(segments):
-            if id(seg) in answer_segments:
-                continue
-            if id(seg) in other_targets and not (seg.defines & needed):
-                continue
-            support.append(seg)
-            needed |= seg.loads
-        support.reverse()
-
-        target_names = {name for _, seg in answers for name in seg.defines}
-        early, late = [], []
-        for seg in support:
-            uses = seg.loads & (target_names | {n for s in late for n in s.defines})
-            (late if uses else early).append(seg)
-
-        cells = [nbformat.v4.new_markdown_cell(_module_heading(module, docstring),
-                                               metadata=_meta("module", module=module))]
-        helpers = []
-        for seg in early:
-            if seg.is_import and seg.imports_from in course_modules:
-                cross_imports.append((module, seg))
-            elif seg.is_import:
-                if seg.text not in imports:
-                    imports.append(seg.text)
-            elif claim(seg, module):
-                helpers.append(seg.text)
-        if helpers:
-            cells.append(nbformat.v4.new_code_cell("\n\n".join(h.rstrip("\n") for h in helpers),
-                                                   metadata=_meta("support", module=module)))
-        placed: set[str] = set()
-        for ex, seg in _order(answers):
-            claim(seg, module)
-            placed |= seg.defines
-            cells.extend(exercise_cells(course, ex, answer=seg.text))
-            for later in [s for s in late if not (s.loads & (target_names - placed))]:
-                late.remove(later)
-                if claim(later, module):
-                    cells.append(nbformat.v4.new_code_cell(later.text.rstrip("\n"),
-                                                           metadata=_meta("support", module=module)))
-        sections.append(cells)
-
-    for module, seg in cross_imports:
-        missing = sorted(n for n in seg.defines if n not in defined)
-        if missing:
-            raise ReleaseError(f"{module}.py", None,
-                               f"imports {', '.join(missing)} from course module {seg.imports_from!r}, which "
-                               f"the notebook of {assignment.id} does not define")
-
+    builder = _Builder(course, assignment)
+    sections = [builder.module_cells(module, source_for(module))
+                for module in dict.fromkeys(e.module for e in assignment.exercises)]
+    builder.check_cross_imports()
     cells = [nbformat.v4.new_markdown_cell(_intro(course, assignment), metadata=_meta("intro"))]
     if check:
         cells.append(nbformat.v4.new_code_cell(IMPORT_CHECK, metadata=_meta("import-check")))
-    if imports:
-        cells.append(nbformat.v4.new_code_cell("\n".join(i.rstrip("\n") for i in imports),
+    if builder.imports:
+        cells.append(nbformat.v4.new_code_cell("\n".join(i.rstrip("\n") for i in builder.imports),
                                                metadata=_meta("imports")))
-    for section in sections:
-        cells.extend(c for c in section if check or c.metadata["grader"]["role"] != "check")
+    cells += [c for section in sections for c in section if check or c.metadata["grader"]["role"] != "check"]
     nb = nbformat.v4.new_notebook(cells=cells)
     stable_ids(nb)
     nb.metadata.update({
@@ -366,15 +366,11 @@ def write_notebook(nb: NotebookNode) -> bytes:
 def _expected(course: Course, solutions_dir: Path) -> dict[str, bytes]:
     if not solutions_dir.is_dir():
         raise ReleaseError(str(solutions_dir), None, "the solutions folder does not exist")
-    source = stub_source(solutions_dir)
-    cache: dict[str, str] = {}
-
-    def cached(module: str) -> str:
-        if module not in cache:
-            cache[module] = source(module)
-        return cache[module]
-
-    return {notebook_name(a): write_notebook(assignment_notebook(course, a, cached)) for a in course.assignments}
+    source = functools.cache(stub_source(solutions_dir))  # a module serves several assignments
+    expected = {notebook_name(a): write_notebook(assignment_notebook(course, a, source)) for a in course.assignments}
+    if len(expected) < len(course.assignments):
+        raise ReleaseError(str(course.path), None, "two assignment ids give one notebook file name")
+    return expected
 
 
 def release_notebooks(course: Course, solutions_dir: Path, out_dir: Path) -> list[Path]:
