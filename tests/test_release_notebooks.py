@@ -143,6 +143,19 @@ def test_a_solutions_notebook_is_stripped_not_copied(tmp_path: Path) -> None:
     assert diff_release(solutions, exercises) == []
 
 
+def test_checkpoints_are_not_released_and_a_marked_file_release_cannot_strip_is_an_error(tmp_path: Path) -> None:
+    solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
+    (solutions / ".ipynb_checkpoints").mkdir(parents=True)
+    nbformat.write(lab_notebook(), solutions / ".ipynb_checkpoints" / "lab-checkpoint.ipynb")
+    (solutions / "notes.md").write_text("How to release:\n\n    ### BEGIN SOLUTION\n")  # indented: still a marker
+    (solutions / "data.csv").write_text("x,y\n1,2\n")
+    with pytest.raises(ReleaseError, match=r"notes\.md:3: a solution block in a file release cannot strip"):
+        release(solutions, exercises)
+    assert not exercises.exists()
+    (solutions / "notes.md").write_text("Markers look like `### BEGIN SOLUTION`.\n")  # not a marker line
+    assert [p.name for p in release(solutions, exercises)] == ["data.csv", "notes.md"]
+
+
 def test_release_check_fails_on_a_copied_solutions_notebook(tmp_path: Path) -> None:
     solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
     solutions.mkdir()

@@ -338,14 +338,14 @@ def _read(path: Path) -> str:
 
 def solution_source(solutions_dir: Path) -> Callable[[str], str]:
     """Module name -> the solution's text, markers included (for an nbgrader source notebook)."""
-    return lambda module: _read(solutions_dir / f"{module}.py")
+    return lambda module: _read(solutions_dir / f"{module.replace('.', '/')}.py")
 
 
 def stub_source(solutions_dir: Path) -> Callable[[str], str]:
     """Module name -> the released stub's text (:func:`grader.release.stubs.strip_solutions`)."""
 
     def source(module: str) -> str:
-        path = solutions_dir / f"{module}.py"
+        path = solutions_dir / f"{module.replace('.', '/')}.py"
         return strip_solutions(_read(path), str(path))
 
     return source

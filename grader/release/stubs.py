@@ -18,7 +18,11 @@ everything around the blocks (signatures, docstrings, comments, imports) reaches
 A block outside any function gets ``"this part is not implemented yet: write your code here"``.
 
 Notebooks in ``solutions/`` are released the same way, cell by cell (:func:`strip_notebook`), their
-outputs cleared; other files are copied as they are.
+outputs cleared; other files are copied as they are, unless they hold a solution block (an error, since
+nothing would strip it); ``__pycache__`` and ``.ipynb_checkpoints`` are left out.
+
+Why one module: a release is one all-or-nothing walk over ``solutions/`` that strips each file by its
+kind with one marker grammar; a notebook's code cell is stripped exactly as a module is.
 
 Only real comment lines count as markers (found with ``tokenize``), so a docstring that documents this
 convention is left alone. A block that is malformed, or that would leave a stub that does not compile,
@@ -45,7 +49,7 @@ END_MARKER = "### END SOLUTION"
 _MODULE_LEVEL = "this part"
 _RAISE_TEMPLATE = 'raise NotImplementedError("{what} is not implemented yet: write your code here")'
 _INDENT = re.compile(r"[ \t\f]*")
-_SKIPPED_DIRS = frozenset({"__pycache__"})
+_SKIPPED_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints"})
 
 
 class ReleaseError(GraderError):
@@ -305,7 +309,7 @@ def strip_notebook(text: str, filename: str = "<notebook>") -> str:
 
 
 def _walk(root: Path) -> list[Path]:
-    """Files under ``root`` relative to it, sorted, leaving out ``__pycache__`` and its like."""
+    """Files under ``root`` relative to it, sorted, leaving out ``__pycache__``, notebook checkpoints."""
     if not root.is_dir():
         return []
     return sorted(
@@ -325,6 +329,11 @@ def _expected(solutions_dir: Path) -> dict[Path, bytes]:
         path = solutions_dir / relative
         if relative.suffix not in (".py", ".ipynb"):
             expected[relative] = path.read_bytes()
+            lines = expected[relative].decode("utf-8", errors="replace").split("\n")
+            marked = next((n for n, line in enumerate(lines, 1) if line.strip() == BEGIN_MARKER), None)
+            if marked:
+                problem = "a solution block in a file release cannot strip (only .py and .ipynb): remove it"
+                raise ReleaseError(str(path), marked, problem)
             continue
         try:
             # Text mode turns \r\n into \n, so stubs come out the same on every platform.
