@@ -32,19 +32,9 @@ from nbformat.notebooknode import NotebookNode
 from ..model.course import Assignment, Course, Exercise
 from .stubs import ReleaseError, _split_lines, strip_solutions
 
-__all__ = [
-    "Segment",
-    "assignment_notebook",
-    "diff_notebooks",
-    "exercise_cells",
-    "module_segments",
-    "notebook_name",
-    "release_notebooks",
-    "solution_source",
-    "stable_ids",
-    "stub_source",
-    "write_notebook",
-]
+__all__ = ["Segment", "assignment_notebook", "check_source", "diff_notebooks", "exercise_cells", "module_segments",
+           "notebook_name", "release_notebooks", "solution_source", "stable_ids", "stub_source",
+           "write_notebook"]
 
 ALLOWED_IMPORTS = "numpy and the Python standard library"
 IMPORT_CHECK = "from grader.notebook import check"
@@ -162,11 +152,12 @@ def _intro(course: Course, assignment: Assignment) -> str:
         "convention it follows (PyTorch's); the parts you write raise `NotImplementedError` until you "
         "do. Keep the names and signatures as they are: the grader finds your code by the names it "
         "defines.\n\n"
-        f"**Rules.** Only {ALLOWED_IMPORTS} may be imported in your code (no torch, scipy, "
-        "scikit-learn...). Experiments, plots and prints in extra cells are welcome: the grader keeps "
-        "only imports, `def`, `class` and constants, and notes the rest.\n\n"
+        f"**Rules.** Your exercise code may import only {ALLOWED_IMPORTS} (not torch, scipy, "
+        "scikit-learn...). Experiment cells may print and plot: the grader keeps only imports, `def`, "
+        "`class` and constants, leaves plotting imports out, and lists what it did not run.\n\n"
         "**Checking.** Run the cells from the top (the first imports the check), then the check cell "
-        "under an exercise (`check(\"1.1\")`) grades that exercise here and shows the messages and "
+        f"under an exercise (`check(\"{assignment.exercises[0].id}\")`) grades that exercise here and shows "
+        "the messages and "
         f"figures; `check(\"{assignment.id}\")` grades the whole assignment. From a terminal, "
         "`grader check .` in the folder of this notebook grades everything."
     )
