@@ -79,7 +79,7 @@ def test_solution_notebook_scores_full_marks_and_the_stub_notebook_zero(course: 
     """The cells are the definitions the grader needs: the same cutting of the solutions scores every point,
     and the released cutting scores none (each stub raises NotImplementedError), for A1 (three modules)."""
     a1 = next(a for a in course.assignments if a.id == "A1")
-    ids = [e.id for e in a1.exercises]
+    ids = ["1.1", "1.10", "1.12"]  # one per module: the whole notebook is graded, these keep it fast
     solved, stubbed = tmp_path / "solved", tmp_path / "stubbed"
     for folder, source in ((solved, solution_source(SOLUTIONS)), (stubbed, stub_source(SOLUTIONS))):
         folder.mkdir()
