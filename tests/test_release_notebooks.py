@@ -419,3 +419,14 @@ def test_every_bundled_notebook_runs_in_process(course: Course) -> None:
     for assignment in course.assignments:
         namespace = run_cells(assignment_notebook(course, assignment, stub_source(SOLUTIONS)))
         assert {e.name for e in assignment.exercises} <= set(namespace), assignment.id
+
+
+def test_an_import_of_another_course_module_is_served_by_the_notebook_or_is_an_error(tmp_path: Path) -> None:
+    modules = {"a": "def f(x):\n    return x + 1\n",
+               "b": "from a import f\n\n\ndef g(x):\n    return 2 * f(x)\n"}
+    course = tiny_course(tmp_path, modules, {"A1": ["a.f", "b.g"], "A2": ["b.g"]})
+    both = assignment_notebook(course, course.assignments[0], solution_source(tmp_path / "solutions"))
+    assert "from a import" not in "".join(c.source for c in both.cells)  # one namespace: f is right there
+    assert run_cells(both)["g"](1) == 4
+    with pytest.raises(ReleaseError, match="b.py: imports f from course module 'a', which the notebook of A2"):
+        assignment_notebook(course, course.assignments[1], solution_source(tmp_path / "solutions"))
