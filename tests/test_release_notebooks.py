@@ -164,6 +164,12 @@ def test_release_check_fails_on_a_copied_solutions_notebook(tmp_path: Path) -> N
     shutil.copyfile(solutions / "lab.ipynb", exercises / "lab.ipynb")  # what release did before
     assert diff_release(solutions, exercises) == ["lab.ipynb"]
     assert main(["release", "--solutions", str(solutions), "--exercises", str(exercises), "--check"]) == 1
+    # a solved notebook put there under another name, with no solution of that name, is caught too
+    release(solutions, exercises)
+    shutil.copyfile(solutions / "lab.ipynb", exercises / "lab-solved.ipynb")
+    (exercises / "extra.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("x = 1  # a learner's own notebook")])))
+    assert diff_release(solutions, exercises) == ["lab-solved.ipynb"]
 
 
 def test_a_solution_block_in_a_cell_that_does_not_parse_is_an_error(tmp_path: Path) -> None:

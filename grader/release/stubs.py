@@ -308,6 +308,18 @@ def strip_notebook(text: str, filename: str = "<notebook>") -> str:
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def _cell_text(path: Path) -> str:
+    """Every cell's source of a notebook, one after another (the raw text if it is not JSON)."""
+    import json
+
+    text = path.read_text("utf-8", errors="replace")
+    try:
+        cells = json.loads(text).get("cells", [])
+        return "\n".join("".join(c.get("source", "")) for c in cells if isinstance(c, dict))
+    except (ValueError, AttributeError, TypeError):
+        return text
+
+
 def _walk(root: Path) -> list[Path]:
     """Files under ``root`` relative to it, sorted, leaving out ``__pycache__``, notebook checkpoints."""
     if not root.is_dir():
@@ -389,7 +401,8 @@ def diff_release(solutions_dir: Path, exercises_dir: Path) -> list[str]:
 
     Returns:
         Sorted POSIX relative paths that differ from what :func:`release` would write, are missing, or are
-        ``.py`` files without a solution; an empty list means the exercises are up to date.
+        ``.py`` files without a solution, or notebooks without one that hold a solution block; an empty
+        list means the exercises are up to date.
 
     Raises:
         ReleaseError: If ``solutions_dir`` is missing or any solution cannot be stripped.
@@ -402,4 +415,7 @@ def diff_release(solutions_dir: Path, exercises_dir: Path) -> list[str]:
         if relative not in present or (exercises_dir / relative).read_bytes() != content
     }
     extra = {relative for relative in present if relative.suffix == ".py" and relative not in expected}
+    # A notebook no solution releases (copied there by hand) is out of date if it holds a solution block.
+    extra |= {relative for relative in present if relative.suffix == ".ipynb" and relative not in expected
+              and _has_marker(_cell_text(exercises_dir / relative), BEGIN_MARKER)}
     return sorted(relative.as_posix() for relative in stale | extra)
