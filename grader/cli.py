@@ -163,12 +163,23 @@ def cmd_release(args: argparse.Namespace) -> int:
     from .release.stubs import diff_release, release
 
     solutions, exercises = Path(args.solutions), Path(args.exercises)
+    notebooks = Path(args.notebooks) if args.notebooks else None
+    course = api.load(api.find_course(args.course, solutions)) if notebooks else None
     if args.check:
-        stale = diff_release(solutions, exercises)
+        stale = [exercises / path for path in diff_release(solutions, exercises)]
+        if notebooks:
+            from .release.notebooks import diff_notebooks
+
+            stale += [notebooks / name for name in diff_notebooks(course, solutions, notebooks)]
         for path in stale:
-            print(f"out of date: {exercises / path}")
+            print(f"out of date: {path}")
         return 1 if stale else 0
-    for path in release(solutions, exercises):
+    written = release(solutions, exercises)
+    if notebooks:
+        from .release.notebooks import release_notebooks
+
+        written += release_notebooks(course, solutions, notebooks)
+    for path in written:
         print(f"wrote {path}")
     return 0
 
@@ -253,10 +264,16 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("course", nargs="?", default="course.yml")
     v.set_defaults(func=cmd_validate)
 
-    r = sub.add_parser("release", help="regenerate exercises/ (student stubs) from solutions/")
+    r = sub.add_parser("release", help="regenerate exercises/ (student stubs, notebooks stripped too) from "
+                                       "solutions/; --notebooks DIR also writes one learner notebook per assignment")
     r.add_argument("--solutions", default="solutions")
     r.add_argument("--exercises", default="exercises")
-    r.add_argument("--check", action="store_true", help="only report files that are out of date (exit 1)")
+    r.add_argument("--notebooks", metavar="DIR", help="also write DIR/<assignment>.ipynb: an introduction, one stub "
+                                                      "cell and one check cell per exercise")
+    r.add_argument("--course", help="course file, for --notebooks (default: $GRADER_COURSE, else course.yml "
+                                    "nearby)")
+    r.add_argument("--check", action="store_true", help="only report files that are out of date (exit 1); with "
+                                                        "--notebooks, the notebooks too")
     r.set_defaults(func=cmd_release)
 
     rep = sub.add_parser("report", help="rebuild a report from results JSON (terminal, --html, --plots), "
