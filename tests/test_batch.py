@@ -141,6 +141,24 @@ def test_rerun_skips_and_force_regrades(batch, course: Course) -> None:  # noqa:
     assert all(after[n] == before[n] for n in before if n != "carol.json")
 
 
+def test_rerun_keeps_only_results_of_this_course_seed_and_grader(batch, course: Course, tmp_path: Path) -> None:  # noqa: ANN001
+    """Editing course.yml, another seed, device or grader version: a rerun regrades everyone."""
+    import dataclasses
+
+    from grader.executors import batch as batch_module
+
+    _, out, _ = batch
+    alice = out / "alice.json"
+    assert batch_module._current(alice, course, BatchOptions())
+    assert not batch_module._current(alice, dataclasses.replace(course, digest="edited0000000000"), BatchOptions())
+    assert not batch_module._current(alice, course, BatchOptions(seed=SECRET))
+    assert not batch_module._current(alice, course, BatchOptions(device="cuda"))
+    old = tmp_path / "old.json"
+    old.write_text(alice.read_text().replace('"grader_version": "', '"grader_version": "0.0.0-old'))
+    assert not batch_module._current(old, course, BatchOptions())
+    assert course.seed_digest(SECRET) != course.seed_digest(None) and str(SECRET) not in alice.read_text()
+
+
 def test_hidden_cases_reveal_no_values(course: Course, tmp_path: Path) -> None:
     subs = tmp_path / "subs"
     make_submission(subs / "carol", append={"layers": "\n".join([

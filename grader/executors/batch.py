@@ -5,7 +5,7 @@ runs :func:`grader.engine.grading.grade` (through an executor: grader.executors)
 sandboxed child. References are computed once,
 before the workers start, and read from the cache by all of them. Workers only return texts: the parent
 alone writes RESULTS/<student>.json, atomically, the moment a result is ready; a rerun skips the
-students already there (unless forced), so killing the grader mid-batch loses nothing and redoes
+students already there (unless forced, or graded with another course file, seed, device or grader), so killing the grader mid-batch loses nothing and redoes
 nothing, and the workers, their fork servers and children die with it. A submission that breaks the
 grader or kills its worker gets an error result, and the batch goes on; a full disk stops it. Every
 entry of SUBMISSIONS/ that is not graded is listed with the reason, never skipped silently.
@@ -23,6 +23,7 @@ from typing import Callable
 
 from ..backs.classbook import read_results, summarize
 from ..backs.gradebook import gradebook_csv, write_atomically
+from .. import __version__
 from ..model.course import Course
 from ..model.errors import GraderError
 from ..model.results import from_dict
@@ -177,7 +178,7 @@ def grade_batch(course: Course, submissions: Path, out: Path, options: BatchOpti
     for path in found:
         name = student_name(path)
         target = out / f"{student_file_stem(name)}.json"
-        if target.exists() and not options.force and _readable(target):
+        if target.exists() and not options.force and _current(target, course, options):
             summary.skipped.append(name)
             continue
         task = Task(str(course.path), str(path), name, options.seed, options.device, options.gradescope)
@@ -223,12 +224,15 @@ def _warm_references(course: Course, options: BatchOptions) -> None:
     ReferenceStore(course.digest, seed, options.device, lambda: compute_references(course, seed, options.device)).all()
 
 
-def _readable(path: Path) -> bool:
+def _current(path: Path, course: Course, options: BatchOptions) -> bool:
+    """A result that a rerun may keep: readable, and graded with this course file, seed, device and
+    grader version (editing course.yml, another seed or an upgrade regrades everyone)."""
     try:
-        from_dict(json.loads(path.read_text()))
-        return True
+        result = from_dict(json.loads(path.read_text()))
     except (OSError, ValueError, KeyError, TypeError):
         return False
+    return (result.course_digest == course.digest and result.seed_digest == course.seed_digest(options.seed)
+            and result.device == options.device and result.grader_version == __version__)
 
 
 def write_gradebook(out: Path, not_graded: list[tuple[str, str]] | None = None,
