@@ -78,13 +78,19 @@ def _seed(args: argparse.Namespace) -> int | None:
     return None if env is None else _parse_seed(env, "GRADER_SEED")
 
 
+def _announce_references(ids: list[str]) -> None:
+    print(f"computing references with torch for {len(ids)} exercise{'s' if len(ids) != 1 else ''} "
+          f"(once for this course and seed; later checks read them from the cache)...", file=sys.stderr, flush=True)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .engine.grading import Options, default_lanes
 
     submission = Path(args.submission)
     course = api.load(api.find_course(args.course, submission))
     options = Options(seed=_seed(args), device=args.device, exercises=args.exercise or [],
-                      use_cache=not args.no_cache, lanes=max(1, args.jobs) if args.jobs else default_lanes())
+                      use_cache=not args.no_cache, lanes=max(1, args.jobs) if args.jobs else default_lanes(),
+                      on_references=None if args.quiet else _announce_references)
     targets = {name: Path(p) for name, p in (("json", args.json), ("html", args.html), ("plots", args.plots)) if p}
     result = api.check(course, submission, options, targets, Path(args.gradescope) if args.gradescope else None)
     if not args.quiet:
@@ -159,6 +165,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_list(args: argparse.Namespace) -> int:
+    from .backs.listing import course_lines, course_markdown
+
+    course = api.load(api.find_course(args.course, Path.cwd()))
+    print(course_markdown(course) if args.markdown else "\n".join(course_lines(course)), end="" if args.markdown else "\n")
+    return 0
+
+
 def cmd_release(args: argparse.Namespace) -> int:
     from .release.stubs import diff_release, release
 
@@ -207,6 +221,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grader", description=__doc__.splitlines()[0] if __doc__ else None)
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     c = sub.add_parser("check", help="grade one submission and print a report")
@@ -248,6 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="gradescope: also write <student>.gradescope.json per Gradescope's spec")
     g.add_argument("-q", "--quiet", action="store_true")
     g.set_defaults(func=cmd_grade)
+
+    ls = sub.add_parser("list", help="list the course's assignments and exercises (ids for -e)")
+    ls.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml nearby)")
+    ls.add_argument("--markdown", action="store_true", help="one table row per assignment (the README's course table)")
+    ls.set_defaults(func=cmd_list)
 
     gb = sub.add_parser("gradescope-bundle", help="build a Gradescope autograder zip (setup.sh, run_autograder)")
     gb.add_argument("--course", default="course.yml")

@@ -177,6 +177,12 @@ class Course:
         for ex in self.exercises:
             if key == ex.id or key.lower() == ex.title.lower():
                 return ex
-        raise CourseError(f"{self.path}: no exercise with id or title {key!r}")
+        import difflib
+
+        names = [ex.title for ex in self.exercises] + [ex.id for ex in self.exercises]
+        close = difflib.get_close_matches(key, names, n=3, cutoff=0.6) or difflib.get_close_matches(
+            key.lower(), [n.lower() for n in names], n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else " (`grader list` shows them)"
+        raise CourseError(f"{self.path}: no exercise with id or title {key!r}{hint}")
 
 
