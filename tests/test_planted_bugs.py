@@ -81,7 +81,7 @@ KNOWN_CAUSES = ("look-ahead is done twice", "lacks torch's look-ahead", "1 - dam
                 "you keep the velocity", "weight the old running value", "biased batch variance",
                 "gates are read in the order", "non-inverted dropout", "KEEP probability",
                 "keeps only the diagonal", "float32 numbers", "batch-first", "unchanged after the call",
-                "derivative of a square")
+                "derivative of a square", "keep the mask", "scales the kept ones differently")
 """Phrases of the hints that name a cause: each may appear only for the bug that has that cause."""
 
 

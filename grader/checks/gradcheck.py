@@ -174,7 +174,7 @@ def _judge(ctx: Context, name: str, t: str, dt: np.ndarray, u: np.ndarray, numer
     return CaseResult(name, FAIL, msg, details)
 
 
-FLOAT32_HINT = ("your forward's values are float32 numbers (about 7 digits), though returned as float64: finite "
+FLOAT32_HINT = ("your forward's values are float32 numbers (about seven digits), though returned as float64: finite "
                 "differences then measure float32 rounding, not your slope; compute in float64 throughout (look for "
                 "np.float32 or astype)")
 

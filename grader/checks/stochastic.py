@@ -103,8 +103,11 @@ LAWS: dict[str, Callable[[np.ndarray, np.ndarray, dict[str, Any]], list[tuple[st
 }
 
 
-def _mask_hint(s: np.ndarray, dx: np.ndarray) -> str:
-    """Why backward's factors differ: a new mask (the zeros moved), or the same mask with another scale."""
+def _mask_hint(s: np.ndarray, dx: np.ndarray, dout: np.ndarray) -> str:
+    """Why backward's factors differ: none applied, the same mask with another scale, or new draws."""
+    if np.allclose(dx, dout, rtol=1e-12, atol=0):
+        return ("backward returns dout unchanged: multiply it by the factors forward used (dx = dout * the mask or "
+                "slopes kept from forward)")
     if np.any(s == 0) and np.array_equal(s == 0, dx == 0):
         return ("backward zeroes the same elements as forward, but scales the kept ones differently: apply "
                 "forward's factors exactly (dx = dout * mask / (1 - p))")
@@ -151,8 +154,9 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
                 yield CaseResult(prefix + rule, PASS if ok else FAIL, message, {"rule": rule})
             verdict = compare_arrays("dx", dout["dout"] * s, dx_arr, Tolerance(1e-9, 1e-12),
                                      against="dout * (the factors forward used)")
-            yield CaseResult(prefix + "backward reuses forward's factors", PASS if verdict.ok else FAIL,
-                             verdict.message if verdict.ok else verdict.message + "\n  hint: " + _mask_hint(s, dx_arr),
+            message = verdict.message if verdict.ok else \
+                f"{verdict.message}\n  hint: {_mask_hint(s, dx_arr, dout['dout'])}"
+            yield CaseResult(prefix + "backward reuses forward's factors", PASS if verdict.ok else FAIL, message,
                              verdict.details)
             if reply.failure is not None and reply.failure.step <= second:
                 yield failed_case(prefix + "fresh randomness per call", "forward", reply.failure)

@@ -69,8 +69,8 @@ def _factor_hint(factor: float, context: dict[str, tuple[int, str]], clues: Clue
         if abs(factor * n - 1) < 1e-6:
             return f"off by a factor of 1/N, N = {n} ({meaning}): an extra 1/N, or a mean where a sum belongs?"
     for name, value in clues.hyper.items():  # a hyper-parameter multiplied in twice, or left out
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value in (0, 1, -1):
-            continue
+        if not isinstance(value, float) or value in (0.0, 1.0, -1.0):
+            continue  # integers (stride, n, axis) are small counts that a factor 2 meets by chance
         if abs(factor - value) < 1e-6 * abs(value):
             return f"{text} = {name}: is {name} multiplied in once too often?"
         if abs(factor * value - 1) < 1e-6:
