@@ -198,6 +198,14 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_case(args: argparse.Namespace) -> int:
+    """A public case to a .npz file, for debugging in a REPL."""
+    course = api.load(api.find_course(args.course, Path.cwd()))
+    for line in api.case(course, args.exercise, args.index, Path(args.save), _seed(args)):
+        print(line)
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from . import backs
     from .backs.terminal import render
@@ -297,6 +305,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--check", action="store_true", help="only report files that are out of date (exit 1); with "
                                                         "--notebooks, the notebooks too")
     r.set_defaults(func=cmd_release)
+
+    k = sub.add_parser("case", help="save a public case (inputs, upstream gradients, expected values) "
+                                    "to a .npz file, to rerun it in a REPL")
+    k.add_argument("exercise", help="exercise id or title")
+    k.add_argument("index", type=int, help="case number, as reports name it (case 0, case 1, ...)")
+    k.add_argument("--save", required=True, metavar="FILE", help="the .npz file to write")
+    k.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml nearby)")
+    k.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # only to refuse it: public cases only
+    k.add_argument("--seed-fd", type=int, help=argparse.SUPPRESS)
+    k.set_defaults(func=cmd_case)
 
     rep = sub.add_parser("report", help="rebuild a report from results JSON (terminal, --html, --plots), "
                                         "or a class dashboard (--class DIR --html FILE)")

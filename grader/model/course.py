@@ -131,6 +131,24 @@ class Exercise:
     def check(self, name: str) -> CheckSpec | None:
         return next((c for c in self.checks if c.name == name), None)
 
+    def cases_of(self, purpose: str) -> tuple[Case, ...]:
+        """The list a case index points into: the exercise's ("case"), or a check's own (``stability``)."""
+        check = self.check(purpose) if purpose != "case" else None
+        return check.cases if check is not None and check.cases else self.cases
+
+    def setting(self, purpose: str, index: int | None) -> str:
+        """``stride=2, padding='same'; x (2, 3, 7, 7); W (4, 3, 3, 3)``: a case described by its public setting,
+        read from course.yml alone (the hyper-parameters in force, then each array's shape); empty when the
+        case is unknown. Public and hidden feedback name a case the same way."""
+        cases = self.cases_of(purpose)
+        if index is None or not 0 <= index < len(cases):
+            return ""
+        chosen = cases[index]
+        hyper = {**self.hyper, **chosen.hyper}
+        parts = [", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in hyper.items()),
+                 "; ".join(f"{n} {s.shape}" for n, s in chosen.arrays.items())]
+        return "; ".join(p for p in parts if p)
+
 
 @dataclass(frozen=True)
 class Assignment:
