@@ -9,11 +9,14 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Callable
 
 from . import api
+from .model.course import Course
 from .model.errors import GraderError
 
 SEED_FD_ENV = "GRADER_SEED_FD"
+WATCH_INTERVAL_S = 0.5
 
 
 def _hide_seed() -> None:
@@ -84,20 +87,75 @@ def _announce_references(ids: list[str]) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from .engine import lastrun
     from .engine.grading import Options, default_lanes
 
     submission = Path(args.submission)
     course = api.load(api.find_course(args.course, submission))
-    options = Options(seed=_seed(args), device=args.device, exercises=args.exercise or [],
+    seed = _seed(args)
+    exercises = list(args.exercise or [])
+    if args.failed:
+        left = lastrun.unfinished(course, submission)
+        if left is None:
+            raise GraderError(f"{submission}: no earlier check of this submission to take the failures from; "
+                              f"run `grader check {submission}` first")
+        if not left:
+            print("every exercise passed last time; nothing to rerun")
+            return 0
+        exercises = left
+    options = Options(seed=seed, device=args.device, exercises=exercises,
                       use_cache=not args.no_cache, lanes=max(1, args.jobs) if args.jobs else default_lanes(),
                       on_references=None if args.quiet else _announce_references, all_figures=args.all_figures)
     targets = {name: Path(p) for name, p in (("json", args.json), ("html", args.html), ("plots", args.plots)) if p}
-    result = api.check(course, submission, options, targets, Path(args.gradescope) if args.gradescope else None)
-    if not args.quiet:
-        from .backs.terminal import render
 
-        render(result)
-    return 0 if result.passed else 1
+    def run(options: Options) -> bool:
+        result = api.check(course, submission, options, targets, Path(args.gradescope) if args.gradescope else None)
+        if not course.is_secret(seed):
+            lastrun.record(course, submission, result)
+        if not args.quiet:
+            from .backs.terminal import render
+
+            render(result)
+        return result.passed
+
+    passed = run(options)
+    if args.watch:
+        _watch(course, submission, options, run)
+    return 0 if passed else 1
+
+
+def _watch(course: Course, submission: Path, options: object, run: Callable[[object], bool]) -> None:
+    """Regrade when the submission's files change: the exercises of the changed modules (all of them
+    for a notebook), until Ctrl-C."""
+    import dataclasses
+    import time
+
+    def snapshot() -> dict[Path, float]:
+        files = [*submission.rglob("*.py"), *submission.rglob("*.ipynb")] if submission.is_dir() else [submission]
+        return {p: p.stat().st_mtime for p in files if p.is_file() and ".ipynb_checkpoints" not in p.parts}
+
+    selected = {ex.id for ex in course.exercises if not options.exercises  # type: ignore[attr-defined]
+                or ex.id in options.exercises or ex.title in options.exercises}  # type: ignore[attr-defined]
+    before = snapshot()
+    print(f"watching {submission} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    try:
+        while True:
+            time.sleep(WATCH_INTERVAL_S)
+            now = snapshot()
+            changed = {p for p in set(now) | set(before) if now.get(p) != before.get(p)}
+            before = now
+            if not changed:
+                continue
+            modules = {p.stem for p in changed if p.suffix == ".py"}
+            notebook = any(p.suffix == ".ipynb" for p in changed)
+            ids = [ex.id for ex in course.exercises if ex.id in selected and (notebook or ex.module in modules)]
+            if not ids:
+                continue
+            print(f"\n{', '.join(sorted(p.name for p in changed))} changed: regrading {len(ids)} exercise(s)",
+                  file=sys.stderr, flush=True)
+            run(dataclasses.replace(options, exercises=ids))  # type: ignore[type-var]
+    except KeyboardInterrupt:
+        print("stopped watching", file=sys.stderr)
 
 
 def _roster(path: str | None) -> dict[str, dict[str, str]] | None:
@@ -248,6 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing; use the exit code or --json")
     c.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with figures")
     c.add_argument("--plots", metavar="DIR", help="also write the figures as PNG files")
+    c.add_argument("--failed", action="store_true", help="grade only the exercises that did not pass in the "
+                   "last check of this submission")
+    c.add_argument("--watch", action="store_true", help="after grading, regrade the exercises of each module "
+                   "you save, until Ctrl-C")
     c.add_argument("--all-figures", action="store_true", help="with --html or --plots: curves for passing "
                    "exercises too (by default only what did not pass is drawn)")
     c.add_argument("--gradescope", metavar="FILE", help="also write Gradescope's results.json")

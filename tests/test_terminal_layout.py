@@ -68,3 +68,72 @@ def test_a_repeated_message_is_printed_once_with_its_count() -> None:
     render(result, Console(file=out, width=100, no_color=True))
     text = out.getvalue().split(LEGEND)[1]  # the details, below the table (whose row shows the first line)
     assert text.count(boom) == 1 and "(and 8 more cases with the same message)" in text
+
+
+def test_failed_reruns_only_what_did_not_pass(tmp_path: Path) -> None:
+    import json
+    import os
+
+    from .conftest import make_submission
+
+    sub = make_submission(tmp_path / "sub", append={"activations": "class Tanh:\n    pass\n"})
+    env = {**os.environ, "GRADER_CACHE": str(tmp_path / "cache"), "NO_COLOR": "1", "COLUMNS": "120"}
+    env.pop("GRADER_SEED", None)
+
+    def check(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "grader", "check", str(sub), *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=300)
+
+    never = check("--failed")
+    assert never.returncode == 2 and "no earlier check" in never.stderr
+    first = check("-e", "Sigmoid", "-e", "Tanh", "-e", "ReLU", "-q")
+    assert first.returncode == 1
+    again = check("--failed", "--json", str(tmp_path / "r.json"), "-q")
+    graded = [e["id"] for a in json.loads((tmp_path / "r.json").read_text())["assignments"] for e in a["exercises"]]
+    assert again.returncode == 1 and graded[0] == "1.2" and "1.1" not in graded and "1.4" not in graded
+    assert "1.10" in graded  # never checked counts as unfinished
+
+
+def test_watch_regrades_the_changed_module(tmp_path: Path) -> None:
+    import os
+    import queue
+    import signal
+    import threading
+    import time
+
+    from .conftest import make_submission
+
+    sub = make_submission(tmp_path / "sub")
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", "PYTHONUNBUFFERED": "1"}
+    env.pop("GRADER_SEED", None)
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "check", str(sub), "-e", "Sigmoid", "-e", "Affine",
+                             "--watch"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    out: list[str] = []
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()  # type: ignore[union-attr]
+    threading.Thread(target=lambda: [out.append(line) for line in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+
+    def wait_for(text: str) -> str:
+        seen = ""
+        deadline = time.monotonic() + 120
+        while text not in seen and time.monotonic() < deadline:
+            try:
+                seen += lines.get(timeout=1)
+            except queue.Empty:
+                pass
+        return seen
+
+    try:
+        assert "watching" in wait_for("watching")
+        time.sleep(0.2)
+        with open(sub / "layers.py", "a") as f:
+            f.write("\n\nclass Affine:\n    pass\n")
+        assert "layers.py changed: regrading 1 exercise(s)" in wait_for("regrading")
+        deadline = time.monotonic() + 120
+        while "".join(out).count("Total: ") < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    text = "".join(out)
+    assert text.count("Total: ") == 2 and "Total: 0/4" in text
