@@ -110,8 +110,10 @@ def test_watch_regrades_the_changed_module(tmp_path: Path) -> None:
                              "--watch"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines: queue.Queue[str] = queue.Queue()
     out: list[str] = []
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()  # type: ignore[union-attr]
-    threading.Thread(target=lambda: [out.append(line) for line in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+    readers = [threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True),  # type: ignore[union-attr]
+               threading.Thread(target=lambda: [out.append(line) for line in proc.stdout], daemon=True)]  # type: ignore[union-attr]
+    for r in readers:
+        r.start()
 
     def wait_for(text: str) -> str:
         seen = ""
@@ -135,5 +137,9 @@ def test_watch_regrades_the_changed_module(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
+        for r in readers:
+            r.join(10)
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
     text = "".join(out)
     assert text.count("Total: ") == 2 and "Total: 0/4" in text
