@@ -1781,6 +1781,15 @@ MUTANTS: list[Mutant] = [
            'contract', 'g0 unchanged',
            old='g += lam * w',
            new='g = g + lam * w'),
+    Mutant('MaxPool2d', 'cnn', 'backward sends dout to every tied maximum of a window (not only the first)',
+           'reference', 'dx',
+           old='winner = np.argmax(windows, axis=0)',
+           new='winner = windows == np.max(windows, axis=0)',
+           also=(('np.where(winner == p * kw + q, dout, 0.0)', 'np.where(winner[p * kw + q], dout, 0.0)'),)),
+    Mutant('Maxout', 'activations', 'backward sends dout to every tied maximum of a group (not only the first)',
+           'reference', 'dx',
+           old='self.mask = np.arange(self.k) == winner[:, :, None]',
+           new='self.mask = groups == out[:, :, None]'),
 ]
 
 

@@ -8,11 +8,11 @@ from ..judge.compare import compare
 from ..kinds import kind_of, plans
 from ..model.course import CheckSpec
 from ..model.results import FAIL, PASS, CaseResult
-from . import Context, judged, register
+from . import Context, judged, label, register
 
 
 def judge_case(ctx: Context, purpose: str, index: int, prefix: str,
-               only: tuple[str, ...] = ()) -> Iterator[CaseResult]:
+               only: tuple[str, ...] = (), note: dict[str, str] | None = None) -> Iterator[CaseResult]:
     """Run one case forward and backward in the child; compare each quantity (or those in ``only``)."""
     ex = ctx.ex
     kind = kind_of(ex)
@@ -39,6 +39,9 @@ def judge_case(ctx: Context, purpose: str, index: int, prefix: str,
                               context=sizes, inputs=kind.element_inputs(ex, arrays))
             if reply.fp_warnings:
                 return _with_fp_warnings(name, verdict.ok, verdict.message, verdict.details, reply.fp_warnings)
+            if not verdict.ok and note and label in note and not verdict.details.get("hint"):
+                return CaseResult(name, FAIL, f"{verdict.message}\n  hint: {note[label]}",
+                                  {**verdict.details, "hint": note[label]})
             return CaseResult(name, PASS if verdict.ok else FAIL, verdict.message, verdict.details)
 
         case = judged(name, label, one)
@@ -46,10 +49,26 @@ def judge_case(ctx: Context, purpose: str, index: int, prefix: str,
             yield case
 
 
+TIES = ("the inputs of this case repeat values (tied maxima); where several elements share the maximum, torch "
+        "gives the whole gradient to the FIRST of them in scanning order (as np.argmax picks), not to each")
+
+
 @register("reference")
 def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
-    for index in range(len(ctx.ex.cases)):
-        yield from judge_case(ctx, "case", index, "case ", spec.quantities)
+    """Every case; a gradient right on smooth inputs but wrong on a case drawn from a discrete set (ties,
+    ReLU zeros) is named as the tie rule."""
+    cases = ctx.ex.cases
+    smooth = [i for i, c in enumerate(cases) if all(a.smooth for a in c.arrays.values())]
+    failed: set[str] = set()
+    for index in range(len(cases)):
+        note = None
+        if index not in smooth and smooth:
+            note = {label(n): TIES for n in kind_of(ctx.ex).differentiable(ctx.ex)}
+            note = {k: v for k, v in note.items() if k not in failed}
+        for case in judge_case(ctx, "case", index, "case ", spec.quantities, note):
+            if index in smooth and case.status != PASS:
+                failed.add(case.name.split(" · ")[-1])
+            yield case
 
 
 def _with_fp_warnings(name: str, ok: bool, message: str, details: dict[str, Any],

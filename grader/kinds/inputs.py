@@ -44,7 +44,7 @@ def draw(spec: ArraySpec, rng: np.random.Generator, kinks: tuple[float, ...] = (
     for k in kinks:
         near = np.abs(x - k) < margin
         x = np.where(near, k + np.where(x >= k, margin, -margin) * (1.0 + rng.uniform(0, 1, size=x.shape)), x)
-    return x
+    return np.maximum(x, 0.0) if spec.relu else x
 
 
 def case_arrays(ex: Exercise, case: Case, seed: int, purpose: str, index: int) -> dict[str, np.ndarray]:
