@@ -1790,6 +1790,27 @@ MUTANTS: list[Mutant] = [
            'reference', 'dx',
            old='self.mask = np.arange(self.k) == winner[:, :, None]',
            new='self.mask = groups == out[:, :, None]'),
+    # wrong defaults: each course exercise has a case that omits the hyper-parameter (tests/test_case_coverage.py)
+    Mutant('step_lr', 'training', 'default gamma 0.5 instead of 0.1',
+           'reference', 'out',
+           old='def step_lr(lr, epoch, step_size, gamma=0.1):',
+           new='def step_lr(lr, epoch, step_size, gamma=0.5):'),
+    Mutant('LeakyReLU', 'activations', 'default slope 0.2 (as in some frameworks) instead of 0.01',
+           'reference', 'out',
+           old='def __init__(self, alpha=0.01):',
+           new='def __init__(self, alpha=0.2):'),
+    Mutant('BatchNorm1d', 'regularization', 'default momentum 0.9 (the weight of the old value in other texts)',
+           'reference', 'running_mean',
+           old='momentum=0.1, eps=1e-5',
+           new='momentum=0.9, eps=1e-5'),
+    Mutant('Softmax', 'activations', 'default axis 0 instead of the last axis',
+           'reference', 'out',
+           old='def __init__(self, axis=-1):',
+           new='def __init__(self, axis=0):'),
+    Mutant('Adam', 'optim', 'default learning rate 0.01 instead of 0.001',
+           'trajectory', 'param',
+           old='def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):',
+           new='def __init__(self, lr=0.01, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):'),
 ]
 
 

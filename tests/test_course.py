@@ -161,7 +161,7 @@ MALFORMED = {
         "reference: 0", f"{EX0}.checks.reference", "a check's weight must be positive"),
     "kink naming an unknown hyper-parameter": (
         "kinks: [0]", "kinks: [0, beta]",
-        "kinks: [0, beta]", f"{EX0}.kinks", "kink 'beta' names no hyper-parameter of every case"),
+        "kinks: [0, beta]", f"{EX0}.kinks", "kink 'beta' names no hyper-parameter of any case"),
     "version 2": (
         "version: 1", "version: 2",
         "version: 2", "version", "unsupported course file version 2; this grader reads version 1"),

@@ -51,7 +51,10 @@ def case_arrays(ex: Exercise, case: Case, seed: int, purpose: str, index: int) -
     """All input arrays of one case. Parameters are drawn without kink margins (kinks concern inputs)."""
     out = {}
     hyper = {**ex.hyper, **case.hyper}
-    resolved = tuple(float(hyper[k]) if isinstance(k, str) else k for k in ex.kinks)
+    # a named kink moves with the case's hyper-parameter; a case that omits it (the learner's default runs)
+    # keeps away from the numeric kinks, where the course lists the default's kinks as numbers
+    resolved = tuple(float(hyper[k]) if isinstance(k, str) else k for k in ex.kinks
+                     if not isinstance(k, str) or k in hyper)
     for name, spec in case.arrays.items():
         rng = rng_for(seed, ex.id, purpose, index, name)
         kinks = () if name in ex.params else resolved
