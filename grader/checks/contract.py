@@ -14,7 +14,7 @@ per case keeps it cheap.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -166,7 +166,7 @@ def _layer(ctx: Context, purpose: str, index: int, prefix: str, random: bool) ->
 
 
 def _buffer(b: str, prefix: str, values: list[Value], at_new: int, at_end: int,
-            failure_before) -> Iterator[CaseResult]:  # noqa: ANN001 - the closure above
+            failure_before: Callable[[str, int], CaseResult | None]) -> Iterator[CaseResult]:
     """The layer keeps the very array passed in as ``b`` and updates it in place: the caller's array (a
     model's state, a checkpoint) must see the new running statistics."""
     name = f"{prefix} · {b} updated in place"
