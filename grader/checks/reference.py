@@ -58,16 +58,16 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
     """Every case; a gradient right on smooth inputs but wrong on a case drawn from a discrete set (ties,
     ReLU zeros) is named as the tie rule."""
     cases = ctx.ex.cases
-    smooth = [i for i, c in enumerate(cases) if all(a.smooth for a in c.arrays.values())]
+    diff = kind_of(ctx.ex).differentiable(ctx.ex)
+    smooth = [i for i, c in enumerate(cases) if all(c.arrays[n].smooth for n in diff if n in c.arrays)]
     failed: set[str] = set()
     for index in range(len(cases)):
         note = None
         if index not in smooth and smooth:
-            note = {label(n): TIES for n in kind_of(ctx.ex).differentiable(ctx.ex)}
-            note = {k: v for k, v in note.items() if k not in failed}
+            note = {label(n): TIES for n in diff if label(n) not in failed}
         for case in judge_case(ctx, "case", index, "case ", spec.quantities, note):
             if index in smooth and case.status != PASS:
-                failed.add(case.name.split(" · ")[-1])
+                failed.add(str(case.details.get("quantity") or case.name.split(" · ")[-1]))
             yield case
 
 
