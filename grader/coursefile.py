@@ -230,6 +230,7 @@ def _array_spec(r: _Reader, key: str) -> ArraySpec:
             high=float(sub.raw("high", hi, types=_NUM)),
             classes=sub.raw("classes", None, types=(int,)),
             choices=tuple(float(c) for c in sub.raw("choices", [], types=(list,))) or None,
+            relu=sub.raw("relu", False, types=(bool,)),
         )
         sub.done()
         if not all(math.isfinite(c) for c in spec.choices or ()):
@@ -240,6 +241,10 @@ def _array_spec(r: _Reader, key: str) -> ArraySpec:
             r.fail("classes must be at least 1", key)
         if spec.classes is not None and spec.choices is not None:
             r.fail("give classes or choices, not both", key)
+        if spec.relu and (spec.classes is not None or spec.choices is not None):
+            r.fail("relu applies to a uniform draw (low, high), not to classes or choices", key)
+        if spec.relu and spec.low >= 0:
+            r.fail(f"relu needs low below 0 (low is {spec.low}): otherwise no entry becomes 0", key)
     if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in spec.shape):
         r.fail(f"shape must be a list of positive integers, got {list(spec.shape)}", key)
     return spec
@@ -348,9 +353,10 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str], base_calls: int) 
         unknown = [n for n in (*flat_args, *ex.mutates) if n not in case.arrays]
         if unknown:
             r.fail(f"case {i} lacks array(s) {', '.join(unknown)} named by args or mutates", "args")
-    for k in ex.kinks:
-        if isinstance(k, str) and k not in ex.hyper and not all(k in c.hyper for c in ex.cases):
-            r.fail(f"kink {k!r} names no hyper-parameter of every case", "kinks")
+    every_case = [*ex.cases, *(c for spec in ex.checks for c in spec.cases)]
+    for k in ex.kinks:  # a case that omits a named kink's hyper-parameter uses the numeric kinks only
+        if isinstance(k, str) and k not in ex.hyper and not any(k in c.hyper for c in every_case):
+            r.fail(f"kink {k!r} names no hyper-parameter of any case", "kinks")
     needing = [c.name for c in ex.checks if c.name not in TWINLESS_CHECKS]
     if ex.reference is None and needing:
         r.fail(f"missing required key 'reference' (the torch twin, or law): the {', '.join(needing)} "

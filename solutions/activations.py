@@ -383,8 +383,9 @@ class Maxout:
     Forward:  y[n, j] = max over r < k of x[n, j*k + r]
     Backward: the max passes the gradient to its winner only:
               dx[n, j*k + r] = dout[n, j] if x[n, j*k + r] is the maximum
-              of group j, else 0. (Inputs here are random floats, so a
-              group never has two equal maxima.)
+              of group j, else 0. Ties (equal maxima, e.g. zeros after a
+              ReLU): only the FIRST maximum of the group wins, as np.argmax
+              and torch's max pick.
 
     Args:
         k: the group size (a positive int); the number of features must be

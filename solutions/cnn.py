@@ -192,6 +192,8 @@ class MaxPool2d:
               maximum, every other element of the window gets 0 from that
               window. Overlapping windows (stride < kernel) add up (+=).
               Remember where each maximum was in forward.
+              Ties (equal maxima, common after a ReLU): the FIRST maximum
+              in the window, row by row, wins, as np.argmax and torch pick.
 
     Args:
         kernel: window size, an int or a pair (kh, kw).

@@ -23,7 +23,8 @@ Fields:
 * ``quantity`` what that check reports as wrong: ``out``, ``dx``, a parameter or input name (``W`` for
   dW, ``h`` for dh), a declared output or buffer (``h_next``, ``running_var``), ``g0 after`` (an
   argument changed in place), a contract rule (``x modified``, ``dout modified``, ``not deterministic``,
-  ``grads rebound``), a trajectory quantity (``param`` or a state key) or the rule of a scripted or
+  ``grads rebound``, ``running_mean rebound``, ``grads modified`` (an optimizer's), ``g0 unchanged`` (an
+  argument a function must change in place)), a trajectory quantity (``param`` or a state key) or the rule of a scripted or
   batching case (``stop decisions``, ``every sample once``...);
 * ``old``, ``new``, ``count`` (default 1), ``also`` and ``target`` (default: ``exercise``) as above;
 * ``hint`` words that the hint of one of the check's failing cases must contain: the known cause the
@@ -1828,6 +1829,71 @@ MUTANTS: list[Mutant] = [
            'trajectory', 'exp_avg',
            old='beta1, beta2 = self.betas',
            new='beta2, beta1 = self.betas'),
+    # ====================================================================================================
+    # Blind spots (issue 11): bugs that kept full marks while contract ran case 0 only, buffers were read
+    # back from the layer, and nothing read the gradients after an optimizer's update
+    # ====================================================================================================
+    Mutant('Dropout', 'regularization', 'training forward scales x in place (x *= mask / (1 - p))',
+           'contract', 'x modified',
+           old='        return x * self.scale\n',
+           new='        x *= self.scale\n        return x\n'),
+    Mutant('RReLU', 'regularization', 'training forward scales x in place (x *= slopes)',
+           'contract', 'x modified',
+           old='        return x * self.slope\n',
+           new=('        if self.train:\n'
+                '            x *= self.slope\n'
+                '            return x\n'
+                '        return x * self.slope\n')),
+    Mutant('BatchNorm1d', 'regularization', 'running mean replaced by a new array (self.running_mean = ...)',
+           'contract', 'running_mean rebound',
+           old='self.running_mean[...] = (1.0 - m)',
+           new='self.running_mean = (1.0 - m)'),
+    Mutant('BatchNorm1d', 'regularization', 'constructor keeps a copy of running_var, not the array passed in',
+           'contract', 'running_var rebound',
+           old='self.running_var = np.ones_like(gamma) if running_var is None else running_var',
+           new='self.running_var = np.ones_like(gamma) if running_var is None else running_var.copy()'),
+    Mutant('SGD', 'optim', "weight decay added into the caller's gradient (g += wd * p)",
+           'contract', 'grads modified',
+           old='g = g + self.weight_decay * p',
+           new='g += self.weight_decay * p'),
+    Mutant('Momentum', 'optim', "the first momentum buffer is the caller's gradient itself (no copy)",
+           'contract', 'grads modified',
+           old='state["momentum_buffer"] = np.array(g, dtype=np.float64, copy=True)',
+           new='state["momentum_buffer"] = g'),
+    Mutant('l2_penalty_grad', 'training', "adds to new arrays: the caller's gradients are left unchanged",
+           'contract', 'g0 unchanged',
+           old='g += lam * w',
+           new='g = g + lam * w'),
+    Mutant('MaxPool2d', 'cnn', 'backward sends dout to every tied maximum of a window (not only the first)',
+           'reference', 'dx',
+           old='winner = np.argmax(windows, axis=0)',
+           new='winner = windows == np.max(windows, axis=0)',
+           also=(('np.where(winner == p * kw + q, dout, 0.0)', 'np.where(winner[p * kw + q], dout, 0.0)'),)),
+    Mutant('Maxout', 'activations', 'backward sends dout to every tied maximum of a group (not only the first)',
+           'reference', 'dx',
+           old='self.mask = np.arange(self.k) == winner[:, :, None]',
+           new='self.mask = groups == out[:, :, None]'),
+    # wrong defaults: each course exercise has a case that omits the hyper-parameter (tests/test_case_coverage.py)
+    Mutant('step_lr', 'training', 'default gamma 0.5 instead of 0.1',
+           'reference', 'out',
+           old='def step_lr(lr, epoch, step_size, gamma=0.1):',
+           new='def step_lr(lr, epoch, step_size, gamma=0.5):'),
+    Mutant('LeakyReLU', 'activations', 'default slope 0.2 (as in some frameworks) instead of 0.01',
+           'reference', 'out',
+           old='def __init__(self, alpha=0.01):',
+           new='def __init__(self, alpha=0.2):'),
+    Mutant('BatchNorm1d', 'regularization', 'default momentum 0.9 (the weight of the old value in other texts)',
+           'reference', 'running_mean',
+           old='momentum=0.1, eps=1e-5',
+           new='momentum=0.9, eps=1e-5'),
+    Mutant('Softmax', 'activations', 'default axis 0 instead of the last axis',
+           'reference', 'out',
+           old='def __init__(self, axis=-1):',
+           new='def __init__(self, axis=0):'),
+    Mutant('Adam', 'optim', 'default learning rate 0.01 instead of 0.001',
+           'trajectory', 'param',
+           old='def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):',
+           new='def __init__(self, lr=0.01, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):'),
 ]
 
 

@@ -150,6 +150,14 @@ MALFORMED = {
     "low above high": (
         "low: -2, high: 2", "low: 5, high: 2",
         "- {x: {shape: [2, 5], low: 5, high: 2}}", f"{EX0}.cases[1].x", "low (5.0) must be below high (2.0)"),
+    "relu on a set of choices": (
+        "low: -2, high: 2}", "choices: [0, 1], relu: true}",
+        "- {x: {shape: [2, 5], choices: [0, 1], relu: true}}", f"{EX0}.cases[1].x",
+        "relu applies to a uniform draw (low, high), not to classes or choices"),
+    "relu with no negative draws": (
+        "low: -2, high: 2}", "low: 0, high: 2, relu: true}",
+        "- {x: {shape: [2, 5], low: 0, high: 2, relu: true}}", f"{EX0}.cases[1].x",
+        "relu needs low below 0 (low is 0.0): otherwise no entry becomes 0"),
     "duplicate exercise id": (
         "- id: s", "- id: r",
         "- id: r", f"{EX1}.id", "duplicate exercise id 'r'"),
@@ -161,7 +169,7 @@ MALFORMED = {
         "reference: 0", f"{EX0}.checks.reference", "a check's weight must be positive"),
     "kink naming an unknown hyper-parameter": (
         "kinks: [0]", "kinks: [0, beta]",
-        "kinks: [0, beta]", f"{EX0}.kinks", "kink 'beta' names no hyper-parameter of every case"),
+        "kinks: [0, beta]", f"{EX0}.kinks", "kink 'beta' names no hyper-parameter of any case"),
     "version 2": (
         "version: 1", "version: 2",
         "version: 2", "version", "unsupported course file version 2; this grader reads version 1"),

@@ -26,6 +26,10 @@ CONTRACT_RULES = {
     "dout modified": "dout not modified",
     "not deterministic": "same result on a second call",
     "grads rebound": "grads written in place",
+    "running_mean rebound": "running_mean updated in place",
+    "running_var rebound": "running_var updated in place",
+    "grads modified": "grads not modified",
+    "g0 unchanged": "g0 modified in place",
 }
 
 

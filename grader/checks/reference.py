@@ -11,11 +11,11 @@ from ..judge.hints import Clues
 from ..kinds import kind_of, plans
 from ..model.course import CheckSpec
 from ..model.results import FAIL, PASS, CaseResult
-from . import Context, judged, register
+from . import Context, judged, label, register
 
 
 def judge_case(ctx: Context, purpose: str, index: int, prefix: str,
-               only: tuple[str, ...] = ()) -> Iterator[CaseResult]:
+               only: tuple[str, ...] = (), note: dict[str, str] | None = None) -> Iterator[CaseResult]:
     """Run one case forward and backward in the child; compare each quantity (or those in ``only``)."""
     ex = ctx.ex
     kind = kind_of(ex)
@@ -46,6 +46,9 @@ def judge_case(ctx: Context, purpose: str, index: int, prefix: str,
                               context=sizes, inputs=kind.element_inputs(ex, arrays), clues=clues)
             if reply.fp_warnings:
                 return _with_fp_warnings(name, verdict.ok, verdict.message, verdict.details, reply.fp_warnings)
+            if not verdict.ok and note and label in note and not verdict.details.get("hint"):
+                return CaseResult(name, FAIL, f"{verdict.message}\n  hint: {note[label]}",
+                                  {**verdict.details, "hint": note[label]})
             return CaseResult(name, PASS if verdict.ok else FAIL, verdict.message, verdict.details)
 
         case = judged(name, label, one)
@@ -53,10 +56,26 @@ def judge_case(ctx: Context, purpose: str, index: int, prefix: str,
             yield case
 
 
+TIES = ("the inputs of this case repeat values (tied maxima); where several elements share the maximum, torch "
+        "gives the whole gradient to the FIRST of them in scanning order (as np.argmax picks), not to each")
+
+
 @register("reference")
 def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
-    for index in range(len(ctx.ex.cases)):
-        yield from judge_case(ctx, "case", index, "case ", spec.quantities)
+    """Every case; a gradient right on smooth inputs but wrong on a case drawn from a discrete set (ties,
+    ReLU zeros) is named as the tie rule."""
+    cases = ctx.ex.cases
+    diff = kind_of(ctx.ex).differentiable(ctx.ex)
+    smooth = [i for i, c in enumerate(cases) if all(c.arrays[n].smooth for n in diff if n in c.arrays)]
+    failed: set[str] = set()
+    for index in range(len(cases)):
+        note = None
+        if index not in smooth and smooth:
+            note = {label(n): TIES for n in diff if label(n) not in failed}
+        for case in judge_case(ctx, "case", index, "case ", spec.quantities, note):
+            if index in smooth and case.status != PASS:
+                failed.add(str(case.details.get("quantity") or case.name.split(" · ")[-1]))
+            yield case
 
 
 def _readable(plan: plans.Plan, reply: Any, labels: dict[str, str]) -> dict[str, np.ndarray]:

@@ -45,6 +45,9 @@ class Kind:
     """How the twin's gradients are taken: "none", "douts" (one upstream gradient per output), or "auto"
     (from the upstream gradient when the output is not a scalar, else the scalar itself)."""
 
+    updates_in_place = False
+    """The object's ``update(params, grads)`` changes params in place and must leave the grads as given."""
+
     declares_io = False
     """The course may declare ``inputs``, ``outputs`` and ``buffers`` (a layer's)."""
 
@@ -205,6 +208,7 @@ class Optimizer(Kind):
 
     name = "optimizer"
     problems_required = True
+    updates_in_place = True
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (Layer(), Loss(), Function(), Optimizer())}

@@ -44,14 +44,17 @@ def draw(spec: ArraySpec, rng: np.random.Generator, kinks: tuple[float, ...] = (
     for k in kinks:
         near = np.abs(x - k) < margin
         x = np.where(near, k + np.where(x >= k, margin, -margin) * (1.0 + rng.uniform(0, 1, size=x.shape)), x)
-    return x
+    return np.maximum(x, 0.0) if spec.relu else x
 
 
 def case_arrays(ex: Exercise, case: Case, seed: int, purpose: str, index: int) -> dict[str, np.ndarray]:
     """All input arrays of one case. Parameters are drawn without kink margins (kinks concern inputs)."""
     out = {}
     hyper = {**ex.hyper, **case.hyper}
-    resolved = tuple(float(hyper[k]) if isinstance(k, str) else k for k in ex.kinks)
+    # a named kink moves with the case's hyper-parameter; a case that omits it (the learner's default runs)
+    # keeps away from the numeric kinks, where the course lists the default's kinks as numbers
+    resolved = tuple(float(hyper[k]) if isinstance(k, str) else k for k in ex.kinks
+                     if not isinstance(k, str) or k in hyper)
     for name, spec in case.arrays.items():
         rng = rng_for(seed, ex.id, purpose, index, name)
         kinks = () if name in ex.params else resolved

@@ -62,6 +62,11 @@ def var(name: str) -> Step:
     return {"op": "var", "name": name}
 
 
+def same(obj: int, name: str, variable: str) -> Step:
+    """1 when ``obj.name`` is the very array sent as ``variable`` (not a copy, not a new array), else 0."""
+    return {"op": "same", "obj": obj, "name": name, "var": variable}
+
+
 def construct(target: str, kwargs: dict[str, Any]) -> Step:
     """A new instance of ``target`` built from keyword arguments alone (optimizers, early stopping)."""
     return {"op": "new", "target": target, "args": [], "kwargs": kwargs}

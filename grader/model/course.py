@@ -51,7 +51,17 @@ class ArraySpec:
     classes: int | None = None
     """When set, the array holds int64 labels in [0, classes) instead of floats."""
     choices: tuple[float, ...] | None = None
-    """When set, float entries drawn from these values (e.g. labels -1 and +1)."""
+    """When set, float entries drawn from these values (e.g. labels -1 and +1; a small integer set gives
+    max-pooling windows tied maxima)."""
+    relu: bool = False
+    """When set, the uniform draw goes through a ReLU: the entries below 0 become 0, as after a ReLU layer
+    (many zeros, so many tied maxima)."""
+
+    @property
+    def smooth(self) -> bool:
+        """Drawn from a continuum with no mass on any point: finite differences around it are meaningful
+        (a discrete draw puts inputs on kinks and ties, where they are not)."""
+        return self.classes is None and self.choices is None and not self.relu
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,16 @@ def sgd(params: list[torch.Tensor], **hyper: Any) -> torch.optim.Optimizer:
     return torch.optim.SGD(params, **hyper)
 
 
+@twin("momentum")
+def momentum(params: list[torch.Tensor], momentum: float = 0.9, **hyper: Any) -> torch.optim.Optimizer:
+    """SGD with momentum; the exercise's default momentum is 0.9 (torch.optim.SGD's is 0: plain SGD)."""
+    return torch.optim.SGD(params, momentum=momentum, **hyper)
+
+
 @twin("nesterov")
-def nesterov(params: list[torch.Tensor], **hyper: Any) -> torch.optim.Optimizer:
-    return torch.optim.SGD(params, nesterov=True, **hyper)
+def nesterov(params: list[torch.Tensor], momentum: float = 0.9, **hyper: Any) -> torch.optim.Optimizer:
+    """Nesterov momentum; the exercise's default momentum is 0.9 (torch.optim.SGD needs one > 0)."""
+    return torch.optim.SGD(params, momentum=momentum, nesterov=True, **hyper)
 
 
 @twin("adagrad")

@@ -188,6 +188,8 @@ def _execute(step: dict[str, Any], index: int, args: list[Any], kwargs: dict[str
         return np.array([id(v) for v in getattr(objects[step["obj"]], step["name"])], dtype=np.int64)
     if op == "var":
         return env[step["name"]]
+    if op == "same":  # does the object keep the very array the plan passed in (a buffer updated in place)?
+        return np.int64(getattr(objects[step["obj"]], step["name"], _Missing()) is env[step["var"]])
     if op == "lookup":
         return _lookup(objects[step["obj"]], step["path"])
     raise ValueError(f"unknown op {op!r}")
