@@ -6,6 +6,8 @@ reference store caches (grader.engine.refstore).
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from .. import references
@@ -19,10 +21,17 @@ REFERENCED = ("stability",)
 """Checks whose own cases are compared with references (others, like ``stochastic``, need none)."""
 
 
-def compute_references(course: Course, seed: int, device: str) -> dict[Key, np.ndarray]:
+Progress = Callable[[int, int, str], None]
+"""Called before each exercise's references are computed: (exercises done, exercises in all, title)."""
+
+
+def compute_references(course: Course, seed: int, device: str,
+                       progress: Progress | None = None) -> dict[Key, np.ndarray]:
     """Every reference value of the course for one seed: each case of each exercise, forward and backward."""
     out: dict[Key, np.ndarray] = {}
-    for ex in course.exercises:
+    for done, ex in enumerate(course.exercises):
+        if progress is not None:
+            progress(done, len(course.exercises), ex.title)
         if ex.reference is None:  # judged by rules of its own checks
             continue
         kind = kind_of(ex)

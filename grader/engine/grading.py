@@ -31,7 +31,7 @@ from ..model.results import (
 from ..sandbox import rules
 from ..sandbox.replies import ChildFailure
 from ..sandbox.runner import Child, Zygote, make_private
-from .expected import compute_references
+from .expected import Progress, compute_references
 from .refstore import ReferenceStore, cache_dir
 
 
@@ -49,6 +49,9 @@ class Options:
     lanes: int = 1
     """Children grading exercises side by side (``grader check`` uses :func:`default_lanes`; batch
     grading keeps one, it runs submissions side by side instead)."""
+    on_references: Progress | None = None
+    """Told of each exercise while references are computed with torch (a cold cache: tens of seconds);
+    never called when they come from the cache. Inline notebook checks show it as progress."""
 
 
 class Timer:
@@ -182,7 +185,7 @@ def _prepare(course: Course, submission: Path, seed: int,
     try:
         places = take_manifest(workdir)
         refs = ReferenceStore(course.digest, seed, options.device,
-                              lambda: compute_references(course, seed, options.device),
+                              lambda: compute_references(course, seed, options.device, options.on_references),
                               directory=options.cache, use_disk=options.use_cache)
         return workdir, places, refs, _hidden(course, refs)
     except BaseException:

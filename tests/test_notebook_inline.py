@@ -1,0 +1,69 @@
+"""check("Affine") in a real kernel: the executed cells graded in the sandbox, the report shown inline."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from grader.notebook import Report, check
+
+from .conftest import ROOT, SOLUTIONS
+
+LAYERS = (SOLUTIONS / "layers.py").read_text()
+BUGGY = LAYERS.replace("self.x @ self.W + self.b", "self.x @ self.W - self.b")
+
+
+def test_the_planted_bug_is_planted() -> None:
+    assert BUGGY != LAYERS
+
+
+def test_check_outside_a_kernel_grades_the_code_given() -> None:
+    good = check("Affine", source=LAYERS)
+    bad = check("1.10", source=["import numpy as np", BUGGY, "%timeit 1"])
+    assert isinstance(good, Report) and good.passed and good.points == good.max_points == 4 and good.score == 1
+    assert not bad.passed and 0 < bad.points < 4
+    text = str(bad)
+    assert "1.10 Affine" in text and "In [3]: line 1: %timeit 1" in text  # the dropped magic, in kernel terms
+    html = bad._repr_html_()
+    assert html.startswith("<div class='grader-report'>") and "<body" not in html and "data:image/png;base64," in html
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_check_in_a_real_kernel_shows_messages_and_figures_inline(monkeypatch: pytest.MonkeyPatch) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the kernel imports this tree's grader
+    cells = [
+        "%matplotlib inline\nimport numpy as np\nimport matplotlib\nimport matplotlib.pyplot as plt\n"
+        "backend = matplotlib.get_backend()",
+        BUGGY,
+        "plt.plot([1, 2, 3])\nplt.show()",
+        "%timeit -n1 -r1 sum(range(10))\n!echo shell line",
+        "from grader.notebook import check\ncheck('Affine')",
+        LAYERS,  # the fix: a later cell redefines Affine, as when the notebook runs top to bottom
+        "r = check('Affine')\nprint('after fix', r.points, r.max_points, r.passed)\nr",
+        "assert matplotlib.get_backend() == backend, matplotlib.get_backend()\nplt.plot([3, 1])\nplt.show()",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT)}}).execute()
+    outputs = [cell.outputs for cell in nb.cells]
+    first = [o for o in outputs[4] if o.output_type == "execute_result"][0]
+    html = first.data["text/html"]
+    assert "1.10 Affine" in html and "the sign of db is flipped" in html
+    assert re.search(r"<img [^>]*src=\"data:image/(png|svg)", html)
+    assert "In [4]" in html and "%timeit" in html  # the dropped lines, named by execution count
+    assert "fail" in first.data["text/plain"] or "partial" in first.data["text/plain"]
+    printed = "".join(o.get("text", "") for o in outputs[6] if o.output_type == "stream")
+    assert "after fix 4.0 4.0 True" in printed
+    assert "4 / 4" in [o for o in outputs[6] if o.output_type == "execute_result"][0].data["text/html"]
+    assert any("image/png" in o.get("data", {}) for o in outputs[7])  # the learner's own plots still show
+    assert not any(o.output_type == "error" for out in outputs for o in out)
+
+
+def test_unknown_exercise_is_a_clear_error(tmp_path: Path) -> None:
+    from grader.model.errors import GraderError
+
+    with pytest.raises(GraderError, match="no exercise with id or title 'Afine'"):
+        check("Afine", source=LAYERS)
