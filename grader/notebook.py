@@ -9,9 +9,8 @@ report's fragment (table, messages, figures as data: URIs) in a notebook and as 
 console. Places read ``In [7], line 3``: cell numbers are the kernel's execution counts.
 
 :func:`grade_cell` is the same for an nbgrader test cell: it displays the report and returns the
-exercise's points as the cell's value, which nbgrader reads as partial credit; with ``GRADER_SEED``
-set at autograde time, the hidden cases are graded (only the sandboxed child runs learner code with
-them; the seed itself stays in this process).
+exercise's points as the cell's value, which nbgrader reads as partial credit. At autograde time the
+cell is graded from outside the kernel instead (:mod:`grader.nbgrader_hook`), with the secret seed.
 """
 from __future__ import annotations
 
@@ -156,12 +155,10 @@ class _Progress:
 
 
 def _grade(what: str | Sequence[str] | None, course: str | Path | None, seed: int | None,
-           source: str | Path | Sequence[str] | None, strong: bool = False) -> SubmissionResult:
+           source: str | Path | Sequence[str] | None) -> SubmissionResult:
     from .engine.grading import Options, default_lanes
 
     loaded = api.load(api.find_course(course, Path.cwd()))
-    if strong:
-        api.require_strong(loaded, seed)
     cells: Sequence[str] | None
     if source is None:
         cells = _kernel_cells()
@@ -210,19 +207,19 @@ def grade_cell(what: str, *, course: str | Path | None = None) -> float:
 
     nbgrader takes a number as the cell's last value for partial credit, and an error output or anything
     on stderr as zero: so whatever goes wrong raises (zero, never full credit by accident), and warnings
-    are kept off stderr. ``GRADER_SEED`` in the environment grades the hidden cases.
+    are kept off stderr. Under ``nbgrader autograde`` the kernel does not grade (it runs learner code,
+    and must never hold the secret seed): :mod:`grader.nbgrader_hook` grades the cell after the
+    notebook has run and writes its outputs; this returns 0 until it does.
     """
     import contextlib
     import warnings
 
-    raw = os.environ.get("GRADER_SEED")
-    try:
-        seed = int(raw) if raw else None
-    except ValueError:
-        raise GraderError(f"GRADER_SEED must be an integer, got {raw!r}") from None
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        print(f"{what}: graded by the grader after the notebook has run (grader.nbgrader_hook)")
+        return 0.0
     with warnings.catch_warnings(), contextlib.redirect_stderr(sys.stdout):
         warnings.simplefilter("ignore")
-        report = Report(_grade(what, course, seed, None, strong=True))
+        report = Report(_grade(what, course, None, None))
     if _kernel_cells() is not None:
         from IPython.display import display
 

@@ -1,0 +1,129 @@
+"""`grader nbgrader` end to end: nbgrader's own generate_assignment, autograde, export and generate_feedback
+give this grader's scores (partial credit included), messages and figures, and hidden cases are graded
+with GRADER_SEED without the seed ever reaching a kernel."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from grader.coursefile import load_course
+from grader.engine.grading import Options, grade
+from grader.release.nbgrader_course import split_module
+
+from .conftest import ROOT, SOLUTIONS
+
+pytest.importorskip("nbgrader")
+nbformat = pytest.importorskip("nbformat")
+
+KEEP = ["1.1", "1.10", "1.11"]  # Sigmoid (activations), Affine (layers), MSELoss (losses: helpers in setup)
+BUG = ("answer_1_10", "self.x @ self.W + self.b", "self.x @ self.W - self.b")
+SECRET = 191722099121920244228373621158604784417  # what `grader secret` makes: 128 bits
+LEAK = 'import os\nprint("seed in kernel:", os.environ.get("GRADER_SEED"))\n'
+
+
+def small_course(folder: Path) -> Path:
+    """The bundled course cut to three exercises of A1 (references for one seed take a second)."""
+    data = yaml.safe_load((ROOT / "course.yml").read_text())
+    a1 = data["assignments"][0]
+    a1["exercises"] = [e for e in a1["exercises"] if e["id"] in KEEP]
+    data["assignments"] = [a1]
+    data["hide"] = ["solutions"]
+    folder.mkdir()
+    (folder / "course.yml").write_text(yaml.safe_dump(data, sort_keys=False))
+    shutil.copytree(SOLUTIONS, folder / "solutions")
+    return folder / "course.yml"
+
+
+def run(*args: str, cwd: Path, seed: int | None = None) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "GRADER_SEED"}
+    env["PYTHONPATH"] = str(ROOT)  # nbgrader's process and its kernels import this tree's grader
+    if seed is not None:
+        env["GRADER_SEED"] = str(seed)
+    done = subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+def submit(course_dir: Path, student: str, bug: tuple[str, str, str] | None = None) -> Path:
+    """The released notebook with every answer cell filled in from the source (markers removed)."""
+    source = nbformat.read(course_dir / "source" / "A1" / "A1.ipynb", 4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells if c.metadata["nbgrader"]["solution"]}
+    nb = nbformat.read(course_dir / "release" / "A1" / "A1.ipynb", 4)
+    for cell in nb.cells:
+        gid = cell.metadata["nbgrader"]["grade_id"]
+        if gid in answers:
+            cell.source = "\n".join(ln for ln in answers[gid].split("\n") if "SOLUTION" not in ln)
+            if bug and gid == bug[0]:
+                assert bug[1] in cell.source
+                cell.source = cell.source.replace(bug[1], bug[2]) + "\n\n" + LEAK
+    path = course_dir / "submitted" / student / "A1" / "A1.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def cell_points(autograded: Path) -> dict[str, float]:
+    """What nbgrader reads per test cell: the number of the cell's execute_result."""
+    nb = nbformat.read(autograded, 4)
+    out = {}
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            [value] = [o for o in cell.outputs if o.output_type == "execute_result"]
+            out[cell.metadata["nbgrader"]["grade_id"]] = float(value.data["text/plain"])
+    return out
+
+
+def test_split_module_keeps_trailing_markers_and_comments_with_their_definition() -> None:
+    parts = split_module((SOLUTIONS / "losses.py").read_text())
+    assert "_check_reduction" in parts.definitions and "import numpy as np" in parts.setup
+    affine = split_module((SOLUTIONS / "layers.py").read_text()).definitions["Affine"]
+    assert affine.count("### BEGIN SOLUTION") == affine.count("### END SOLUTION") >= 2
+
+
+def test_nbgrader_autograde_gives_the_graders_scores_messages_and_figures(tmp_path: Path) -> None:
+    course_file = small_course(tmp_path / "kit")
+    out = tmp_path / "nbcourse"
+    printed = run("-m", "grader", "nbgrader", str(out), "--course", str(course_file), "--assignments", "A1", cwd=ROOT)
+    assert "source/A1/A1.ipynb" in printed
+    source = nbformat.read(out / "source" / "A1" / "A1.ipynb", 4)
+    tests = [c for c in source.cells if c.metadata["nbgrader"]["grade"]]
+    course = load_course(course_file)
+    assert [c.metadata["nbgrader"]["points"] for c in tests] == [float(e.points) for e in course.exercises]
+    assert all(c.metadata["nbgrader"]["locked"] and not c.metadata["nbgrader"]["solution"] for c in tests)
+
+    run("-m", "nbgrader", "generate_assignment", "A1", cwd=out)
+    released = (out / "release" / "A1" / "A1.ipynb").read_text()
+    assert "### BEGIN SOLUTION" not in released and "self.x @ self.W + self.b" not in released
+    alice, bob = submit(out, "alice"), submit(out, "bob", BUG)
+    run("-m", "nbgrader", "autograde", "A1", "--student", "alice", cwd=out)
+    run("-m", "nbgrader", "autograde", "A1", "--student", "bob", cwd=out, seed=SECRET)  # hidden cases
+    run("-m", "nbgrader", "export", cwd=out)
+    run("-m", "nbgrader", "generate_feedback", "A1", cwd=out)
+
+    expected = {student: grade(course, path, Options(seed=seed))
+                for student, path, seed in (("alice", alice, None), ("bob", bob, SECRET))}
+    with open(out / "grades.csv") as f:
+        exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
+    assert exported == {s: r.points for s, r in expected.items()}
+    assert exported["alice"] == sum(e.points for e in course.exercises) > exported["bob"] > exported["alice"] - 4
+    for student, result in expected.items():
+        per_cell = cell_points(out / "autograded" / student / "A1" / "A1.ipynb")
+        assert per_cell == {f"test_{e.id.replace('.', '_')}": e.points for e in result.exercises}
+    assert 0 < expected["bob"].exercises[1].points < expected["bob"].exercises[1].max_points  # partial credit
+
+    alice_feedback = (out / "feedback" / "alice" / "A1" / "A1.html").read_text()
+    bob_feedback = (out / "feedback" / "bob" / "A1" / "A1.html").read_text()
+    assert "data:image/png;base64," in alice_feedback  # the curves
+    assert "the sign of db is flipped" in bob_feedback and "1.10 Affine" in bob_feedback
+    assert "seed in kernel: None" in bob_feedback  # the kernel never held the seed
+    for path in [*out.rglob("*.html"), *out.rglob("*.ipynb")]:
+        assert str(SECRET) not in path.read_text(), path
+    assert json.loads(json.dumps(exported))  # plain numbers
