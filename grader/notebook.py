@@ -121,6 +121,14 @@ def _selected(course: Course, what: str | Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+def _defined(course: Course, cells: Sequence[str]) -> list[str]:
+    """Exercise ids whose target names the cells define (by the notebook front's own filter); all when none."""
+    from .fronts.notebooks import keep_definitions
+
+    names = {name for i, text in enumerate(cells, 1) for name in keep_definitions(i, text).defines}
+    return [ex.id for ex in course.exercises if ex.target.rpartition(".")[2] in names]
+
+
 class _Progress:
     """Says that references are being computed (a cold cache), then how far: a display that updates
     itself in a kernel, lines on stdout elsewhere (never stderr: nbgrader counts that as an error)."""
@@ -169,8 +177,8 @@ def _grade(what: str | Sequence[str] | None, course: str | Path | None, seed: in
     else:
         cells = [source] if isinstance(source, str) else list(source)
     progress = _Progress()
-    options = Options(seed=seed, exercises=_selected(loaded, what), lanes=default_lanes(), plots=True,
-                      on_references=progress)
+    wanted = _selected(loaded, what) if what is not None or cells is None else _defined(loaded, cells)
+    options = Options(seed=seed, exercises=wanted, lanes=default_lanes(), plots=True, on_references=progress)
     folder = Path(tempfile.mkdtemp(prefix="grader-inline-"))
     try:
         submission = Path(source) if cells is None else _write_history(cells, folder)  # type: ignore[arg-type]
@@ -190,7 +198,8 @@ def check(what: str | Sequence[str] | None = None, *, course: str | Path | None 
 
     Args:
         what: an exercise's title (``"Affine"``) or id (``"1.10"``), an assignment's id (``"A1"``), or a
-            list of them; None checks every exercise of the course.
+            list of them; None checks every exercise whose class or function the cells define (every
+            exercise of the course if they define none).
         course: the course file; default ``$GRADER_COURSE``, else ``course.yml`` here or above.
         seed: a grading seed; default the course's public one.
         source: what to grade instead of the kernel's executed cells: a path (folder, .py, .ipynb), the

@@ -6,19 +6,17 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from grader.coursefile import load_course
 from grader.engine.grading import Options, grade
 from grader.release.nbgrader_course import split_module
 
-from .conftest import ROOT, SOLUTIONS
+from .conftest import ROOT, SOLUTIONS, small_course
 
 pytest.importorskip("nbgrader")
 nbformat = pytest.importorskip("nbformat")
@@ -27,19 +25,6 @@ KEEP = ["1.1", "1.10", "1.11"]  # Sigmoid (activations), Affine (layers), MSELos
 BUG = ("answer_1_10", "self.x @ self.W + self.b", "self.x @ self.W - self.b")
 SECRET = 191722099121920244228373621158604784417  # what `grader secret` makes: 128 bits
 LEAK = 'import os\nprint("seed in kernel:", os.environ.get("GRADER_SEED"))\n'
-
-
-def small_course(folder: Path) -> Path:
-    """The bundled course cut to three exercises of A1 (references for one seed take a second)."""
-    data = yaml.safe_load((ROOT / "course.yml").read_text())
-    a1 = data["assignments"][0]
-    a1["exercises"] = [e for e in a1["exercises"] if e["id"] in KEEP]
-    data["assignments"] = [a1]
-    data["hide"] = ["solutions"]
-    folder.mkdir()
-    (folder / "course.yml").write_text(yaml.safe_dump(data, sort_keys=False))
-    shutil.copytree(SOLUTIONS, folder / "solutions")
-    return folder / "course.yml"
 
 
 def run(*args: str, cwd: Path, seed: int | None = None) -> str:
@@ -89,7 +74,7 @@ def test_split_module_keeps_trailing_markers_and_comments_with_their_definition(
 
 
 def test_nbgrader_autograde_gives_the_graders_scores_messages_and_figures(tmp_path: Path) -> None:
-    course_file = small_course(tmp_path / "kit")
+    course_file = small_course(tmp_path / "kit", KEEP)
     out = tmp_path / "nbcourse"
     printed = run("-m", "grader", "nbgrader", str(out), "--course", str(course_file), "--assignments", "A1", cwd=ROOT)
     assert "source/A1/A1.ipynb" in printed

@@ -8,7 +8,7 @@ import pytest
 
 from grader.notebook import Report, check
 
-from .conftest import ROOT, SOLUTIONS
+from .conftest import ROOT, SOLUTIONS, small_course
 
 LAYERS = (SOLUTIONS / "layers.py").read_text()
 BUGGY = LAYERS.replace("self.x @ self.W + self.b", "self.x @ self.W - self.b")
@@ -18,11 +18,13 @@ def test_the_planted_bug_is_planted() -> None:
     assert BUGGY != LAYERS
 
 
-def test_check_outside_a_kernel_grades_the_code_given() -> None:
-    good = check("Affine", source=LAYERS)
-    bad = check("1.10", source=["import numpy as np", BUGGY, "%timeit 1"])
+def test_check_outside_a_kernel_grades_the_code_given(tmp_path: Path) -> None:
+    kit = small_course(tmp_path / "kit", ["1.1", "1.10"])
+    good = check("Affine", source=LAYERS, course=kit)
+    bad = check("1.10", source=["import numpy as np", BUGGY, "%timeit 1"], course=kit)
     assert isinstance(good, Report) and good.passed and good.points == good.max_points == 4 and good.score == 1
     assert not bad.passed and 0 < bad.points < 4
+    assert [e.id for e in check(source=LAYERS, course=kit).result.exercises] == ["1.10"]  # what the code defines
     text = str(bad)
     assert "1.10 Affine" in text and "In [3]: line 1: %timeit 1" in text  # the dropped magic, in kernel terms
     html = bad._repr_html_()
@@ -30,10 +32,13 @@ def test_check_outside_a_kernel_grades_the_code_given() -> None:
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_check_in_a_real_kernel_shows_messages_and_figures_inline(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_in_a_real_kernel_shows_messages_and_figures_inline(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the kernel imports this tree's grader
+    monkeypatch.setenv("GRADER_COURSE", str(small_course(tmp_path / "kit", ["1.1", "1.10"])))
+    monkeypatch.setenv("GRADER_CACHE", str(tmp_path / "cold-cache"))  # the first check computes references
     cells = [
         "%matplotlib inline\nimport numpy as np\nimport matplotlib\nimport matplotlib.pyplot as plt\n"
         "backend = matplotlib.get_backend()",
@@ -49,6 +54,10 @@ def test_check_in_a_real_kernel_shows_messages_and_figures_inline(monkeypatch: p
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(ROOT)}}).execute()
     outputs = [cell.outputs for cell in nb.cells]
+    said = [o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs[4]]
+    assert any("computing reference values with torch" in t for t in said), said
+    assert any(re.fullmatch(r"references computed in [\d.]+ s", t) for t in said), said
+    assert not any("reference" in o.get("text", "") for o in outputs[6] if o.output_type == "stream")  # cached
     first = [o for o in outputs[4] if o.output_type == "execute_result"][0]
     html = first.data["text/html"]
     assert "1.10 Affine" in html and "the sign of db is flipped" in html
@@ -66,4 +75,4 @@ def test_unknown_exercise_is_a_clear_error(tmp_path: Path) -> None:
     from grader.model.errors import GraderError
 
     with pytest.raises(GraderError, match="no exercise with id or title 'Afine'"):
-        check("Afine", source=LAYERS)
+        check("Afine", source=LAYERS, course=ROOT / "course.yml")
