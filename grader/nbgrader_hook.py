@@ -63,6 +63,14 @@ def _outputs(report: Any, points: float) -> list[Any]:
             v4.new_output("execute_result", data={"text/plain": repr(float(points))}, execution_count=None)]
 
 
+def _hide_course_root(root: Path) -> None:
+    """The nbgrader course folder (nbgrader works in it): source/ holds the solutions, submitted/ and
+    autograded/ the other students' work, gradebook.db the grades; the sandboxed child reads none of it."""
+    hidden = [p for p in os.environ.get("GRADER_HIDE", "").split(os.pathsep) if p]
+    if str(root.resolve()) not in hidden:
+        os.environ["GRADER_HIDE"] = os.pathsep.join([*hidden, str(root.resolve())])
+
+
 def _source_only(cell: Any) -> Any:
     """A copy of a cell with its source alone (the front reads nothing else), its type kept."""
     import nbformat
@@ -82,6 +90,7 @@ class GradeTestCells(NbGraderPreprocessor):  # type: ignore[misc]
 
         course = api.load(api.find_course(None, Path.cwd()))
         api.require_strong(course, _SEED)
+        _hide_course_root(Path.cwd())
         name = f"{resources.get('unique_key') or 'notebook'}.ipynb"
         for index, cell in enumerate(nb.cells):
             meta = cell.metadata.get("nbgrader", {})

@@ -6,15 +6,19 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 from grader.coursefile import load_course
 from grader.engine.grading import Options, grade
 from grader.release.nbgrader_course import split_module
+from grader.sandbox.confinement import FAIL_AT_ENV
 
 from .conftest import ROOT, SOLUTIONS, small_course
 
@@ -25,6 +29,13 @@ KEEP = ["1.1", "1.10", "1.11"]  # Sigmoid (activations), Affine (layers), MSELos
 BUG = ("answer_1_10", "self.x @ self.W + self.b", "self.x @ self.W - self.b")
 SECRET = 191722099121920244228373621158604784417  # what `grader secret` makes: 128 bits
 LEAK = 'import os\nprint("seed in kernel:", os.environ.get("GRADER_SEED"))\n'
+PEEK = """    def __init__(self):
+        try:
+            open({path!r}).read()
+            print("read the solutions")
+        except OSError as e:
+            print("solutions hidden:", type(e).__name__)
+"""
 
 
 def run(*args: str, cwd: Path, seed: int | None = None) -> str:
@@ -37,7 +48,7 @@ def run(*args: str, cwd: Path, seed: int | None = None) -> str:
     return done.stdout + done.stderr
 
 
-def submit(course_dir: Path, student: str, bug: tuple[str, str, str] | None = None) -> Path:
+def submit(course_dir: Path, student: str, bug: tuple[str, str, str] | None = None, peek: bool = False) -> Path:
     """The released notebook with every answer cell filled in from the source (markers removed)."""
     source = nbformat.read(course_dir / "source" / "A1" / "A1.ipynb", 4)
     answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells if c.metadata["nbgrader"]["solution"]}
@@ -46,6 +57,10 @@ def submit(course_dir: Path, student: str, bug: tuple[str, str, str] | None = No
         gid = cell.metadata["nbgrader"]["grade_id"]
         if gid in answers:
             cell.source = "\n".join(ln for ln in answers[gid].split("\n") if "SOLUTION" not in ln)
+            if peek and gid == "answer_1_1":  # the sandboxed child tries to read the source notebook
+                assert "    def __init__(self):\n" in cell.source
+                cell.source = cell.source.replace("    def __init__(self):\n", PEEK.format(
+                    path=str(course_dir / "source" / "A1" / "A1.ipynb")), 1)
             if bug and gid == bug[0]:
                 assert bug[1] in cell.source
                 cell.source = cell.source.replace(bug[1], bug[2]) + "\n\n" + LEAK
@@ -73,9 +88,25 @@ def test_split_module_keeps_trailing_markers_and_comments_with_their_definition(
     assert affine.count("### BEGIN SOLUTION") == affine.count("### END SOLUTION") >= 2
 
 
-def test_nbgrader_autograde_gives_the_graders_scores_messages_and_figures(tmp_path: Path) -> None:
+@pytest.fixture
+def nbcourse() -> Iterator[Path]:
+    """A folder for the nbgrader course outside /tmp: the sandbox replaces /tmp with an empty scratch
+    folder anyway, so only a course elsewhere shows that the child cannot read source/ and the rest."""
+    parent = ROOT / ".pytest_cache"
+    parent.mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="nbcourse-", dir=parent))
+    folder.chmod(0o755)  # readable by others, as a course folder usually is (the child runs as another user)
+    yield folder / "course"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_nbgrader_autograde_gives_the_graders_scores_messages_and_figures(tmp_path: Path, nbcourse: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Landlock alone would keep the child out of the course folder (it reads only the system and
+    # Python): without it, the probe below shows the masks the autograde hook adds
+    monkeypatch.setenv(FAIL_AT_ENV, "no landlock")
     course_file = small_course(tmp_path / "kit", KEEP)
-    out = tmp_path / "nbcourse"
+    out = nbcourse
     printed = run("-m", "grader", "nbgrader", str(out), "--course", str(course_file), "--assignments", "A1", cwd=ROOT)
     assert "source/A1/A1.ipynb" in printed
     source = nbformat.read(out / "source" / "A1" / "A1.ipynb", 4)
@@ -87,7 +118,7 @@ def test_nbgrader_autograde_gives_the_graders_scores_messages_and_figures(tmp_pa
     run("-m", "nbgrader", "generate_assignment", "A1", cwd=out)
     released = (out / "release" / "A1" / "A1.ipynb").read_text()
     assert "### BEGIN SOLUTION" not in released and "self.x @ self.W + self.b" not in released
-    alice, bob = submit(out, "alice"), submit(out, "bob", BUG)
+    alice, bob = submit(out, "alice", peek=True), submit(out, "bob", BUG)
     run("-m", "nbgrader", "autograde", "A1", "--student", "alice", cwd=out)
     run("-m", "nbgrader", "autograde", "A1", "--student", "bob", cwd=out, seed=SECRET)  # hidden cases
     run("-m", "nbgrader", "export", cwd=out)
@@ -107,6 +138,11 @@ def test_nbgrader_autograde_gives_the_graders_scores_messages_and_figures(tmp_pa
     alice_feedback = (out / "feedback" / "alice" / "A1" / "A1.html").read_text()
     bob_feedback = (out / "feedback" / "bob" / "A1" / "A1.html").read_text()
     assert "data:image/png;base64," in alice_feedback  # the curves
+    [sigmoid] = [c for c in nbformat.read(out / "autograded" / "alice" / "A1" / "A1.ipynb", 4).cells
+                 if c.metadata.get("nbgrader", {}).get("grade_id") == "test_1_1"]
+    report = sigmoid.outputs[0].data["text/html"]  # what the learner's code printed in the sandbox
+    assert "solutions hidden:" in report and "read the solutions" not in report
+    assert "read the solutions" in expected["alice"].exercises[0].output  # the probe works where nothing hides them
     assert "the sign of db is flipped" in bob_feedback and "1.10 Affine" in bob_feedback
     assert "seed in kernel: None" in bob_feedback  # the kernel never held the seed
     for path in [*out.rglob("*.html"), *out.rglob("*.ipynb")]:
