@@ -166,7 +166,10 @@ def _grade(what: str | Sequence[str] | None, course: str | Path | None, seed: in
            source: str | Path | Sequence[str] | None) -> SubmissionResult:
     from .engine.grading import Options, default_lanes
 
-    loaded = api.load(api.find_course(course, Path.cwd()))
+    try:
+        loaded = api.load(api.find_course(course, Path.cwd()))
+    except GraderError as e:
+        raise GraderError(str(e).replace("pass --course FILE", "pass course='path/to/course.yml'")) from None
     cells: Sequence[str] | None
     if source is None:
         cells = _kernel_cells()

@@ -76,3 +76,12 @@ def test_unknown_exercise_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(GraderError, match="no exercise with id or title 'Afine'"):
         check("Afine", source=LAYERS, course=ROOT / "course.yml")
+
+
+def test_no_course_found_says_how_to_name_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.model.errors import GraderError
+
+    monkeypatch.delenv("GRADER_COURSE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(GraderError, match="course='path/to/course.yml'"):
+        check("Affine", source=LAYERS)

@@ -187,8 +187,9 @@ from grader import nbgrader_hook  # noqa: E402
 
 nbgrader_hook.take_seed()
 c.Autograde.autograde_preprocessors = nbgrader_hook.autograde_preprocessors()
-# A learner's first check may compute the references with torch (tens of seconds, then cached).
-c.Execute.timeout = 600
+# Per cell. Test cells do not grade in the kernel at autograde time; under `nbgrader validate` the
+# first may compute the references with torch (tens of seconds, then cached).
+c.Execute.timeout = 120
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
 '''
 
