@@ -53,11 +53,14 @@ class Report:
         self.max_points = result.max_points
         self.score = self.points / self.max_points if self.max_points else 1.0
         self.passed = result.passed
+        self._html: str | None = None
 
     def _repr_html_(self) -> str:
         from .backs.html import fragment
 
-        return fragment(self.result, scope=SCOPE)
+        if self._html is None:  # drawing the figures takes a second: once per report
+            self._html = fragment(self.result, scope=SCOPE)
+        return self._html
 
     def __str__(self) -> str:
         from rich.console import Console

@@ -143,6 +143,10 @@ def test_nbgrader_autograde_gives_the_graders_scores_messages_and_figures(tmp_pa
     report = sigmoid.outputs[0].data["text/html"]  # what the learner's code printed in the sandbox
     assert "solutions hidden:" in report and "read the solutions" not in report
     assert "read the solutions" in expected["alice"].exercises[0].output  # the probe works where nothing hides them
+    for student, seed in (("alice", "public"), ("bob", "secret")):  # bob's hidden cases were graded
+        nb = nbformat.read(out / "autograded" / student / "A1" / "A1.ipynb", 4)
+        shown = [o.data["text/html"] for c in nb.cells for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
+        assert len(shown) == len(KEEP) and all(f"seed {seed}" in html for html in shown)
     assert "the sign of db is flipped" in bob_feedback and "1.10 Affine" in bob_feedback
     assert "seed in kernel: None" in bob_feedback  # the kernel never held the seed
     for path in [*out.rglob("*.html"), *out.rglob("*.ipynb")]:
