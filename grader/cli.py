@@ -94,6 +94,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def _roster(path: str | None) -> dict[str, dict[str, str]] | None:
+    from .backs.gradebook import read_roster
+
+    return read_roster(Path(path)) if path else None
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
     from rich.progress import (
         BarColumn,
@@ -108,7 +114,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     folder = Path(args.submissions)
     course = api.load(api.find_course(args.course, folder))
     options = BatchOptions(seed=_seed(args), device=args.device, jobs=max(1, args.jobs), force=args.force,
-                           gradescope=args.format == "gradescope")
+                           gradescope=args.format == "gradescope", executor="dask" if args.dask else "local",
+                           address=args.dask or "", roster=_roster(args.roster))
     total = len(scan_submissions(folder)[0])
     columns = (TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                TextColumn("{task.description}"))
@@ -156,12 +163,23 @@ def cmd_release(args: argparse.Namespace) -> int:
     from .release.stubs import diff_release, release
 
     solutions, exercises = Path(args.solutions), Path(args.exercises)
+    notebooks = Path(args.notebooks) if args.notebooks else None
+    course = api.load(api.find_course(args.course, solutions)) if notebooks else None
     if args.check:
-        stale = diff_release(solutions, exercises)
+        stale = [exercises / path for path in diff_release(solutions, exercises)]
+        if notebooks:
+            from .release.notebooks import diff_notebooks
+
+            stale += [notebooks / name for name in diff_notebooks(course, solutions, notebooks)]
         for path in stale:
-            print(f"out of date: {exercises / path}")
+            print(f"out of date: {path}")
         return 1 if stale else 0
-    for path in release(solutions, exercises):
+    written = release(solutions, exercises)
+    if notebooks:
+        from .release.notebooks import release_notebooks
+
+        written += release_notebooks(course, solutions, notebooks)
+    for path in written:
         print(f"wrote {path}")
     return 0
 
@@ -234,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--device", default="cpu")
     g.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml nearby)")
     g.add_argument("--force", action="store_true", help="re-grade students already in RESULTS")
+    g.add_argument("--roster", metavar="CSV", help="a CSV with a 'student' (or 'id') column and optional 'name' "
+                   "and 'email': the gradebook gets those columns, and a row for each rostered student "
+                   "without a submission")
+    g.add_argument("--dask", metavar="ADDRESS", help="grade on a Dask cluster: a scheduler address "
+                   "(tcp://host:8786) or local:N for N worker processes here; needs the dask extra "
+                   "(docs/scaling.md)")
     g.add_argument("--format", choices=["json", "gradescope"], default="json",
                    help="gradescope: also write <student>.gradescope.json per Gradescope's spec")
     g.add_argument("-q", "--quiet", action="store_true")
@@ -254,10 +278,16 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("course", nargs="?", default="course.yml")
     v.set_defaults(func=cmd_validate)
 
-    r = sub.add_parser("release", help="regenerate exercises/ (student stubs) from solutions/")
+    r = sub.add_parser("release", help="regenerate exercises/ (student stubs, notebooks stripped too) from "
+                                       "solutions/; --notebooks DIR also writes one learner notebook per assignment")
     r.add_argument("--solutions", default="solutions")
     r.add_argument("--exercises", default="exercises")
-    r.add_argument("--check", action="store_true", help="only report files that are out of date (exit 1)")
+    r.add_argument("--notebooks", metavar="DIR", help="also write DIR/<assignment>.ipynb: an introduction, one stub "
+                                                      "cell and one check cell per exercise")
+    r.add_argument("--course", help="course file, for --notebooks (default: $GRADER_COURSE, else course.yml "
+                                    "nearby)")
+    r.add_argument("--check", action="store_true", help="only report files that are out of date (exit 1); with "
+                                                        "--notebooks, the notebooks too")
     r.set_defaults(func=cmd_release)
 
     nb = sub.add_parser("nbgrader", help="write an nbgrader course (nbgrader_config.py, source/<id>/<id>.ipynb) "

@@ -143,6 +143,7 @@ def grade(course: Course, submission: Path, options: Options | None = None,
         submission=str(submission), course=course.title, course_digest=course.digest,
         seed="secret" if course.is_secret(options.seed) else "public",
         device=options.device, isolation="?", grader_version=__version__, notes=places.notes,
+        seed_digest=course.seed_digest(options.seed),
     )
 
     def start() -> Child:

@@ -2,9 +2,10 @@
 
 The parent that owns the references and writes the results stays single (executors/batch.py); an
 executor only grades and returns texts, never a file. Every executor has one signature:
-``executor(jobs).run(tasks, on_row)`` calls ``on_row(task, row)`` as each submission is done, and stops
+``executor.run(tasks, on_row)`` calls ``on_row(task, row)`` as each submission is done, and stops
 early when on_row returns False. batch.EXECUTORS names them: ``local`` is a pool of worker processes on
-this machine, each with a warm fork server; a cluster executor is one more entry there.
+this machine, each with a warm fork server; ``dask`` sends each submission to a Dask cluster
+(dask_cluster.py, docs/scaling.md).
 """
 from __future__ import annotations
 
@@ -59,11 +60,13 @@ class Executor(Protocol):
         """Grade the tasks, calling on_row as each one is done (a failed task gets an error row)."""
 
 
-def error_result(course: Course, submission: Path, message: str, seed_kind: str, device: str) -> SubmissionResult:
+def error_result(course: Course, submission: Path, message: str, seed_kind: str, device: str,
+                 seed: int | None = None) -> SubmissionResult:
     """A result for a submission that could not be graded: every exercise at 0 with the reason, so that
     reports and the gradebook still show the full point scale."""
     result = SubmissionResult(submission=str(submission), course=course.title, course_digest=course.digest,
-                              seed=seed_kind, device=device, isolation="?", grader_version=__version__, error=message)
+                              seed=seed_kind, device=device, isolation="?", grader_version=__version__, error=message,
+                              seed_digest=course.seed_digest(seed))
     for a in course.assignments:
         result.assignments.append(AssignmentResult(a.id, a.title, [
             ExerciseResult(e.id, e.title, e.target, e.points,
@@ -88,5 +91,6 @@ def result_row(result: SubmissionResult, course: Course, student: str, secret: b
 def error_row(course: Course, task: Task, message: str) -> Row:
     """The row of a task that could not be graded (its worker died, the grader failed on it)."""
     secret = course.is_secret(task.seed)
-    result = error_result(course, Path(task.submission), message, "secret" if secret else "public", task.device)
+    result = error_result(course, Path(task.submission), message, "secret" if secret else "public", task.device,
+                          task.seed)
     return result_row(result, course, task.student, secret, task.gradescope)

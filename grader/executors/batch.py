@@ -5,7 +5,7 @@ runs :func:`grader.engine.grading.grade` (through an executor: grader.executors)
 sandboxed child. References are computed once,
 before the workers start, and read from the cache by all of them. Workers only return texts: the parent
 alone writes RESULTS/<student>.json, atomically, the moment a result is ready; a rerun skips the
-students already there (unless forced), so killing the grader mid-batch loses nothing and redoes
+students already there (unless forced, or graded with another course file, seed, device or grader), so killing the grader mid-batch loses nothing and redoes
 nothing, and the workers, their fork servers and children die with it. A submission that breaks the
 grader or kills its worker gets an error result, and the batch goes on; a full disk stops it. Every
 entry of SUBMISSIONS/ that is not graded is listed with the reason, never skipped silently.
@@ -21,23 +21,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..backs.classbook import read_results, summarize
 from ..backs.gradebook import gradebook_csv, write_atomically
+from .. import __version__
 from ..model.course import Course
 from ..model.errors import GraderError
-from ..model.results import SubmissionResult, from_dict
+from ..model.results import from_dict
 from . import Executor, Row, Task
+from .dask_cluster import DaskExecutor
 from .local import LocalPool
 
 GRADEBOOK = "gradebook.csv"
-EXECUTORS: dict[str, Callable[[int], Executor]] = {"local": LocalPool}
+EXECUTORS: dict[str, Callable[["BatchOptions"], Executor]] = {
+    "local": lambda options: LocalPool(options.jobs),
+    "dask": lambda options: DaskExecutor(options.address, options.jobs),
+}
 """Where submissions can be graded, by the name BatchOptions.executor gives."""
 
 
-def executor(name: str, jobs: int) -> Executor:
-    """The executor called ``name``, running ``jobs`` submissions at a time."""
-    if name not in EXECUTORS:
-        raise GraderError(f"no executor named {name!r}; known: {', '.join(EXECUTORS)}")
-    return EXECUTORS[name](jobs)
+def executor(options: "BatchOptions") -> Executor:
+    """The executor BatchOptions names, set up from them."""
+    if options.executor not in EXECUTORS:
+        raise GraderError(f"no executor named {options.executor!r}; known: {', '.join(EXECUTORS)}")
+    return EXECUTORS[options.executor](options)
 
 
 @dataclass
@@ -48,8 +54,12 @@ class BatchOptions:
     force: bool = False
     gradescope: bool = False
     """Also write RESULTS/<student>.gradescope.json in Gradescope's results.json format."""
+    roster: dict[str, dict[str, str]] | None = None
+    """Student identifier -> name and email, for the gradebook (``--roster FILE``)."""
     executor: str = "local"
-    """Where the submissions are graded (grader.executors: ``local`` worker processes)."""
+    """Where the submissions are graded (grader.executors: ``local`` worker processes, ``dask``)."""
+    address: str = ""
+    """The executor's address: a Dask scheduler (``tcp://host:8786``) or ``local:N``."""
 
 
 @dataclass
@@ -168,7 +178,7 @@ def grade_batch(course: Course, submissions: Path, out: Path, options: BatchOpti
     for path in found:
         name = student_name(path)
         target = out / f"{student_file_stem(name)}.json"
-        if target.exists() and not options.force and _readable(target):
+        if target.exists() and not options.force and _current(target, course, options):
             summary.skipped.append(name)
             continue
         task = Task(str(course.path), str(path), name, options.seed, options.device, options.gradescope)
@@ -193,10 +203,10 @@ def grade_batch(course: Course, submissions: Path, out: Path, options: BatchOpti
         return True
 
     if tasks:
-        executor(options.executor, options.jobs).run(tasks, save)
+        executor(options).run(tasks, save)
     if failure is None:
         try:
-            write_gradebook(out, summary.not_graded)
+            write_gradebook(out, summary.not_graded, options.roster)
         except OSError as e:
             failure = _WriteFailed(Path(e.filename) if e.filename else out / GRADEBOOK, e)
     if failure is not None:
@@ -214,29 +224,20 @@ def _warm_references(course: Course, options: BatchOptions) -> None:
     ReferenceStore(course.digest, seed, options.device, lambda: compute_references(course, seed, options.device)).all()
 
 
-def _readable(path: Path) -> bool:
+def _current(path: Path, course: Course, options: BatchOptions) -> bool:
+    """A result that a rerun may keep: readable, and graded with this course file, seed, device and
+    grader version (editing course.yml, another seed or an upgrade regrades everyone)."""
     try:
-        from_dict(json.loads(path.read_text()))
-        return True
+        result = from_dict(json.loads(path.read_text()))
     except (OSError, ValueError, KeyError, TypeError):
         return False
+    return (result.course_digest == course.digest and result.seed_digest == course.seed_digest(options.seed)
+            and result.device == options.device and result.grader_version == __version__)
 
 
-def load_results(out: Path) -> dict[str, SubmissionResult]:
-    """Results by student name (the ``student`` field; the file stem for results from before it)."""
-    results = {}
-    for path in sorted(out.glob("*.json")):
-        if path.name.endswith(".gradescope.json"):
-            continue
-        try:
-            result = from_dict(json.loads(path.read_text()))
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        results[result.student or path.stem] = result
-    return results
-
-
-def write_gradebook(out: Path, not_graded: list[tuple[str, str]] | None = None) -> Path:
+def write_gradebook(out: Path, not_graded: list[tuple[str, str]] | None = None,
+                    roster: dict[str, dict[str, str]] | None = None) -> Path:
+    """RESULTS/gradebook.csv from the results there, read one at a time (memory flat in the class size)."""
     path = out / GRADEBOOK
-    write_atomically(path, gradebook_csv(load_results(out), not_graded or []))
+    write_atomically(path, gradebook_csv(summarize(read_results(out)), not_graded or [], roster))
     return path

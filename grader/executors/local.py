@@ -69,10 +69,10 @@ def grade_task(task: Task) -> Row:
     try:
         result = grade(course, path, Options(seed=task.seed, device=task.device), zygote=_zygote())
     except GraderError as e:
-        result = error_result(course, path, str(e), "secret" if secret else "public", task.device)
+        result = error_result(course, path, str(e), "secret" if secret else "public", task.device, task.seed)
     except Exception as e:  # noqa: BLE001 - a grader bug on one submission must not stop the batch
         result = error_result(course, path, f"internal grader error: {type(e).__name__}: {e}",
-                              "secret" if secret else "public", task.device)
+                              "secret" if secret else "public", task.device, task.seed)
     return result_row(result, course, task.student, secret, task.gradescope)
 
 

@@ -136,6 +136,9 @@ class SubmissionResult:
     """Why the submission as a whole could not be graded (unsafe archive, grader failure); empty otherwise."""
     student: str = ""
     """The student's name as given in a batch (file names are an escaped form of it); empty otherwise."""
+    seed_digest: str = ""
+    """A one-way tag of the seed (Course.seed_digest): with course_digest and grader_version, the key a
+    batch rerun compares to decide whether a result is still current."""
     notes: list[str] = field(default_factory=list)
     """What the grader left out of the submission's notebooks (``carol.ipynb, cell 7: ...``); empty, and
     absent from the JSON, for a submission of .py files (whose JSON stays as it was)."""
@@ -234,4 +237,5 @@ def from_dict(data: dict[str, Any]) -> SubmissionResult:
     return SubmissionResult(**{k: data[k] for k in keys}, assignments=assignments,
                             duration_s=data.get("duration_s", 0.0), timings=data.get("timings", {}),
                             error=data.get("error", ""), student=data.get("student", ""),
-                            notes=[str(n) for n in data.get("notes", [])])
+                            notes=[str(n) for n in data.get("notes", [])],
+                            seed_digest=str(data.get("seed_digest", "")))

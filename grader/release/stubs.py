@@ -17,6 +17,13 @@ so that the stub still imports, the tests fail with a message that says which fu
 everything around the blocks (signatures, docstrings, comments, imports) reaches students byte for byte.
 A block outside any function gets ``"this part is not implemented yet: write your code here"``.
 
+Notebooks in ``solutions/`` are released the same way, cell by cell (:func:`strip_notebook`), their
+outputs cleared; other files are copied as they are, unless they hold a solution block (an error, since
+nothing would strip it); ``__pycache__`` and ``.ipynb_checkpoints`` are left out.
+
+Why one module: a release is one all-or-nothing walk over ``solutions/`` that strips each file by its
+kind with one marker grammar; a notebook's code cell is stripped exactly as a module is.
+
 Only real comment lines count as markers (found with ``tokenize``), so a docstring that documents this
 convention is left alone. A block that is malformed, or that would leave a stub that does not compile,
 is an error rather than something to guess at: a broken stub shipped to a whole class costs far more
@@ -33,7 +40,8 @@ from pathlib import Path
 
 from ..model.errors import GraderError
 
-__all__ = ["BEGIN_MARKER", "END_MARKER", "ReleaseError", "diff_release", "release", "strip_solutions"]
+__all__ = ["BEGIN_MARKER", "END_MARKER", "ReleaseError", "diff_release", "release", "strip_notebook",
+           "strip_solutions"]
 
 BEGIN_MARKER = "### BEGIN SOLUTION"
 END_MARKER = "### END SOLUTION"
@@ -41,7 +49,7 @@ END_MARKER = "### END SOLUTION"
 _MODULE_LEVEL = "this part"
 _RAISE_TEMPLATE = 'raise NotImplementedError("{what} is not implemented yet: write your code here")'
 _INDENT = re.compile(r"[ \t\f]*")
-_SKIPPED_DIRS = frozenset({"__pycache__"})
+_SKIPPED_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints"})
 
 
 class ReleaseError(GraderError):
@@ -219,8 +227,101 @@ def strip_solutions(source: str, filename: str = "<source>") -> str:
     return result
 
 
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+HIDDEN_END = "### END HIDDEN TESTS"
+_CELL_STUB = 'raise NotImplementedError("this cell is not implemented yet: write your code here")'
+_ANSWER_STUB = "*Write your answer here.*"
+
+
+def _cut_blocks(text: str, begin: str, end: str, replacement: str | None, where: str) -> str:
+    """Replace each line-level ``begin``..``end`` block (markers included) by ``replacement`` (None: by
+    nothing), line by line: for markdown and hidden tests, where there is no Python to parse."""
+    out: list[str] = []
+    open_at: int | None = None
+    for lineno, line in enumerate(_split_lines(text), start=1):
+        marker = line.strip()
+        if marker == begin:
+            if open_at is not None:
+                raise ReleaseError(where, lineno, f"nested {begin!r}: the block opened on line {open_at} is not closed")
+            open_at = lineno
+            if replacement is not None:
+                out.append(_INDENT.match(line).group() + replacement + "\n")
+        elif marker == end:
+            if open_at is None:
+                raise ReleaseError(where, lineno, f"{end!r} without a {begin!r} before it")
+            open_at = None
+        elif open_at is None:
+            out.append(line)
+    if open_at is not None:
+        raise ReleaseError(where, open_at, f"{begin!r} is never closed by {end!r}")
+    return "".join(out).rstrip("\n") if not text.endswith("\n") else "".join(out)
+
+
+def _has_marker(text: str, *markers: str) -> bool:
+    return any(line.strip() in markers for line in text.split("\n"))
+
+
+def strip_notebook(text: str, filename: str = "<notebook>") -> str:
+    """Release a notebook of ``solutions/``: what :func:`strip_solutions` does to a module, per cell.
+
+    A code cell with solution markers is stripped like a module (and must parse, so a cell that mixes
+    magics with a solution block is an error); a markdown or raw cell has its blocks replaced by a line
+    asking for the answer; ``### BEGIN HIDDEN TESTS`` blocks are removed; a cell nbgrader marks as a
+    solution but without markers is replaced whole, as nbgrader would. Every output and execution count
+    is cleared (a solved notebook's outputs show what the solution computes, a traceback its source).
+    Works on the JSON itself (not nbformat's reader, which may add random cell ids), so the same input
+    gives the same bytes and ``release --check`` can compare them.
+    """
+    import json
+
+    try:
+        nb = json.loads(text)
+        cells = nb["cells"]
+        assert isinstance(cells, list) and all(isinstance(c, dict) for c in cells)
+    except (ValueError, KeyError, TypeError, AssertionError) as error:
+        raise ReleaseError(filename, None, f"not a readable notebook: {error}") from error
+    for number, cell in enumerate(cells, start=1):
+        where = f"{filename}, cell {number}"
+        raw = cell.get("source", "")
+        source = "".join(raw) if isinstance(raw, list) else str(raw)
+        kind = cell.get("cell_type")
+        is_solution = bool((cell.get("metadata") or {}).get("nbgrader", {}).get("solution"))
+        if _has_marker(source, HIDDEN_BEGIN, HIDDEN_END):
+            source = _cut_blocks(source, HIDDEN_BEGIN, HIDDEN_END, None, where)
+        if _has_marker(source, BEGIN_MARKER, END_MARKER):
+            if kind == "code":
+                try:
+                    source = strip_solutions(source, where)
+                except ReleaseError as error:
+                    if not any(line.lstrip().startswith(("%", "!")) for line in source.split("\n")):
+                        raise
+                    hint = "; a cell with a solution block must be plain Python: move its magics and shell lines"
+                    raise ReleaseError(where, error.lineno, str(error).split(": ", 1)[1] + hint) from error
+            else:
+                source = _cut_blocks(source, BEGIN_MARKER, END_MARKER, _ANSWER_STUB, where)
+        elif is_solution:
+            source = _CELL_STUB if kind == "code" else _ANSWER_STUB
+        cell["source"] = source.splitlines(keepends=True) if isinstance(raw, list) else source
+        if kind == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _cell_text(path: Path) -> str:
+    """Every cell's source of a notebook, one after another (the raw text if it is not JSON)."""
+    import json
+
+    text = path.read_text("utf-8", errors="replace")
+    try:
+        cells = json.loads(text).get("cells", [])
+        return "\n".join("".join(c.get("source", "")) for c in cells if isinstance(c, dict))
+    except (ValueError, AttributeError, TypeError):
+        return text
+
+
 def _walk(root: Path) -> list[Path]:
-    """Files under ``root`` relative to it, sorted, leaving out ``__pycache__`` and its like."""
+    """Files under ``root`` relative to it, sorted, leaving out ``__pycache__``, notebook checkpoints."""
     if not root.is_dir():
         return []
     return sorted(
@@ -238,15 +339,21 @@ def _expected(solutions_dir: Path) -> dict[Path, bytes]:
     expected: dict[Path, bytes] = {}
     for relative in _walk(solutions_dir):
         path = solutions_dir / relative
-        if relative.suffix != ".py":
+        if relative.suffix not in (".py", ".ipynb"):
             expected[relative] = path.read_bytes()
+            lines = expected[relative].decode("utf-8", errors="replace").split("\n")
+            marked = next((n for n, line in enumerate(lines, 1) if line.strip() == BEGIN_MARKER), None)
+            if marked:
+                problem = "a solution block in a file release cannot strip (only .py and .ipynb): remove it"
+                raise ReleaseError(str(path), marked, problem)
             continue
         try:
             # Text mode turns \r\n into \n, so stubs come out the same on every platform.
             source = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as error:
             raise ReleaseError(str(path), None, f"not valid UTF-8: {error}") from error
-        expected[relative] = strip_solutions(source, str(path)).encode("utf-8")
+        strip = strip_solutions if relative.suffix == ".py" else strip_notebook
+        expected[relative] = strip(source, str(path)).encode("utf-8")
     return expected
 
 
@@ -276,7 +383,7 @@ def release(solutions_dir: Path, exercises_dir: Path) -> list[Path]:
     for relative, content in expected.items():
         target = exercises_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        if relative.suffix == ".py":
+        if relative.suffix in (".py", ".ipynb"):
             # Bytes, not text mode: the stub already has "\n" endings, whatever the platform.
             target.write_bytes(content)
         else:
@@ -294,7 +401,8 @@ def diff_release(solutions_dir: Path, exercises_dir: Path) -> list[str]:
 
     Returns:
         Sorted POSIX relative paths that differ from what :func:`release` would write, are missing, or are
-        ``.py`` files without a solution; an empty list means the exercises are up to date.
+        ``.py`` files without a solution, or notebooks without one that hold a solution block; an empty
+        list means the exercises are up to date.
 
     Raises:
         ReleaseError: If ``solutions_dir`` is missing or any solution cannot be stripped.
@@ -307,4 +415,7 @@ def diff_release(solutions_dir: Path, exercises_dir: Path) -> list[str]:
         if relative not in present or (exercises_dir / relative).read_bytes() != content
     }
     extra = {relative for relative in present if relative.suffix == ".py" and relative not in expected}
+    # A notebook no solution releases (copied there by hand) is out of date if it holds a solution block.
+    extra |= {relative for relative in present if relative.suffix == ".ipynb" and relative not in expected
+              and _has_marker(_cell_text(exercises_dir / relative), BEGIN_MARKER)}
     return sorted(relative.as_posix() for relative in stale | extra)

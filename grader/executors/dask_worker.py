@@ -1,0 +1,144 @@
+"""The worker's side of the Dask executor (dask_cluster.py): imported only on Dask workers and by the
+client that registers :class:`Prepare`, so that distributed is needed only where Dask is used."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from ..model.errors import GraderError, SubmissionError
+from . import Row, Task
+
+
+def unpack_submission(members: list[tuple[str, bytes]], folder: bool, name: str, into: Path) -> Path:
+    """Write shipped members under ``into``; the path to grade (a folder, or the one file)."""
+    root = into / name if folder else into
+    root.mkdir(parents=True, exist_ok=True)
+    for rel, data in members:
+        target = (root / rel).resolve()
+        if not target.is_relative_to(root.resolve()):
+            raise SubmissionError(f"{rel}: outside the submission")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return root if folder else root / members[0][0]
+
+
+_WORKER_COURSES: dict[str, str] = {}
+"""Per worker: course digest -> the course file this worker grades with."""
+
+
+def course_on_worker(original: str, course_bytes: bytes, digest: str) -> str:
+    """A course file on this worker with the client's digest: the original if it is the same file,
+    else a private copy with empty ``hide:`` folders (nothing to hide on a machine without them)."""
+    if digest in _WORKER_COURSES:
+        return _WORKER_COURSES[digest]
+    from ..coursefile import load_course
+
+    path = Path(original)
+    try:
+        if path.is_file() and path.read_bytes() == course_bytes:
+            _WORKER_COURSES[digest] = original
+            return original
+    except OSError:
+        pass
+    folder = Path(tempfile.mkdtemp(prefix=f"nn-grader-course-{digest}-"))
+    copy = folder / path.name
+    copy.write_bytes(course_bytes)
+    import yaml
+
+    for hidden in (yaml.safe_load(course_bytes) or {}).get("hide") or []:
+        if isinstance(hidden, str):
+            target = (folder / hidden).resolve()
+            if target.is_relative_to(folder):
+                target.mkdir(parents=True, exist_ok=True)
+    course = load_course(copy)
+    if course.digest != digest:
+        raise GraderError(f"the course file sent to this worker reads as digest {course.digest}, not {digest}")
+    _WORKER_COURSES[digest] = str(copy)
+    return str(copy)
+
+
+def place_references(digest: str, seed: int, device: str, key: str, data: bytes) -> None:
+    """Put the client's reference file where this worker's cache looks for it.
+
+    Raises:
+        GraderError: this worker's grader, twins or torch give another cache key than the client's.
+    """
+    from ..engine.refstore import cache_dir, cache_key, torch_version
+
+    mine = cache_key(digest, seed, device)
+    if mine != key:
+        raise GraderError("this worker's grader, torch twins or torch (torch " + torch_version()
+                          + ") differ from the client's: its references would not be the client's")
+    target = cache_dir() / f"refs-{key}.bin"
+    if target.exists() and target.stat().st_size == len(data):
+        return
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+_SHARED: dict[str, Any] = {}
+"""Per worker: what :class:`Prepare` installed (the course file to grade with)."""
+
+
+class Prepare(WorkerPlugin):
+    """A worker plugin carrying the course and reference files: the scheduler installs it on every
+    worker, a worker that joins or restarts later included (data scattered to workers is lost with the
+    last of them)."""
+
+    name = "nn-grader-prepare"
+    idempotent = False
+
+    def __init__(self, original: str, shared: dict[str, Any]):
+        self.original = original
+        self.shared = shared
+
+    def setup(self, worker: Any = None) -> None:
+        from ..sandbox.runner import make_private
+
+        make_private()
+        s = self.shared
+        _SHARED.clear()
+        try:
+            _SHARED["course"] = course_on_worker(self.original, s["course"], s["digest"])
+            place_references(s["digest"], s["seed"], s["device"], s["key"], s["references"])
+        except (GraderError, OSError) as e:
+            _SHARED["error"] = f"the worker could not be prepared: {e}"
+
+    def teardown(self, worker: Any = None) -> None:
+        pass
+
+
+def grade_shipped(task: Task, members: list[tuple[str, bytes]], folder: bool) -> Row:
+    """Worker side: write the submission to a private folder, grade it, and clean up.
+
+    Raises:
+        GraderError: the worker could not be prepared (the client turns it into an error row).
+    """
+    from .local import grade_task
+
+    if "course" not in _SHARED:
+        raise GraderError(_SHARED.get("error", "the worker was not prepared (no nn-grader plugin)"))
+    scratch = Path(tempfile.mkdtemp(prefix="nn-grader-task-"))
+    try:
+        path = unpack_submission(members, folder, Path(task.submission).name or "submission", scratch)
+        row = grade_task(Task(_SHARED["course"], str(path), task.student, task.seed, task.device, task.gradescope))
+        return row._replace(result_json=row.result_json.replace(_json_str(str(path)), _json_str(task.submission), 1))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _json_str(text: str) -> str:
+    return json.dumps(text)
