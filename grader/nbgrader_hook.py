@@ -26,7 +26,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from . import api
 from .model.errors import GraderError
 
-TEST_CALL = re.compile(r'^\s*grade_cell\(\s*"([^"\\]+)"\s*\)\s*$', re.M)
+TEST_CALL = re.compile(r'^\s*grade_cell\(\s*"([^"\\]+)"\s*\)\s*(?:#[^\n]*)?$', re.M)
 """The call a test cell written by ``grader nbgrader`` ends with."""
 _SEED: int | None = None
 

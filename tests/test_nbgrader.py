@@ -17,10 +17,10 @@ import pytest
 
 from grader.coursefile import load_course
 from grader.engine.grading import Options, grade
-from grader.release.nbgrader_course import split_module
+from grader.release.nbgrader_course import source_notebook
 from grader.sandbox.confinement import FAIL_AT_ENV
 
-from .conftest import ROOT, SOLUTIONS, small_course
+from .conftest import ROOT, small_course
 
 pytest.importorskip("nbgrader")
 nbformat = pytest.importorskip("nbformat")
@@ -81,11 +81,27 @@ def cell_points(autograded: Path) -> dict[str, float]:
     return out
 
 
-def test_split_module_keeps_trailing_markers_and_comments_with_their_definition() -> None:
-    parts = split_module((SOLUTIONS / "losses.py").read_text())
-    assert "_check_reduction" in parts.definitions and "import numpy as np" in parts.setup
-    affine = split_module((SOLUTIONS / "layers.py").read_text()).definitions["Affine"]
-    assert affine.count("### BEGIN SOLUTION") == affine.count("### END SOLUTION") >= 2
+def test_source_notebook_cells_carry_nbgrader_metadata(tmp_path: Path) -> None:
+    from grader.nbgrader_hook import TEST_CALL
+
+    course_file = small_course(tmp_path / "kit", KEEP)
+    course = load_course(course_file)
+    nb = source_notebook(course, course.assignments[0], tmp_path / "kit" / "solutions")
+    metas = [c.metadata["nbgrader"] for c in nb.cells]
+    assert len({m["grade_id"] for m in metas}) == len(metas)  # nbgrader keys grades by grade_id
+    answers = [i for i, m in enumerate(metas) if m["grade_id"].startswith("answer_")]
+    assert [metas[i]["grade_id"] for i in answers] == [f"answer_{e.id.replace('.', '_')}" for e in course.exercises]
+    for i, ex in zip(answers, course.exercises):
+        assert "### BEGIN SOLUTION" in nb.cells[i].source and not metas[i]["locked"]
+        test = metas[i + 1]
+        assert test["grade"] and test["locked"] and test["points"] == ex.points
+        assert TEST_CALL.findall(nb.cells[i + 1].source) == [ex.id]
+    assert all(m["locked"] for m in metas if not m["solution"])
+    # a cell holding a solution block is a solution cell (nbgrader refuses blocks elsewhere); the closing
+    # marker of a class's last method stays in the class's cell
+    for cell, m in zip(nb.cells, metas):
+        assert m["solution"] == ("### BEGIN SOLUTION" in cell.source)
+        assert cell.source.count("### BEGIN SOLUTION") == cell.source.count("### END SOLUTION")
 
 
 @pytest.fixture
