@@ -38,6 +38,9 @@ class Dropout:
     Evaluation: the identity, y = x and dx = dout (return copies).
 
     p is the probability to DROP an element (as in PyTorch), not to keep it.
+    Conventions: ours is torch's inverted dropout with p = drop probability.
+    Some textbooks take p as the KEEP probability; the original paper does
+    not scale in training and multiplies by 1 - p at test time instead.
     Typical values: 0.2 on inputs, up to 0.5 on hidden layers. With p = 1
     every element is dropped: y = 0.
 
@@ -97,8 +100,10 @@ class BatchNorm1d:
     Backward (evaluation): mu and var are constants, so
         dx = dxhat / sqrt(running_var + eps)
 
-    Note PyTorch's momentum is the weight of the NEW value (default 0.1),
-    the opposite of the "momentum" of an exponential average in some texts.
+    Conventions: ours is torch's, momentum = weight of the NEW batch value
+    (default 0.1). Some textbooks weight the OLD value instead, running =
+    momentum * running + (1 - momentum) * batch with momentum = 0.9; some
+    update running_var with the biased variance (divided by N, not N - 1).
 
     Args:
         gamma: scale, shape (D,); beta: shift, shape (D,). The layer keeps

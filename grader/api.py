@@ -126,6 +126,23 @@ def validate(path: str | Path) -> Course:
     return course
 
 
+def case(course: Course, exercise: str, index: int, out: Path, seed: int | None = None) -> list[str]:
+    """Write public case ``index`` of an exercise (inputs, upstream gradients, reference values) to ``out``
+    (.npz) and return the lines to print: what the file holds and how to load it. Refused under a secret
+    seed: its cases are the hidden ones."""
+    from .engine import casefile
+
+    if course.is_secret(seed):
+        raise GraderError("grader case writes public cases only, and a secret seed is in effect (--seed or "
+                          "$GRADER_SEED): unset it to save the public case")
+    ex = course.exercise(exercise)
+    values = casefile.case_values(course, ex, index)
+    casefile.write(values, out)
+    setting = ex.setting("case", index)
+    return ([f"wrote {out}: exercise {ex.id} ({ex.title}), case {index}" + (f" ({setting})" if setting else ""),
+             *casefile.describe(values), "load it:"] + [f"  {line}" for line in casefile.snippet(ex, values, out)])
+
+
 def report(results: Path) -> SubmissionResult:
     """A Result tree read back from its JSON file."""
     from .model.results import from_dict
@@ -136,6 +153,5 @@ def report(results: Path) -> SubmissionResult:
         raise GraderError(f"{results}: not a results file this grader can read ({e})") from None
 
 
-__all__ = ["CourseError", "GraderError", "bundle", "check", "find_course", "grade_class", "load", "nbgrader_course",
-           "report",
-           "require_strong", "secret", "validate", "write_gradescope"]
+__all__ = ["CourseError", "GraderError", "bundle", "case", "check", "find_course", "grade_class", "load",
+           "nbgrader_course", "report", "require_strong", "secret", "validate", "write_gradescope"]

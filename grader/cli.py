@@ -78,13 +78,19 @@ def _seed(args: argparse.Namespace) -> int | None:
     return None if env is None else _parse_seed(env, "GRADER_SEED")
 
 
+def _announce_references(ids: list[str]) -> None:
+    print(f"computing references with torch for {len(ids)} exercise{'s' if len(ids) != 1 else ''} "
+          f"(once for this course and seed; later checks read them from the cache)...", file=sys.stderr, flush=True)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .engine.grading import Options, default_lanes
 
     submission = Path(args.submission)
     course = api.load(api.find_course(args.course, submission))
     options = Options(seed=_seed(args), device=args.device, exercises=args.exercise or [],
-                      use_cache=not args.no_cache, lanes=max(1, args.jobs) if args.jobs else default_lanes())
+                      use_cache=not args.no_cache, lanes=max(1, args.jobs) if args.jobs else default_lanes(),
+                      on_references=None if args.quiet else _announce_references)
     targets = {name: Path(p) for name, p in (("json", args.json), ("html", args.html), ("plots", args.plots)) if p}
     result = api.check(course, submission, options, targets, Path(args.gradescope) if args.gradescope else None)
     if not args.quiet:
@@ -159,6 +165,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_list(args: argparse.Namespace) -> int:
+    from .backs.listing import course_lines, course_markdown
+
+    course = api.load(api.find_course(args.course, Path.cwd()))
+    print(course_markdown(course) if args.markdown else "\n".join(course_lines(course)), end="" if args.markdown else "\n")
+    return 0
+
+
 def cmd_release(args: argparse.Namespace) -> int:
     from .release.stubs import diff_release, release
 
@@ -198,6 +212,14 @@ def cmd_nbgrader(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_case(args: argparse.Namespace) -> int:
+    """A public case to a .npz file, for debugging in a REPL."""
+    course = api.load(api.find_course(args.course, Path.cwd()))
+    for line in api.case(course, args.exercise, args.index, Path(args.save), _seed(args)):
+        print(line)
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from . import backs
     from .backs.terminal import render
@@ -221,6 +243,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grader", description=__doc__.splitlines()[0] if __doc__ else None)
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     c = sub.add_parser("check", help="grade one submission and print a report")
@@ -263,6 +288,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("-q", "--quiet", action="store_true")
     g.set_defaults(func=cmd_grade)
 
+    ls = sub.add_parser("list", help="list the course's assignments and exercises (ids for -e)")
+    ls.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml nearby)")
+    ls.add_argument("--markdown", action="store_true", help="one table row per assignment (the README's course table)")
+    ls.set_defaults(func=cmd_list)
+
     gb = sub.add_parser("gradescope-bundle", help="build a Gradescope autograder zip (setup.sh, run_autograder)")
     gb.add_argument("--course", default="course.yml")
     gb.add_argument("--out", default="autograder.zip")
@@ -297,6 +327,16 @@ def build_parser() -> argparse.ArgumentParser:
     nb.add_argument("--assignments", metavar="A1,A2", help="only these assignments (default: all)")
     nb.add_argument("--solutions", metavar="DIR", help="solutions folder (default: solutions/ beside the course file)")
     nb.set_defaults(func=cmd_nbgrader)
+
+    k = sub.add_parser("case", help="save a public case (inputs, upstream gradients, expected values) "
+                                    "to a .npz file, to rerun it in a REPL")
+    k.add_argument("exercise", help="exercise id or title")
+    k.add_argument("index", type=int, help="case number, as reports name it (case 0, case 1, ...)")
+    k.add_argument("--save", required=True, metavar="FILE", help="the .npz file to write")
+    k.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml nearby)")
+    k.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # only to refuse it: public cases only
+    k.add_argument("--seed-fd", type=int, help=argparse.SUPPRESS)
+    k.set_defaults(func=cmd_case)
 
     rep = sub.add_parser("report", help="rebuild a report from results JSON (terminal, --html, --plots), "
                                         "or a class dashboard (--class DIR --html FILE)")

@@ -133,36 +133,38 @@ def _defined(course: Course, cells: Sequence[str]) -> list[str]:
 
 
 class _Progress:
-    """Says that references are being computed (a cold cache), then how far: a display that updates
-    itself in a kernel, lines on stdout elsewhere (never stderr: nbgrader counts that as an error)."""
+    """Says that references are being computed (a cold cache: torch, a few seconds per exercise) and, once
+    done, how long it took: a display that updates itself in a kernel, stdout elsewhere (never stderr:
+    nbgrader counts anything there as an error)."""
 
     def __init__(self) -> None:
         self.handle: Any = None
         self.started = 0.0
+        self.said = ""
 
     def _show(self, text: str) -> None:
-        if _kernel_cells() is not None:
-            from IPython.display import display
+        if _kernel_cells() is None:
+            print(text, flush=True)
+            return
+        from IPython.display import display
 
-            if self.handle is None:
-                self.handle = display({"text/plain": text}, raw=True, display_id=True)
-            else:
-                self.handle.update({"text/plain": text}, raw=True)
+        if self.handle is None:
+            self.handle = display({"text/plain": text}, raw=True, display_id=True)
         else:
-            print("\r" + text, end="", flush=True)  # one line that rewrites itself
+            self.handle.update({"text/plain": text}, raw=True)
 
-    def __call__(self, done: int, total: int, title: str) -> None:
-        if self.handle is None and not self.started:
-            self.started = time.perf_counter()
-            print("computing reference values with torch: once for this course and seed, cached afterwards",
-                  flush=True)
-        self._show(f"references: {done}/{total} exercises ({title})")
+    def __call__(self, ids: list[str]) -> None:
+        self.started = time.perf_counter()
+        self.said = (f"computing reference values with torch for {len(ids)} exercise{'s' if len(ids) != 1 else ''} "
+                   f"({', '.join(ids[:8])}{', ...' if len(ids) > 8 else ''}): once for this course and seed, "
+                   "cached afterwards")
+        self._show(self.said)
 
     def finish(self) -> None:
         if self.started:
-            self._show(f"references computed in {time.perf_counter() - self.started:.1f} s")
-            if self.handle is None:
-                print(flush=True)
+            done = f"references computed in {time.perf_counter() - self.started:.1f} s"
+            self._show(f"{self.said}: done, {done}" if self.handle is not None else done)
+            self.started = 0.0
 
 
 def _grade(what: str | Sequence[str] | None, course: str | Path | None, seed: int | None,

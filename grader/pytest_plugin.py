@@ -164,7 +164,7 @@ def failure_text(result: ExerciseResult) -> str:
     for check in result.checks:
         bad = [case for case in check.cases if not case.passed]
         for case in bad[:MAX_CASES_SHOWN]:
-            lines.append(f"  ✗ {check.name} · {case.name}")
+            lines.append(f"  ✗ {check.name} · {case.title}")
             lines.append("    " + case.message.replace("\n", "\n    "))
         if len(bad) > MAX_CASES_SHOWN:
             lines.append(f"    ... and {len(bad) - MAX_CASES_SHOWN} more failing case(s) of {check.name}")

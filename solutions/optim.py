@@ -91,6 +91,10 @@ class Momentum:
 
     State per parameter: ``"momentum_buffer"`` = b.
 
+    Conventions: ours is torch's, b = mu * b + g and theta -= lr * b.
+    Textbook velocity, v = mu * v - lr * g and theta += v: the same path
+    while lr is constant, but store b = -v / lr as "momentum_buffer".
+
     Args:
         lr: learning rate (float, default 1e-3 as in torch).
         momentum: momentum factor mu (float, default 0.9).
@@ -136,6 +140,10 @@ class Nesterov:
 
     The step uses the gradient PLUS the momentum-scaled NEW buffer: it looks
     one momentum step ahead. (Plain momentum would step by b alone.)
+
+    Conventions: ours is torch's look-ahead form above, with the look-ahead
+    taken once. Sutskever's velocity form (v = mu * v - lr * g, then
+    theta += -mu * v_prev + (1 + mu) * v) keeps another state: use the above.
 
     State per parameter: ``"momentum_buffer"`` = b.
 
@@ -388,6 +396,10 @@ class Adam:
     theta - lr * m_hat / (sqrt(v_hat) + eps) with m_hat = m / bias_correction1
     and v_hat = v / bias_correction2; the form above is the one torch
     evaluates. Each parameter counts its own steps.
+
+    Conventions: eps OUTSIDE the root, sqrt(v_hat) + eps (torch); some texts
+    write sqrt(v_hat + eps). Take eps from the constructor, never a constant.
+    The first step has step = 1 in both bias corrections.
 
     State per parameter: ``"step"``, ``"exp_avg"`` = m, ``"exp_avg_sq"`` = v,
     plus ``"max_exp_avg_sq"`` = v_max only when amsgrad.

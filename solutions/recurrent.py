@@ -87,7 +87,8 @@ class LSTMCell:
     """One step of a long short-term memory (LSTM) cell.
 
     Forward:  a = x @ Wx + h @ Wh + b, of shape (N, 4H), cut into four blocks
-              of H columns, in PyTorch's order i, f, g, o:
+              of H columns, in PyTorch's order i, f, g, o (some texts
+              use i, f, o, g or f, g, i, o: not here):
                   i = sigmoid(a[:, 0H:1H])   input gate
                   f = sigmoid(a[:, 1H:2H])   forget gate
                   g = tanh(a[:, 2H:3H])      candidate values
@@ -189,6 +190,9 @@ class RNN:
         Wh: hidden-to-hidden weights, shape (H, H).
         b: bias, shape (H,).
         The layer keeps these very arrays: params = [Wx, Wh, b].
+
+    Conventions: sequences are TIME-first, (T, N, D), as torch's default
+    batch_first=False; some texts use batch-first (N, T, D): not here.
 
     Shapes: forward(xs (T, N, D), h0 (N, H)) -> hs (T, N, H) (time first);
             backward(dhs (T, N, H)) -> (dxs (T, N, D), dh0 (N, H)).

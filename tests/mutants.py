@@ -25,7 +25,9 @@ Fields:
   argument changed in place), a contract rule (``x modified``, ``dout modified``, ``not deterministic``,
   ``grads rebound``), a trajectory quantity (``param`` or a state key) or the rule of a scripted or
   batching case (``stop decisions``, ``every sample once``...);
-* ``old``, ``new``, ``count`` (default 1), ``also`` and ``target`` (default: ``exercise``) as above.
+* ``old``, ``new``, ``count`` (default 1), ``also`` and ``target`` (default: ``exercise``) as above;
+* ``hint`` words that the hint of one of the check's failing cases must contain: the known cause the
+  grader names for this bug (tests/test_planted_bugs.py::test_known_cause_is_named).
 
 For the before/after comparison of graders: :func:`submissions` yields
 ``(bug_id, exercise, {module: full_source_text})`` for every mutant, with ``bug_id`` equal to
@@ -73,6 +75,8 @@ class Mutant:
     count: int = 1
     also: tuple[tuple[str, str], ...] = ()
     target: str = ""
+    hint: str = ""
+    """Words the cause hint of a failing case of ``check`` must contain (empty: no hint asserted)."""
 
     def __post_init__(self) -> None:
         if not self.target:
@@ -194,6 +198,11 @@ MUTANTS: list[Mutant] = [
            'contract', 'dout modified',
            old='return dout * (1.0 - self.out ** 2)',
            new='dout *= 1.0 - self.out ** 2\n        return dout'),
+    Mutant('Tanh', 'activations', 'forward computed in float32 (returned as float64)',
+           'gradcheck', 'x',
+           old='self.out = np.tanh(x)',
+           new='self.out = np.tanh(x.astype(np.float32)).astype(np.float64)',
+           hint="your forward's values are float32 numbers"),
     Mutant('Tanh', 'activations', 'derivative written as 1 + y**2',
            'gradcheck', 'dx',
            old='return dout * (1.0 - self.out ** 2)',
@@ -334,7 +343,8 @@ MUTANTS: list[Mutant] = [
     Mutant('Softmax', 'activations', 'backward uses only the Jacobian diagonal: dout*y*(1-y)',
            'gradcheck', 'dx',
            old='return y * (dout - np.sum(dout * y, axis=self.axis, keepdims=True))',
-           new='return dout * y * (1.0 - y)'),
+           new='return dout * y * (1.0 - y)',
+           hint="keeps only the diagonal of softmax's Jacobian"),
     Mutant('Softmax', 'activations', 'normaliser summed over the whole array instead of along axis',
            'reference', 'out',
            old='self.out = e / np.sum(e, axis=self.axis, keepdims=True)',
@@ -427,7 +437,8 @@ MUTANTS: list[Mutant] = [
     Mutant('MSELoss', 'losses', 'backward misses the factor 2',
            'gradcheck', 'dx',
            old='grad = 2.0 * self.diff',
-           new='grad = self.diff'),
+           new='grad = self.diff',
+           hint='a factor 2 from the derivative of a square'),
     Mutant('MSELoss', 'losses', 'forward sums instead of averaging (with matching backward)',
            'reference', 'out',
            old='return float(total / self.diff.size)',
@@ -496,6 +507,11 @@ MUTANTS: list[Mutant] = [
                 '        for g in grads:\n'
                 '            g *= coef'),
            new='    for g in grads:\n        g *= coef'),
+    Mutant('clip_grad_norm', 'training', 'scaled copies made (g = g * coef): the caller\'s grads unchanged',
+           'reference', 'g0 after',
+           old='            g *= coef',
+           new='            g = g * coef',
+           hint='is unchanged after the call'),
     Mutant('clip_grad_norm', 'training', 'ignores norm_type: always the 2-norm',
            'reference', 'out',
            old='p = float(norm_type)',
@@ -513,7 +529,8 @@ MUTANTS: list[Mutant] = [
     Mutant('clip_grad_value', 'training', 'clipped copies: grads not changed in place',
            'reference', 'g0 after',
            old='np.clip(g, -clip, clip, out=g)',
-           new='g = np.clip(g, -clip, clip)'),
+           new='g = np.clip(g, -clip, clip)',
+           hint='is unchanged after the call'),
     Mutant('clip_grad_value', 'training', 'large entries set to +clip whatever their sign',
            'reference', 'g0 after',
            old='np.clip(g, -clip, clip, out=g)',
@@ -547,12 +564,14 @@ MUTANTS: list[Mutant] = [
     Mutant('l1_penalty_grad', 'training', 'g = g + ... rebinds: grads unchanged',
            'reference', 'g0 after',
            old='g += lam * np.sign(w)',
-           new='g = g + lam * np.sign(w)'),
+           new='g = g + lam * np.sign(w)',
+           hint='is unchanged after the call'),
     # ---------------------------------------- training.l2_penalty
     Mutant('l2_penalty', 'training', 'forgets the 1/2',
            'reference', 'out',
            old='return float(0.5 * lam * sum(float(np.sum(w * w)) for w in params))',
-           new='return float(lam * sum(float(np.sum(w * w)) for w in params))'),
+           new='return float(lam * sum(float(np.sum(w * w)) for w in params))',
+           hint='yours / reference = 2'),
     Mutant('l2_penalty', 'training', 'the norm instead of the squared norm',
            'reference', 'out',
            old='return float(0.5 * lam * sum(float(np.sum(w * w)) for w in params))',
@@ -577,7 +596,8 @@ MUTANTS: list[Mutant] = [
     Mutant('l2_penalty_grad', 'training', 'decays the weights instead of the gradients',
            'reference', 'g0 after',
            old='g += lam * w',
-           new='w -= lam * w'),
+           new='w -= lam * w',
+           hint='is unchanged after the call'),
     # ---------------------------------------- training.step_lr
     Mutant('step_lr', 'training', 'off by one: (epoch + 1) // step_size',
            'reference', 'out',
@@ -644,15 +664,23 @@ MUTANTS: list[Mutant] = [
     Mutant('Dropout', 'regularization', "backward draws a new mask instead of reusing forward's",
            'stochastic', 'dx',
            old='return dout * self.scale',
-           new='return dout * ((self.rng.random(dout.shape) >= self.p) / (1.0 - self.p))'),
+           new='return dout * ((self.rng.random(dout.shape) >= self.p) / (1.0 - self.p))',
+           hint='keep the mask'),
+    Mutant('Dropout', 'regularization', "backward keeps forward's mask but not its 1/(1-p) scale",
+           'stochastic', 'dx',
+           old='return dout * self.scale',
+           new='return dout * (self.scale != 0)',
+           hint='zeroes the same elements as forward, but scales the kept ones differently'),
     Mutant('Dropout', 'regularization', 'not inverted: kept elements are not scaled by 1/(1-p)',
            'stochastic', 'out',
            old='self.scale = keep / (1.0 - self.p)',
-           new='self.scale = keep.astype(np.float64)'),
+           new='self.scale = keep.astype(np.float64)',
+           hint='non-inverted dropout'),
     Mutant('Dropout', 'regularization', 'p taken as the probability to keep an element',
            'stochastic', 'out',
            old='keep = self.rng.random(x.shape) >= self.p',
-           new='keep = self.rng.random(x.shape) < self.p'),
+           new='keep = self.rng.random(x.shape) < self.p',
+           hint='p is used as the KEEP probability'),
     Mutant('Dropout', 'regularization', 'the same mask at every call (generator re-seeded in forward)',
            'stochastic', 'out',
            old='keep = self.rng.random(x.shape) >= self.p',
@@ -661,7 +689,8 @@ MUTANTS: list[Mutant] = [
            'reference', 'out',
            old='            self.scale = None\n            return x.copy()',
            new=('            self.scale = np.full(x.shape, 1.0 - self.p)\n'
-                '            return x * self.scale')),
+                '            return x * self.scale'),
+           hint='non-inverted dropout'),
     # ---------------------------------------- regularization.RReLU
     Mutant('RReLU', 'regularization', 'random slopes applied on the positive side too',
            'stochastic', 'out',
@@ -676,7 +705,8 @@ MUTANTS: list[Mutant] = [
            old='return dout * self.slope',
            new=('if not self.train:\n'
                 '            return dout * self.slope\n'
-                '        return dout * np.where(self.slope == 1.0, 1.0, self.rng.uniform(self.lower, self.upper, size=dout.shape))')),
+                '        return dout * np.where(self.slope == 1.0, 1.0, self.rng.uniform(self.lower, self.upper, size=dout.shape))'),
+           hint='keep the mask'),
     Mutant('RReLU', 'regularization', 'slopes drawn from U(0, 1), ignoring lower and upper',
            'stochastic', 'out',
            old='a = self.rng.uniform(self.lower, self.upper, size=x.shape)',
@@ -688,12 +718,14 @@ MUTANTS: list[Mutant] = [
     Mutant('RReLU', 'regularization', 'backward passes dout through unchanged',
            'gradcheck', 'dx',
            old='return dout * self.slope',
-           new='return dout.copy()'),
+           new='return dout.copy()',
+           hint='backward returns dout unchanged'),
     # ---------------------------------------- regularization.BatchNorm1d
     Mutant('BatchNorm1d', 'regularization', 'running variance updated with the biased batch variance',
            'reference', 'running_var',
            old='m * var * n / (n - 1)',
-           new='m * var'),
+           new='m * var',
+           hint='biased batch variance'),
     Mutant('BatchNorm1d', 'regularization', 'evaluation normalises with the batch statistics',
            'reference', 'out',
            old='mu, var = self.running_mean, self.running_var',
@@ -701,7 +733,8 @@ MUTANTS: list[Mutant] = [
     Mutant('BatchNorm1d', 'regularization', "momentum weights the old running mean (torch's momentum is the new value's weight)",
            'reference', 'running_mean',
            old='(1.0 - m) * self.running_mean + m * mu',
-           new='m * self.running_mean + (1.0 - m) * mu'),
+           new='m * self.running_mean + (1.0 - m) * mu',
+           hint='weight the old running value'),
     Mutant('BatchNorm1d', 'regularization', 'normalises with the unbiased batch variance',
            'reference', 'out',
            old='var = x.var(axis=0)',
@@ -715,7 +748,8 @@ MUTANTS: list[Mutant] = [
     Mutant('BatchNorm1d', 'regularization', 'dgamma sums dout instead of dout * xhat',
            'reference', 'gamma',
            old='np.sum(dout * xhat, axis=0)',
-           new='np.sum(dout, axis=0)'),
+           new='np.sum(dout, axis=0)',
+           hint="equals the reference's dbeta"),
     Mutant('BatchNorm1d', 'regularization', 'eps added to the standard deviation instead of the variance',
            'reference', 'out',
            old='inv_std = 1.0 / np.sqrt(var + self.eps)',
@@ -751,7 +785,15 @@ MUTANTS: list[Mutant] = [
            new='g = np.tanh(a[:, 3 * H:])',
            also=(('o = _sigmoid(a[:, 3 * H:])',
                   'o = _sigmoid(a[:, 2 * H:3 * H])'), ('dg * (1.0 - g ** 2), do * o * (1.0 - o)',
-                  'do * o * (1.0 - o), dg * (1.0 - g ** 2)'),)),
+                  'do * o * (1.0 - o), dg * (1.0 - g ** 2)'),),
+           hint='in the order i, f, o, g'),
+    Mutant('LSTMCell', 'recurrent', "gate blocks read in the order f, g, i, o (forward only)",
+           'reference', 'h_next',
+           old='i = _sigmoid(a[:, :H])',
+           new='i = _sigmoid(a[:, 2 * H:3 * H])',
+           also=(('f = _sigmoid(a[:, H:2 * H])', 'f = _sigmoid(a[:, :H])'),
+                 ('g = np.tanh(a[:, 2 * H:3 * H])', 'g = np.tanh(a[:, H:2 * H])')),
+           hint='in the order f, g, i, o'),
     Mutant('LSTMCell', 'recurrent', 'h_next = o * c_next, without the tanh',
            'reference', 'h_next',
            old='h_next = o * tc',
@@ -776,6 +818,11 @@ MUTANTS: list[Mutant] = [
            also=(('dWh += h_prev.T @ da',
                   'dWh = h_prev.T @ da'), ('db += da.sum(axis=0)',
                   'db = da.sum(axis=0)'),)),
+    Mutant('RNN', 'recurrent', 'hidden states returned batch-first (N, T, H)',
+           'reference', 'out',
+           old='        return hs\n',
+           new='        return hs.transpose(1, 0, 2)\n',
+           hint='batch-first (N, T, ...)'),
     Mutant('RNN', 'recurrent', 'dWh uses the current state h_t instead of h_{t-1}',
            'gradcheck', 'Wh',
            old='h_prev = hs[t - 1] if t > 0 else h0',
@@ -789,7 +836,8 @@ MUTANTS: list[Mutant] = [
     Mutant('RNN', 'recurrent', 'dh0 returned as zeros',
            'reference', 'h0',
            old='return dxs, dh_carry',
-           new='return dxs, np.zeros(h0.shape)'),
+           new='return dxs, np.zeros(h0.shape)',
+           hint='is all zeros'),
     Mutant('RNN', 'recurrent', 'the same step applied with the initial state h0 at every time step',
            'reference', 'out',
            old='h = np.tanh(xs[t] @ self.Wx + h @ self.Wh + self.b)',
@@ -1322,7 +1370,8 @@ MUTANTS: list[Mutant] = [
     Mutant('SquaredHingeLoss', 'losses', 'backward misses the factor 2',
            'gradcheck', 'dx',
            old='grad = -2.0 * self.target * self.slack',
-           new='grad = -self.target * self.slack'),
+           new='grad = -self.target * self.slack',
+           hint='a factor 2 from the derivative of a square'),
     Mutant('SquaredHingeLoss', 'losses', 'backward forgets the target factor',
            'gradcheck', 'dx',
            old='grad = -2.0 * self.target * self.slack',
@@ -1513,7 +1562,8 @@ MUTANTS: list[Mutant] = [
     Mutant('Momentum', 'optim', 'dampening applied at the first step (buffer starts at 0)',
            'trajectory', 'param',
            old='state["momentum_buffer"] = np.array(g, dtype=np.float64, copy=True)',
-           new='state["momentum_buffer"] = (1 - self.dampening) * np.array(g, dtype=np.float64)'),
+           new='state["momentum_buffer"] = (1 - self.dampening) * np.array(g, dtype=np.float64)',
+           hint='1 - dampening'),
     Mutant('Momentum', 'optim', 'weight decay applied after momentum (to the step, not the gradient)',
            'trajectory', 'momentum_buffer',
            old=('            if self.weight_decay != 0:\n'
@@ -1531,7 +1581,8 @@ MUTANTS: list[Mutant] = [
            new='state["momentum_buffer"] = self.lr * g',
            also=(('buf += (1 - self.dampening) * g',
                   'buf += self.lr * (1 - self.dampening) * g'), ('p -= self.lr * state["momentum_buffer"]',
-                  'p -= state["momentum_buffer"]'),)),
+                  'p -= state["momentum_buffer"]'),),
+           hint='you keep the velocity'),
     Mutant('Momentum', 'optim', 'step taken with the old buffer before updating it (buffer starts at 0)',
            'trajectory', 'param',
            old=('if "momentum_buffer" not in state:\n'
@@ -1549,7 +1600,13 @@ MUTANTS: list[Mutant] = [
     Mutant('Nesterov', 'optim', 'no look-ahead: steps by the buffer alone (plain momentum)',
            'trajectory', 'param',
            old='p -= self.lr * (g + self.momentum * state["momentum_buffer"])',
-           new='p -= self.lr * state["momentum_buffer"]'),
+           new='p -= self.lr * state["momentum_buffer"]',
+           hint="lacks torch's look-ahead"),
+    Mutant('Nesterov', 'optim', 'look-ahead done twice: g + mu * (g + mu * buf)',
+           'trajectory', 'param',
+           old='p -= self.lr * (g + self.momentum * state["momentum_buffer"])',
+           new='p -= self.lr * (g + self.momentum * (g + self.momentum * state["momentum_buffer"]))',
+           hint='the look-ahead is done twice'),
     Mutant('Nesterov', 'optim', 'look-ahead with the OLD buffer (zeros at first), buffer updated after the step',
            'trajectory', 'param',
            old=('if "momentum_buffer" not in state:\n'
@@ -1562,7 +1619,8 @@ MUTANTS: list[Mutant] = [
            new=('buf = state.setdefault("momentum_buffer", np.zeros_like(p, dtype=np.float64))\n'
                 '            p -= self.lr * (g + self.momentum * buf)\n'
                 '            buf *= self.momentum\n'
-                '            buf += g')),
+                '            buf += g'),
+           hint="lacks torch's look-ahead"),
     Mutant('Nesterov', 'optim', 'Sutskever velocity form v = mu v - lr g; p += -mu v_prev + (1 + mu) v',
            'trajectory', 'momentum_buffer',
            old=('if "momentum_buffer" not in state:\n'
@@ -1576,7 +1634,8 @@ MUTANTS: list[Mutant] = [
                 '            v_prev = v.copy()\n'
                 '            v *= self.momentum\n'
                 '            v -= self.lr * g\n'
-                '            p += -self.momentum * v_prev + (1 + self.momentum) * v')),
+                '            p += -self.momentum * v_prev + (1 + self.momentum) * v'),
+           hint='you keep the velocity'),
     Mutant('Nesterov', 'optim', 'weight decay left out of the buffer (added to the step only)',
            'trajectory', 'param',
            old=('            if self.weight_decay != 0:\n'
@@ -1596,7 +1655,13 @@ MUTANTS: list[Mutant] = [
     Mutant('AdaGrad', 'optim', 'eps inside the square root: sqrt(sum + eps)',
            'trajectory', 'param',
            old='std = np.sqrt(state["sum"]) + self.eps',
-           new='std = np.sqrt(state["sum"] + self.eps)'),
+           new='std = np.sqrt(state["sum"] + self.eps)',
+           hint='eps inside the square root'),
+    Mutant('AdaGrad', 'optim', 'eps hard-coded to 1e-10 (the constructor\'s eps ignored)',
+           'trajectory', 'param',
+           old='std = np.sqrt(state["sum"]) + self.eps',
+           new='std = np.sqrt(state["sum"]) + 1e-10',
+           hint='eps hard-coded to 1e-10'),
     Mutant('AdaGrad', 'optim', 'lr decay uses step instead of step - 1',
            'trajectory', 'param',
            old='clr = self.lr / (1 + (state["step"] - 1) * self.lr_decay)',
@@ -1651,7 +1716,8 @@ MUTANTS: list[Mutant] = [
     Mutant('RMSprop', 'optim', 'eps inside the square root: sqrt(v + eps)',
            'trajectory', 'param',
            old='denom = np.sqrt(v) + self.eps',
-           new='denom = np.sqrt(v + self.eps)'),
+           new='denom = np.sqrt(v + self.eps)',
+           hint='eps inside the square root'),
     Mutant('RMSprop', 'optim', 'momentum buffer accumulates g and divides afterwards: p -= lr * buf / denom',
            'trajectory', 'momentum_buffer',
            old='buf += g / denom',
@@ -1682,11 +1748,13 @@ MUTANTS: list[Mutant] = [
            old='step_size = self.lr / bias_correction1',
            new='step_size = self.lr',
            also=(('denom = np.sqrt(v) / bias_correction2 ** 0.5 + self.eps',
-                  'denom = np.sqrt(v) + self.eps'),)),
+                  'denom = np.sqrt(v) + self.eps'),),
+           hint='the bias correction of the moments is missing'),
     Mutant('Adam', 'optim', 'eps inside the square root: sqrt(v_hat + eps)',
            'trajectory', 'param',
            old='denom = np.sqrt(v) / bias_correction2 ** 0.5 + self.eps',
-           new='denom = np.sqrt(v / bias_correction2 + self.eps)'),
+           new='denom = np.sqrt(v / bias_correction2 + self.eps)',
+           hint='eps inside the square root'),
     Mutant('Adam', 'optim', 'one step counter shared by all parameters (self.t incremented per parameter)',
            'trajectory', 'param',
            old='        self.state = {}\n',
@@ -1695,7 +1763,8 @@ MUTANTS: list[Mutant] = [
                    '            step = state["step"]\n'),
                   ('            self.t += 1\n'
                    '            state["step"] = self.t\n'
-                   '            step = self.t\n')),)),
+                   '            step = self.t\n')),),
+           hint='a bias correction with t + 1'),
     Mutant('Adam', 'optim', 'weight decay decoupled like AdamW instead of added to the gradient',
            'trajectory', 'param',
            old='g = g + self.weight_decay * p',
@@ -1710,6 +1779,20 @@ MUTANTS: list[Mutant] = [
            new='np.maximum(v_max, v / bias_correction2, out=v_max)',
            also=(('denom = np.sqrt(v_max) / bias_correction2 ** 0.5 + self.eps',
                   'denom = np.sqrt(v_max) + self.eps'),)),
+    Mutant('Adam', 'optim', 'bias correction with t + 1 (the step counted after correcting)',
+           'trajectory', 'param',
+           old='bias_correction1 = 1 - beta1 ** step',
+           new='bias_correction1 = 1 - beta1 ** (step + 1)',
+           also=(('bias_correction2 = 1 - beta2 ** step',
+                  'bias_correction2 = 1 - beta2 ** (step + 1)'),),
+           hint='a bias correction with t + 1'),
+    Mutant('Adam', 'optim', 'bias correction with a constant t = 1',
+           'trajectory', 'param',
+           old='bias_correction1 = 1 - beta1 ** step',
+           new='bias_correction1 = 1 - beta1',
+           also=(('bias_correction2 = 1 - beta2 ** step',
+                  'bias_correction2 = 1 - beta2'),),
+           hint='a bias correction with a constant t = 1'),
     # ---------------------------------------- optim.AdamW
     Mutant('AdamW', 'optim', 'decay coupled like Adam: wd * p added to the gradient',
            'trajectory', 'param',
@@ -1764,4 +1847,39 @@ TEXTBOOK: list[Mutant] = [
            'stability', 'dx',
            old='sig_neg = np.where(self.margin >= 0, e / (1.0 + e), 1.0 / (1.0 + e))  # sigmoid(-m)',
            new='sig_neg = 1.0 / (1.0 + np.exp(self.margin))'),
+]
+
+
+STYLES: list[Mutant] = [
+    # Correct code in the other styles of the textbooks, without any warning: it keeps full marks and no case
+    # of it carries a hint (a hint that does not apply is worse than none). Graded by tests/test_textbook_forms.py.
+    Mutant('Momentum', 'optim', 'velocity form v = mu v - lr g; p += v, buffer exposed as -v / lr',
+           'trajectory', 'param',
+           old=('if "momentum_buffer" not in state:\n'
+                '                state["momentum_buffer"] = np.array(g, dtype=np.float64, copy=True)\n'
+                '            else:\n'
+                '                buf = state["momentum_buffer"]\n'
+                '                buf *= self.momentum\n'
+                '                buf += (1 - self.dampening) * g\n'
+                '            p -= self.lr * state["momentum_buffer"]'),
+           new=('if "velocity" not in state:\n'
+                '                state["velocity"] = -self.lr * np.array(g, dtype=np.float64)\n'
+                '            else:\n'
+                '                state["velocity"] = self.momentum * state["velocity"] - self.lr * (1 - self.dampening) * g\n'
+                '            p += state["velocity"]\n'
+                '            state["momentum_buffer"] = -state["velocity"] / self.lr')),
+    Mutant('Affine', 'layers', 'loops over the batch instead of vector code',
+           'reference', 'out',
+           old=('        self.grads[0][...] = self.x.T @ dout\n'
+                '        self.grads[1][...] = np.sum(dout, axis=0)\n'
+                '        return dout @ self.W.T'),
+           new=('        dW, db, dx = np.zeros_like(self.W), np.zeros_like(self.b), np.zeros_like(self.x)\n'
+                '        for n in range(dout.shape[0]):\n'
+                '            dW += np.outer(self.x[n], dout[n])\n'
+                '            db += dout[n]\n'
+                '            for i in range(self.x.shape[1]):\n'
+                '                dx[n, i] = float(np.dot(dout[n], self.W[i]))\n'
+                '        self.grads[0][...] = dW\n'
+                '        self.grads[1][...] = db\n'
+                '        return dx')),
 ]

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from grader.judge.compare import compare
+from grader.judge.hints import Clues
 from grader.model.course import Tolerance
 from grader.model.values import Value
 
@@ -192,8 +193,9 @@ def test_anything_but_the_same_infinity_fails_where_the_reference_is_infinite(wr
 # --------------------------------------------------------------------------- cause hints
 
 
-def _hint(label: str, ref: np.ndarray, got: np.ndarray, context: dict[str, tuple[int, str]] | None = None) -> str:
-    v = compare(label, ref, array(got), TOL, context=context)
+def _hint(label: str, ref: np.ndarray, got: np.ndarray, context: dict[str, tuple[int, str]] | None = None,
+          clues: Clues | None = None) -> str:
+    v = compare(label, ref, array(got), TOL, context=context, clues=clues)
     assert not v.ok
     lines = v.message.splitlines()
     assert v.details["hint"] == (lines[2].removeprefix("  hint: ") if len(lines) == 3 else "")
@@ -231,11 +233,20 @@ def test_hint_factor_one_over_n() -> None:
         "off by a factor of 1/N, N = 4 (batch size): an extra 1/N, or a mean where a sum belongs?"
 
 
-def test_hint_factor_two() -> None:
-    assert _hint("dpred", LOSS_GRAD, LOSS_GRAD * 2, BATCH) == \
+def test_hint_factor_two_only_where_a_square_is_involved() -> None:
+    square = Clues(family="mse_loss")
+    assert _hint("dpred", LOSS_GRAD, LOSS_GRAD * 2, BATCH, square) == \
         "off by a constant factor of 2 (a factor 2 from the derivative of a square?)"
-    assert _hint("dpred", LOSS_GRAD, LOSS_GRAD * 0.5, BATCH) == \
+    assert _hint("dpred", LOSS_GRAD, LOSS_GRAD * 0.5, BATCH, square) == \
         "off by a constant factor of 0.5 (a factor 2 from the derivative of a square?)"
+    # Dropout's 1 - p = 0.5 and an L1 loss have no square: the factor is said, the guess is not
+    assert _hint("dpred", LOSS_GRAD, LOSS_GRAD * 2, BATCH, Clues(family="l1_loss")) == "off by a constant factor of 2"
+
+
+def test_a_factor_equal_to_a_hyper_parameter_is_named() -> None:
+    huber = Clues(family="huber_loss", hyper={"delta": 2.0, "reduction": "mean"})
+    assert _hint("dpred", LOSS_GRAD, LOSS_GRAD * 0.5, BATCH, huber) == \
+        "off by a constant factor of 0.5 = 1/delta: is a factor delta missing?"
 
 
 def test_hint_other_constant_factor() -> None:
@@ -266,3 +277,13 @@ def test_no_hint_when_the_reference_is_all_zeros() -> None:
     v = compare("dx", zeros, array(np.ones((3, 4))), TOL)
     assert v.message == ("dx (3, 4): 12/12 elements wrong (100%)\n"
                          f"  worst at (0, 0): yours 1, reference 0, abs. error 1, rel. error inf {ALLOWED}")
+
+
+def test_a_rule_that_cannot_apply_gives_no_hint_and_never_breaks_grading() -> None:
+    """One-element results (clip_grad_norm's norm as a 1-vector), clues whose arrays do not fit the result:
+    the verdict stands, with a hint only where one applies."""
+    v = compare("out", np.array([0.25]), array(np.array([0.5])), TOL)
+    assert not v.ok and v.details["hint"] == "yours / reference = 2, yours - reference = 0.25"
+    odd = Clues(family="batch_norm1d", hyper={"train": True}, arrays={"x": np.ones((3,)), "running_mean": np.ones(2)})
+    v = compare("running_mean", np.ones(4), array(np.zeros(4)), TOL, clues=odd)
+    assert not v.ok and "all zeros" in v.details["hint"]

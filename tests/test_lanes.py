@@ -94,3 +94,13 @@ def test_a_zygote_forked_child_is_as_confined_as_a_spawned_one(course: Course) -
     spawned = grade(course, SOLUTIONS, Options(exercises=["1.1"]))
     assert forked.isolation == spawned.isolation != "?"
     assert forked.passed and spawned.passed
+
+
+def test_lanes_follow_the_free_cores_not_only_their_number() -> None:
+    from grader.engine.grading import default_lanes
+
+    assert default_lanes(cores=2, load=0.3) == 2
+    assert default_lanes(cores=2, load=1.0) == 2  # one busy process beside: one core is still free
+    assert default_lanes(cores=2, load=6.0) == 1  # measured: two lanes are slower than one at load 6
+    assert default_lanes(cores=1, load=0.0) == 1
+    assert default_lanes(cores=16, load=3.0) == 2

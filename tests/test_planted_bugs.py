@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader.model.course import Course, Exercise
-from grader.model.results import PASS
+from grader.model.results import PASS, ExerciseResult
 
 from .conftest import SOLUTIONS, run_grade
 from .mutants import MUTANTS, Mutant, MutantDoesNotApply, submissions
@@ -74,6 +74,41 @@ def test_a_drifted_solution_fails_loudly(tmp_path: Path) -> None:
         bug.source(tmp_path)
 
 
+HINTED = [b for b in BUGS if b.hint]
+
+KNOWN_CAUSES = ("look-ahead is done twice", "lacks torch's look-ahead", "1 - dampening", "bias correction with",
+                "bias correction of the moments is missing", "eps inside the square root", "eps hard-coded",
+                "you keep the velocity", "weight the old running value", "biased batch variance",
+                "gates are read in the order", "non-inverted dropout", "KEEP probability",
+                "keeps only the diagonal", "float32 numbers", "batch-first", "unchanged after the call",
+                "derivative of a square", "keep the mask", "scales the kept ones differently")
+"""Phrases of the hints that name a cause: each may appear only for the bug that has that cause."""
+
+
+def _no_wrong_known_cause(bug: Mutant, graded: ExerciseResult) -> None:
+    """A hint that does not apply is worse than none: a known cause is named only for a bug that declares it."""
+    for c in graded.checks:
+        for k in c.cases:
+            for line in k.message.splitlines():
+                if "hint:" not in line:
+                    continue
+                named = [p for p in KNOWN_CAUSES if p in line]
+                assert not named or (bug.hint and bug.hint in line), \
+                    f"{bug.bug_id}: {c.name} {k.name} names a cause the bug does not have: {line}"
+
+
+@pytest.mark.parametrize("bug", HINTED, ids=lambda b: f"{b.exercise}-{b.name[:40]}")
+def test_known_cause_is_named(bug: Mutant, course: Course, tmp_path: Path) -> None:
+    """A bug with a known cause gets the hint that names it, in the message a learner reads (its own check's,
+    or the reference check's where torch's values show the cause: softmax's diagonal Jacobian is caught by
+    gradcheck and named by the reference check)."""
+    ex = next(e for e in course.exercises if e.name == bug.exercise)
+    (graded,) = run_grade(course, bug.submission(tmp_path / "sub"), ex.id).exercises
+    hints = [line.strip() for c in graded.checks for k in c.cases if not k.passed
+             for line in k.message.splitlines() if line.strip().startswith("hint:")]
+    assert any(bug.hint in h for h in hints), hints
+
+
 def test_at_least_three_bugs_per_exercise(course: Course) -> None:
     counts = Counter(b.exercise for b in BUGS)
     for ex in course.exercises:
@@ -88,6 +123,7 @@ def test_bug_is_caught_by_its_check(bug: Mutant, course: Course, tmp_path: Path)
     (graded,) = result.exercises
     assert graded.id == ex.id
     assert graded.points < graded.max_points
+    _no_wrong_known_cause(bug, graded)
     check = next(c for c in graded.checks if c.name == bug.check)
     assert check.status != PASS, f"{bug.check} did not catch {bug.name!r}"
     failing = [c for c in check.cases if not c.passed]
@@ -114,4 +150,5 @@ def test_bug_is_caught_by_its_check(bug: Mutant, course: Course, tmp_path: Path)
     message = about[0].message
     assert message.startswith(label) or f"{label}:" in message.splitlines()[0] or label in about[0].name
     # the message points at the element (worst entry), shows both integer results, or names the learner's line
-    assert "worst" in message or "yours" in message or f"{bug.module}.py:" in message, message
+    assert "worst" in message or "yours" in message or f"{bug.module}.py:" in message \
+        or "but the reference has shape" in message, message

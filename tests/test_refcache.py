@@ -60,12 +60,33 @@ def test_corrupt_cache_file_is_recomputed(course: Course, tmp_path: Path) -> Non
 
 def test_store_serves_one_case(tmp_path: Path) -> None:
     values = {("e", "case", 0, "out"): np.ones(2), ("e", "case", 1, "out"): np.zeros(2)}
-    store = ReferenceStore("digest", 0, "cpu", lambda: values, directory=tmp_path)
+    store = ReferenceStore("digest", 0, "cpu", lambda ids: values, ["e"], directory=tmp_path)
     assert set(store.get("e", "case", 1)) == {"out"}
     assert store.computed
-    again = ReferenceStore("digest", 0, "cpu", lambda: {}, directory=tmp_path)
+    again = ReferenceStore("digest", 0, "cpu", lambda ids: {}, ["e"], directory=tmp_path)
     np.testing.assert_array_equal(again.get("e", "case", 0)["out"], np.ones(2))
     assert not again.computed
+
+
+def test_store_computes_only_what_is_asked_and_keeps_the_rest(tmp_path: Path) -> None:
+    """A cold `-e Affine` computes one exercise; a later run of another adds to the same file; an
+    exercise with no references at all is remembered as computed."""
+    asked: list[list[str]] = []
+
+    def fill(ids: list[str]) -> dict:
+        asked.append(list(ids))
+        return {(i, "case", 0, "out"): np.full(2, float(len(i))) for i in ids if i != "empty"}
+
+    store = ReferenceStore("digest", 0, "cpu", fill, ["a", "bb", "empty"], directory=tmp_path)
+    store.prepare(["a"])
+    assert asked == [["a"]]
+    other = ReferenceStore("digest", 0, "cpu", fill, ["a", "bb", "empty"], directory=tmp_path)
+    np.testing.assert_array_equal(other.get("bb", "case", 0)["out"], [2.0, 2.0])
+    other.prepare(["a", "empty"])
+    assert asked == [["a"], ["bb"], ["empty"]]
+    third = ReferenceStore("digest", 0, "cpu", fill, ["a", "bb", "empty"], directory=tmp_path)
+    assert set(third.all()) == {("a", "case", 0, "out"), ("bb", "case", 0, "out")}
+    assert asked == [["a"], ["bb"], ["empty"]] and not third.computed
 
 
 def test_child_cannot_read_the_cache(course: Course, tmp_path: Path) -> None:

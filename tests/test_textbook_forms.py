@@ -10,7 +10,7 @@ from grader.model.course import Course
 from grader.model.results import FAIL, PASS
 
 from .conftest import run_grade
-from .mutants import TEXTBOOK, Mutant, find
+from .mutants import STYLES, TEXTBOOK, Mutant, find
 
 
 @pytest.mark.parametrize("form", TEXTBOOK, ids=lambda m: f"{m.exercise}-{m.name[:40]}")
@@ -35,3 +35,13 @@ def test_wrong_values_with_a_warning_still_fail_and_say_where(course: Course, tm
     failing = [c for c in stability.cases if c.status == FAIL]
     assert failing
     assert "hint: numerically unstable on extreme inputs: overflow in numpy at activations.py:" in failing[0].message
+
+
+@pytest.mark.parametrize("form", TEXTBOOK + STYLES, ids=lambda m: f"{m.exercise}-{m.name[:40]}")
+def test_correct_code_in_another_style_gets_no_hint(form: Mutant, course: Course, tmp_path: Path) -> None:
+    """Full marks, and not one case with a hint: a cause named for correct code would send a learner hunting."""
+    ex = next(e for e in course.exercises if e.name == form.exercise)
+    (graded,) = run_grade(course, form.submission(tmp_path / "sub"), ex.id).exercises
+    assert graded.points == graded.max_points, graded.reason
+    hinted = [k.name for c in graded.checks for k in c.cases if k.details.get("hint") or "hint:" in k.message]
+    assert hinted == []

@@ -19,7 +19,7 @@ def _tests(result: SubmissionResult, visibility: str, label: str) -> list[dict[s
         for c in e.checks:
             max_score = e.max_points * c.weight / total_weight
             bad = [k for k in c.cases if not k.passed]
-            output = "\n\n".join(f"{safe(k.name)}\n{safe(k.message)}" for k in bad[:5]) or "all cases pass"
+            output = "\n\n".join(f"{safe(k.title)}\n{safe(k.message)}" for k in bad[:5]) or "all cases pass"
             tests.append({
                 "name": f"{e.id} {e.title} · {c.name}{label}",
                 "score": round(max_score * c.score, 6),

@@ -99,7 +99,7 @@ def fragment(result: SubmissionResult, with_figures: bool = True, scope: str = "
                              f"{sum(k.passed for k in c.cases)}/{len(c.cases)} cases pass (weight {c.weight:g})")
                 bad = [k for k in c.cases if not k.passed]
                 for k in bad[:MAX_CASES]:
-                    parts.append(f"<pre>{escape(k.name)}\n{escape(k.message)}</pre>")
+                    parts.append(f"<pre>{escape(k.title)}\n{escape(k.message)}</pre>")
                 if len(bad) > MAX_CASES:
                     parts.append(f"<p>… and {len(bad) - MAX_CASES} more failing case(s)</p>")
                 for fig in figs.get((e.id, c.name), []):

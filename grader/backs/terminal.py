@@ -64,7 +64,7 @@ def render(result: SubmissionResult, console: Console | None = None, details: bo
             for c in e.checks:
                 bad = [k for k in c.cases if not k.passed]
                 for k in bad[:MAX_CASES_SHOWN]:
-                    console.print(f"  {_mark(k.status)} {escape(c.name)} · {escape(k.name)}")
+                    console.print(f"  {_mark(k.status)} {escape(c.name)} · {escape(k.title)}")
                     console.print("    " + escape(k.message).replace("\n", "\n    "), highlight=False,
                                   emoji=False)
                 if len(bad) > MAX_CASES_SHOWN:

@@ -69,6 +69,8 @@ class Context:
         if case.id is None:
             case.id = CaseId(check, self.purpose, self.index, str(case.details.get("quantity", "")),
                              str(case.details.get("rule", "")))
+        if not case.setting and case.id.index is not None:
+            case.setting = self.ex.setting(case.id.purpose, case.id.index)
         return case
 
     def arrays(self, purpose: str, index: int) -> dict[str, np.ndarray]:

@@ -60,6 +60,8 @@ class Probe:
         self.kind = kind_of(ctx.ex)
         self.names = self.kind.inputs(ctx.ex, arrays)
         self.extra = self.kind.constructor_arrays(ctx.ex, arrays)
+        self.rounded = False
+        """Forward's values are all float32 numbers: finite differences see its rounding, not its slope."""
 
     def steps(self, tensor: str, suffixes: list[str], first: int) -> list[dict[str, Any]]:
         ex, steps = self.ctx.ex, []
@@ -115,6 +117,7 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
         v = [rng_for(ctx.seed, ex.id, "gradcheck-v", index, d).uniform(-1, 1, douts[d].shape) for d in douts] or None
         plan = plans.standard(ex, arrays, hyper, dict(zip(douts, v or [])))
         probe = Probe(ctx, arrays, hyper, v)
+        probe.rounded = _float32_values(ys)
         directions, spans = {}, {}
         for t in tensors:
             u = rng_for(ctx.seed, ex.id, "gradcheck-u", index, t).uniform(-1, 1, arrays[t].shape)
@@ -164,7 +167,25 @@ def _judge(ctx: Context, name: str, t: str, dt: np.ndarray, u: np.ndarray, numer
         if located:
             msg += "\n" + located.message
             details.update({k: v for k, v in located.details.items() if k != "quantity"})
+    if probe.rounded:  # the located entries are rounding noise: the cause is the dtype, say only that
+        msg = "\n".join(line for line in msg.splitlines() if not line.strip().startswith("hint:"))
+        details["hint"] = FLOAT32_HINT
+        msg += f"\n  hint: {FLOAT32_HINT}"
     return CaseResult(name, FAIL, msg, details)
+
+
+FLOAT32_HINT = ("your forward's values are float32 numbers (about seven digits), though returned as float64: finite "
+                "differences then measure float32 rounding, not your slope; compute in float64 throughout (look for "
+                "np.float32 or astype)")
+
+
+def _float32_values(ys: list[np.ndarray]) -> bool:
+    """Every output value is exactly a float32 number, and not merely small integers or zeros."""
+    values = np.concatenate([y.ravel() for y in ys]) if ys else np.zeros(0)
+    if values.size < 4 or not np.all(np.isfinite(values)) or np.all(values == np.round(values)):
+        return False
+    with np.errstate(over="ignore"):
+        return bool(np.array_equal(values.astype(np.float32).astype(np.float64), values))
 
 
 def _locate(probe: Probe, t: str, dt: np.ndarray, scale: float):  # noqa: ANN202 - a Verdict or None

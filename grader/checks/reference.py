@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+import numpy as np
+
 from .. import kinds
 from ..judge.compare import compare
+from ..judge.hints import Clues
 from ..kinds import kind_of, plans
 from ..model.course import CheckSpec
 from ..model.results import FAIL, PASS, CaseResult
@@ -24,8 +27,12 @@ def judge_case(ctx: Context, purpose: str, index: int, prefix: str,
     reply = ctx.run(plan.steps, plan.variables, fp_errors="record" if purpose == "stability" else "default")
     sizes = ctx.sizes(arrays)
     outputs = kinds.output_keys(ex)
+    labels = {key: kind.output_label(ex, key) if key in outputs else key for key in plan.slots}
+    clues = Clues(family=ex.reference or "", hyper=ctx.hyper(purpose, index), arrays=arrays,
+                  expected={labels[k]: v for k, v in expected.items() if k in labels},
+                  douts=ctx.expected_douts(purpose, index) or {}, got=_readable(plan, reply, labels))
     for key, slot in plan.slots.items():
-        label = kind.output_label(ex, key) if key in outputs else key
+        label = labels[key]
         if only and label not in only:
             continue
         name = f"{prefix}{index} · {label}"
@@ -36,7 +43,7 @@ def judge_case(ctx: Context, purpose: str, index: int, prefix: str,
                 return None
             ref = expected[key]
             verdict = compare(label, ref, got, ex.tolerance, scalar=kind.scalar_result(ex, key, ref),
-                              context=sizes, inputs=kind.element_inputs(ex, arrays))
+                              context=sizes, inputs=kind.element_inputs(ex, arrays), clues=clues)
             if reply.fp_warnings:
                 return _with_fp_warnings(name, verdict.ok, verdict.message, verdict.details, reply.fp_warnings)
             return CaseResult(name, PASS if verdict.ok else FAIL, verdict.message, verdict.details)
@@ -50,6 +57,19 @@ def judge_case(ctx: Context, purpose: str, index: int, prefix: str,
 def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
     for index in range(len(ctx.ex.cases)):
         yield from judge_case(ctx, "case", index, "case ", spec.quantities)
+
+
+def _readable(plan: plans.Plan, reply: Any, labels: dict[str, str]) -> dict[str, np.ndarray]:
+    """The learner's float arrays that can be read from the reply, by label (for hints about several)."""
+    out = {}
+    for key, label in labels.items():
+        try:
+            value = plan.read(reply, key)
+        except (plans.LearnerFailed, plans.Unusable):
+            continue
+        if value.kind == "array" and len(value.arrays) == 1 and value.arrays[0].dtype.kind == "f":
+            out[label] = value.arrays[0]
+    return out
 
 
 def _with_fp_warnings(name: str, ok: bool, message: str, details: dict[str, Any],

@@ -476,7 +476,7 @@ def _orthogonal_test(name: str, law: Law, h: Hyper, mats: list[np.ndarray]) -> C
 
 
 def _sparse_tests(name: str, law: Law, h: Hyper, mats: list[np.ndarray]) -> Iterator[CaseResult]:
-    k, fan_in, fan_out = int(h["k"]), int(h["fan_in"]), int(h["fan_out"])
+    k, fan_in = int(h["k"]), int(h["fan_in"])
     nz = [w != 0 for w in mats]
     per_col = np.concatenate([m.sum(axis=0) for m in nz])
     if np.all(per_col == k):

@@ -42,17 +42,36 @@ def _dropout(x: np.ndarray, s: np.ndarray, hyper: dict[str, Any]) -> list[tuple[
     n = s.size
     results = []
     odd = s[~allowed]
+    nonzero = s[~np.isclose(s, 0.0, atol=1e-12)]
+    convention = ""
+    if odd.size and nonzero.size and np.allclose(nonzero, 1.0, rtol=1e-9):
+        convention = ("\n  hint: the kept elements are not scaled: that is non-inverted dropout (the original paper, "
+                      "some textbooks, which scale by 1 - p at test time instead); torch scales them by 1/(1-p) in "
+                      "training and leaves evaluation alone")
+    elif odd.size and nonzero.size and 0 < p < 1 and np.allclose(nonzero, 1.0 / p, rtol=1e-9):
+        convention = (f"\n  hint: the kept elements are scaled by 1/p = {fmt(1 / p)}: p is used as the KEEP probability "
+                      "(some textbooks); torch's p is the probability to DROP an element")
     results.append(("factors are 0 or 1/(1-p)", not odd.size,
                     f"every element is dropped (0) or kept and scaled by 1/(1-p) = {fmt(keep_scale)}"
                     if not odd.size else
                     f"{odd.size}/{n} elements were scaled by other factors, e.g. {fmt(float(odd.flat[0]))}; "
                     f"inverted dropout keeps an element with probability 1-p and scales it by 1/(1-p) = "
-                    f"{fmt(keep_scale)}, so that the expected output equals the input"))
+                    f"{fmt(keep_scale)}, so that the expected output equals the input" + convention))
     mean, sd = n * (1 - p), math.sqrt(n * p * (1 - p))
     z = (kept - mean) / sd if sd else 0.0
+    kept_any = int(nonzero.size)  # kept whatever the factor
+    z_any = (kept_any - mean) / sd if sd else 0.0
+    z_keep = (kept_any - n * p) / sd if sd else 0.0
+    if abs(z_any) <= Z:
+        rate_hint = "\n  hint: as many elements are kept as expected, but not scaled by 1/(1-p): see the factors"
+    elif abs(p - 0.5) > 1e-9 and abs(z_keep) <= Z:
+        rate_hint = ("\n  hint: you keep an element with probability p: p is used as the KEEP probability (some "
+                     "textbooks); torch's p is the probability to DROP an element")
+    else:
+        rate_hint = "\n  hint: is p the probability to DROP an element, as in torch?"
     results.append(("keep rate", abs(z) <= Z,
                     f"kept {kept}/{n} = {kept / n:.4f}, expected 1-p = {1 - p:g} (z = {z:.2f}, allowed |z| <= {Z})"
-                    + ("" if abs(z) <= Z else "\n  hint: is p the probability to DROP an element, as in torch?")))
+                    + ("" if abs(z) <= Z else rate_hint)))
     return results
 
 
@@ -82,6 +101,18 @@ LAWS: dict[str, Callable[[np.ndarray, np.ndarray, dict[str, Any]], list[tuple[st
     "dropout": _dropout,
     "rrelu": _rrelu,
 }
+
+
+def _mask_hint(s: np.ndarray, dx: np.ndarray, dout: np.ndarray) -> str:
+    """Why backward's factors differ: none applied, the same mask with another scale, or new draws."""
+    if np.allclose(dx, dout, rtol=1e-12, atol=0):
+        return ("backward returns dout unchanged: multiply it by the factors forward used (dx = dout * the mask or "
+                "slopes kept from forward)")
+    if np.any(s == 0) and np.array_equal(s == 0, dx == 0):
+        return ("backward zeroes the same elements as forward, but scales the kept ones differently: apply "
+                "forward's factors exactly (dx = dout * mask / (1 - p))")
+    return ("keep the mask (or the slopes) drawn in forward and apply the same in backward; never draw again "
+            "there")
 
 
 def _array(v: Value | None) -> np.ndarray | None:
@@ -123,9 +154,9 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
                 yield CaseResult(prefix + rule, PASS if ok else FAIL, message, {"rule": rule})
             verdict = compare_arrays("dx", dout["dout"] * s, dx_arr, Tolerance(1e-9, 1e-12),
                                      against="dout * (the factors forward used)")
-            yield CaseResult(prefix + "backward reuses forward's factors", PASS if verdict.ok else FAIL,
-                             verdict.message if verdict.ok else verdict.message + "\n  hint: keep the mask (or "
-                             "the slopes) drawn in forward and apply the same in backward; never draw again there",
+            message = verdict.message if verdict.ok else \
+                f"{verdict.message}\n  hint: {_mask_hint(s, dx_arr, dout['dout'])}"
+            yield CaseResult(prefix + "backward reuses forward's factors", PASS if verdict.ok else FAIL, message,
                              verdict.details)
             if reply.failure is not None and reply.failure.step <= second:
                 yield failed_case(prefix + "fresh randomness per call", "forward", reply.failure)

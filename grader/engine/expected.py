@@ -6,7 +6,8 @@ reference store caches (grader.engine.refstore).
 """
 from __future__ import annotations
 
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Collection
 
 import numpy as np
 
@@ -15,23 +16,20 @@ from ..kinds import curves, kind_of
 from ..kinds.inputs import case_arrays, rng_for, upstream_gradient
 from ..model.course import Course, Exercise
 from ..model.errors import CourseError, GraderError
-from .refstore import Key
+from .refstore import Key, ReferenceStore
 
 REFERENCED = ("stability",)
 """Checks whose own cases are compared with references (others, like ``stochastic``, need none)."""
 
 
-Progress = Callable[[int, int, str], None]
-"""Called before each exercise's references are computed: (exercises done, exercises in all, title)."""
-
-
 def compute_references(course: Course, seed: int, device: str,
-                       progress: Progress | None = None) -> dict[Key, np.ndarray]:
-    """Every reference value of the course for one seed: each case of each exercise, forward and backward."""
+                       only: Collection[str] | None = None) -> dict[Key, np.ndarray]:
+    """The reference values of the course for one seed (of the exercises ``only`` names, else all):
+    each case of each exercise, forward and backward."""
     out: dict[Key, np.ndarray] = {}
-    for done, ex in enumerate(course.exercises):
-        if progress is not None:
-            progress(done, len(course.exercises), ex.title)
+    for ex in course.exercises:
+        if only is not None and ex.id not in only:
+            continue
         if ex.reference is None:  # judged by rules of its own checks
             continue
         kind = kind_of(ex)
@@ -61,6 +59,14 @@ def compute_references(course: Course, seed: int, device: str,
                 for quantity, value in values.items():
                     out[(ex.id, purpose, i, quantity)] = value
     return out
+
+
+def reference_store(course: Course, seed: int, device: str, directory: Path | None = None, use_disk: bool = True,
+                    on_compute: Callable[[list[str]], None] | None = None) -> ReferenceStore:
+    """The store of this course's references for one seed and device, filled from the torch twins."""
+    return ReferenceStore(course.digest, seed, device, lambda ids: compute_references(course, seed, device, ids),
+                          [ex.id for ex in course.exercises], directory=directory, use_disk=use_disk,
+                          on_compute=on_compute)
 
 
 def _optimizer_references(ex: Exercise, seed: int, device: str) -> dict[Key, np.ndarray]:

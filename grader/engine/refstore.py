@@ -12,9 +12,10 @@ import json
 import os
 import struct
 import tempfile
+import threading
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -50,65 +51,95 @@ def cache_key(course_digest: str, seed: int, device: str) -> str:
     return h.hexdigest()[:32]
 
 
+DONE = "-computed"
+"""Purpose of the marker key ``(exercise id, DONE, 0, "")`` kept in the file for each exercise whose
+references are there (an exercise may have none: the marker still says it was computed)."""
+
+
 class ReferenceStore:
     """Lazily loaded reference values of one course, seed and device, backed by one file.
 
-    ``get`` serves from the file when present; on a miss, ``fill`` (given by the engine) computes every
-    reference of the course with torch at once, and the store writes the file atomically for next time.
+    Only what is asked for is computed: ``prepare(ids)`` loads the file, and on a miss ``fill(ids)``
+    (given by the engine) computes the missing exercises' references with torch at once; the store
+    merges them into the file (atomically, with what another process may have added meanwhile). So
+    ``grader check -e Affine`` on a cold cache computes one exercise, not the course.
     """
 
-    def __init__(self, course_digest: str, seed: int, device: str, fill: Callable[[], dict[Key, np.ndarray]],
-                 directory: Path | None = None, use_disk: bool = True):
+    def __init__(self, course_digest: str, seed: int, device: str,
+                 fill: Callable[[list[str]], dict[Key, np.ndarray]], exercise_ids: Sequence[str] = (),
+                 directory: Path | None = None, use_disk: bool = True,
+                 on_compute: Callable[[list[str]], None] | None = None):
         self.directory = directory or cache_dir()
         self.path = self.directory / f"refs-{cache_key(course_digest, seed, device)}.bin"
         self.fill = fill
+        self.exercise_ids = list(exercise_ids)
         self.use_disk = use_disk
-        self.values: dict[Key, np.ndarray] | None = None
+        self.on_compute = on_compute
+        """Told the exercises about to be computed (a progress line: torch takes seconds)."""
+        self.values: dict[Key, np.ndarray] = {}
+        self.done: set[str] = set()
         self.computed = False
-        self._by_case: dict[tuple[str, str, int], dict[str, np.ndarray]] | None = None
+        self._loaded = False
+        self._lock = threading.Lock()
+        self._by_case: dict[tuple[str, str, int], dict[str, np.ndarray]] = {}
 
-    def _load(self) -> dict[Key, np.ndarray] | None:
+    def _load(self) -> dict[Key, np.ndarray]:
         if not (self.use_disk and self.path.exists()):
-            return None
+            return {}
         try:
             return unpack_arrays(self.path.read_bytes())
         except (OSError, ValueError, KeyError, TypeError, struct.error):
-            return None  # a truncated or foreign file: recompute
+            return {}  # a truncated or foreign file: recompute
 
-    def _save(self, values: dict[Key, np.ndarray]) -> None:
+    def _take(self, values: dict[Key, np.ndarray]) -> None:
+        for key, value in values.items():
+            if key[1] == DONE:
+                self.done.add(key[0])
+            else:
+                self.values[key] = value
+                self._by_case.setdefault(key[:3], {})[key[3]] = value
+
+    def _save(self) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._take({k: v for k, v in self._load().items() if k[0] not in self.done})  # another process's
+        markers = {(ex_id, DONE, 0, ""): np.zeros(0, np.uint8) for ex_id in self.done}
         fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(pack_arrays(values))
+                f.write(pack_arrays({**self.values, **markers}))
             os.replace(tmp, self.path)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
 
-    def all(self) -> dict[Key, np.ndarray]:
-        if self.values is None:
-            self.values = self._load()
-            if self.values is None:
-                self.values = self.fill()
-                self.computed = True
-                if self.use_disk:
-                    self._save(self.values)
-        return self.values
+    def prepare(self, ids: Sequence[str] | None = None) -> None:
+        """Load, or compute, the references of these exercises (all of the course's by default); after
+        this, ``get`` of them only reads, so lanes grading side by side can share the store."""
+        wanted = list(self.exercise_ids if ids is None else ids)
+        with self._lock:
+            if not self._loaded:
+                self._take(self._load())
+                self._loaded = True
+            missing = [i for i in dict.fromkeys(wanted) if i not in self.done]
+            if not missing:
+                return
+            if self.on_compute is not None:
+                self.on_compute(missing)
+            self._take(self.fill(missing))
+            self.done.update(missing)
+            self.computed = True
+            if self.use_disk:
+                self._save()
 
-    def prepare(self) -> None:
-        """Load (or compute) every value and index them by case; after this, ``get`` only reads, so
-        lanes grading side by side can share the store."""
-        if self._by_case is None:
-            by_case: dict[tuple[str, str, int], dict[str, np.ndarray]] = {}
-            for (e, p, i, quantity), value in self.all().items():
-                by_case.setdefault((e, p, i), {})[quantity] = value
-            self._by_case = by_case
+    def all(self) -> dict[Key, np.ndarray]:
+        """Every reference of the course (computing what is missing)."""
+        self.prepare()
+        return dict(self.values)
 
     def get(self, ex_id: str, purpose: str, index: int) -> dict[str, np.ndarray]:
         """The reference quantities (``out``, ``dx``, ``dW``...) of one case."""
-        self.prepare()
-        assert self._by_case is not None
+        if ex_id not in self.done:
+            self.prepare([ex_id])
         return dict(self._by_case.get((ex_id, purpose, index), {}))
 
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .. import __version__
 from ..backs.classbook import read_results, summarize
 from ..backs.gradebook import gradebook_csv, write_atomically
-from .. import __version__
 from ..model.course import Course
 from ..model.errors import GraderError
 from ..model.results import from_dict
@@ -217,11 +217,10 @@ def grade_batch(course: Course, submissions: Path, out: Path, options: BatchOpti
 
 def _warm_references(course: Course, options: BatchOptions) -> None:
     """Compute (or load) every reference once, in this process, so the workers only read the cache."""
-    from ..engine.expected import compute_references
-    from ..engine.refstore import ReferenceStore
+    from ..engine.expected import reference_store
 
     seed = course.seed_for(options.seed)
-    ReferenceStore(course.digest, seed, options.device, lambda: compute_references(course, seed, options.device)).all()
+    reference_store(course, seed, options.device).all()
 
 
 def _current(path: Path, course: Course, options: BatchOptions) -> bool:

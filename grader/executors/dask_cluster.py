@@ -150,7 +150,7 @@ def _shared(course: Course, task: Task) -> dict[str, Any]:
     from ..engine.refstore import ReferenceStore
 
     seed = course.seed_for(task.seed)
-    store = ReferenceStore(course.digest, seed, task.device, fill=_no_fill)
+    store = ReferenceStore(course.digest, seed, task.device, fill=_no_fill)  # for its path only
     if not store.path.exists():
         raise GraderError(f"{store.path}: the client's references are missing (they are computed before "
                           f"the executor starts)")
@@ -158,7 +158,7 @@ def _shared(course: Course, task: Task) -> dict[str, Any]:
             "key": store.path.name[len("refs-"):-len(".bin")], "references": store.path.read_bytes()}
 
 
-def _no_fill() -> dict:
+def _no_fill(ids: list[str]) -> dict:
     raise GraderError("references must be computed by the client before the executor starts")
 
 

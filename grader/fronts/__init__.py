@@ -16,7 +16,13 @@ from typing import Callable
 
 from ..model.errors import SubmissionError
 from .notebooks import NotebookMap, take_manifest, write_notebooks
-from .submission import check_size, copy_modules, extract
+from .submission import (
+    check_size,
+    code_root,
+    copy_modules,
+    extract,
+    require_course_code,
+)
 
 __all__ = ["FRONTS", "Front", "NotebookMap", "prepare_workdir", "take_manifest"]
 
@@ -79,7 +85,13 @@ def prepare_workdir(submission: Path, targets: list[str] | None = None) -> Path:
         front = next((f for f in FRONTS if f.accepts(submission)), None)
         if front is None:
             raise SubmissionError(f"{submission}: a submission is a folder, a .zip or a .ipynb notebook")
-        notebooks = copy_modules(front.unpack(submission, temp), workdir, by_definitions=targets is not None)
+        source = front.unpack(submission, temp)
+        modules = {t.split(".")[0] for t in targets or []}
+        if targets is not None:
+            source = code_root(source, modules)
+        notebooks = copy_modules(source, workdir, by_definitions=targets is not None)
+        if targets is not None:
+            require_course_code(workdir, modules, len(notebooks), submission)
         if notebooks:
             for f in write_notebooks(notebooks, workdir, targets or []):
                 os.chmod(f, 0o644)

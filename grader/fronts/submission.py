@@ -218,6 +218,44 @@ def check_size(path: Path, size: int, total: int) -> None:
                               f"(at most {MAX_FILE_BYTES >> 20} MiB a file, {MAX_TOTAL_BYTES >> 20} MiB in all)")
 
 
+def code_root(source: Path, modules: set[str]) -> Path:
+    """The folder of the submission that holds the course's code: ``source`` itself, or the folder
+    below it with the most course modules (``hw1/src/`` in a zip of the learner's project), the
+    shallowest on a tie."""
+    hits: dict[PurePosixPath, int] = {}
+    for rel in modules_in(source):
+        if rel.suffix == ".py" and rel.stem in modules:
+            parent = PurePosixPath(rel.parent.as_posix())
+            hits[parent] = hits.get(parent, 0) + 1
+    best = min(hits, key=lambda d: (-hits[d], len(d.parts)), default=PurePosixPath("."))
+    return source if best == PurePosixPath(".") else source / best
+
+
+def require_course_code(workdir: Path, modules: set[str], notebooks: int, submission: Path) -> None:
+    """A submission with no code, or with .py files none of which is a course module and no notebook,
+    is a usage error naming what was found, not a score of 0 with one message per exercise.
+
+    Raises:
+        SubmissionError: as above.
+    """
+    found = {p.relative_to(workdir).as_posix() for p in workdir.rglob("*.py")}
+    if notebooks or any(Path(f).stem in modules for f in found):
+        return
+    if not found:
+        entries = sorted(p.name for p in submission.iterdir())[:8] if submission.is_dir() else []
+        raise SubmissionError(f"{submission}: no .py or .ipynb file found"
+                              + (f" (found: {', '.join(entries)})" if entries else " (it is empty)")
+                              + f"; a submission holds the course's modules ({_listing(modules)}) or notebooks")
+    raise SubmissionError(f"{submission}: found {_listing(found)}, but none is a module of the course "
+                          f"({_listing(modules)}) and there is no notebook")
+
+
+def _listing(names: set[str], most: int = 6) -> str:
+    shown = sorted(names)
+    text = ", ".join(n if "." in n else f"{n}.py" for n in shown[:most])
+    return text + (f" and {len(shown) - most} more" if len(shown) > most else "")
+
+
 def copy_modules(source: Path, workdir: Path, by_definitions: bool = False) -> list[tuple[Path, str]]:
     """Check every cap over the whole list of taken files first, then copy them.
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..model.course import Tolerance
 from ..model.values import Value
-from .hints import hint_for
+from .hints import Clues, hint_for
 
 
 @dataclass
@@ -53,7 +53,7 @@ def _index(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
 
 def compare_arrays(label: str, expected: np.ndarray, got: np.ndarray, tol: Tolerance,
                    context: dict[str, tuple[int, str]] | None = None, against: str = "reference",
-                   inputs: np.ndarray | None = None) -> Verdict:
+                   inputs: np.ndarray | None = None, clues: Clues | None = None) -> Verdict:
     """Element-wise comparison of two arrays of equal shape and dtype (checked by :func:`compare`)."""
     exp = expected.astype(np.float64)
     act = got.astype(np.float64)
@@ -79,8 +79,11 @@ def compare_arrays(label: str, expected: np.ndarray, got: np.ndarray, tol: Toler
         f"  worst {where}: yours {fmt(a)}, {against} {fmt(e)}, abs. error {fmt(abs_err)}, "
         f"rel. error {fmt(rel_err)} (allowed rtol {tol.rtol:g}, atol {tol.atol:g})",
     ]
-    with np.errstate(all="ignore"):  # infinities in either array make the hint rules' arithmetic NaN
-        hint = hint_for(label, exp, act, tol, context or {}, inputs)
+    try:
+        with np.errstate(all="ignore"):  # infinities in either array make the hint rules' arithmetic NaN
+            hint = hint_for(label, exp, act, tol, context or {}, inputs, clues)
+    except Exception:  # noqa: BLE001 - a hint is a courtesy: a rule that cannot apply here gives none
+        hint = ""
     if hint:
         lines.append(f"  hint: {hint}")
     details = {
@@ -114,7 +117,8 @@ def _compare_integers(label: str, expected: np.ndarray, got: Value) -> Verdict:
 
 
 def compare(label: str, expected: np.ndarray, got: Value, tol: Tolerance, *, scalar: bool = False,
-            context: dict[str, tuple[int, str]] | None = None, inputs: np.ndarray | None = None) -> Verdict:
+            context: dict[str, tuple[int, str]] | None = None, inputs: np.ndarray | None = None,
+            clues: Clues | None = None) -> Verdict:
     """Judge one returned value against its reference.
 
     Args:
@@ -125,6 +129,7 @@ def compare(label: str, expected: np.ndarray, got: Value, tol: Tolerance, *, sca
         scalar: the protocol asks for a Python float (loss values): a float or a 0-d array is accepted.
         context: sizes a hint may name, symbol -> (value, meaning), e.g. ``{"N": (4, "batch size")}``.
         inputs: the input of an element-wise layer, so a hint can say in which region of x it goes wrong.
+        clues: the case (family, hyper-parameters, inputs, every reference quantity) for known causes.
     """
     wanted = "a float" if scalar else "a numpy array"
     if expected.dtype.kind in "iu":
@@ -143,12 +148,16 @@ def compare(label: str, expected: np.ndarray, got: Value, tol: Tolerance, *, sca
                               f"{tuple(expected.shape)}", {"quantity": label})
     if act.shape != expected.shape:
         msg = f"{label}: shape {act.shape}, but the reference has shape {tuple(expected.shape)}"
+        details = {"quantity": label, "shape": list(act.shape), "expected_shape": list(expected.shape)}
         if act.shape == expected.shape[::-1] and act.ndim == 2:
             msg += "\n  hint: your result is transposed"
-        return Verdict(False, msg, {"quantity": label, "shape": list(act.shape),
-                                    "expected_shape": list(expected.shape)})
+        elif act.ndim >= 3 and act.shape == (expected.shape[1], expected.shape[0], *expected.shape[2:]):
+            details["hint"] = ("your first two axes are exchanged: batch-first (N, T, ...) where the sequences here "
+                               "are time-first (T, N, ...), torch's default (batch_first=False)?")
+            msg += f"\n  hint: {details['hint']}"
+        return Verdict(False, msg, details)
     if act.dtype != np.float64:
         return Verdict(False, f"{label}: dtype {act.dtype}, expected float64 (keep computing in float64; "
                               "integer or float32 arrays lose precision)",
                        {"quantity": label, "dtype": str(act.dtype)})
-    return compare_arrays(label, expected, act, tol, context, inputs=inputs)
+    return compare_arrays(label, expected, act, tol, context, inputs=inputs, clues=clues)

@@ -61,14 +61,7 @@ def setting(course: Course, exercise_id: str, case: CaseId | None) -> str:
         ex = course.exercise(exercise_id)
     except Exception:  # noqa: BLE001 - an exercise no longer in the course: no setting to show
         return ""
-    check = ex.check(case.purpose) if case.purpose != "case" else None
-    cases = check.cases if check is not None and check.cases else ex.cases
-    if case.index >= len(cases):
-        return ""
-    chosen = cases[case.index]
-    hyper = {**ex.hyper, **chosen.hyper}
-    parts = [", ".join(f"{k}={v}" for k, v in hyper.items()), "; ".join(f"{n} {s.shape}" for n, s in chosen.arrays.items())]
-    return "; ".join(p for p in parts if p)
+    return ex.setting(case.purpose, case.index)
 
 
 def public_hint(hint: str, where: str) -> str:
@@ -154,7 +147,7 @@ def redact_case(k: CaseResult, where: str, modules: frozenset[str]) -> CaseResul
         if hint:
             details["hint"] = public_hint(hint, where)
             lines.append(f"  hint: {details['hint']}")
-    return CaseResult(k.name, k.status, "\n".join(lines), details)
+    return CaseResult(k.name, k.status, "\n".join(lines), details, setting=where)
 
 
 def redact(result: SubmissionResult, course: Course) -> SubmissionResult:

@@ -131,6 +131,24 @@ class Exercise:
     def check(self, name: str) -> CheckSpec | None:
         return next((c for c in self.checks if c.name == name), None)
 
+    def cases_of(self, purpose: str) -> tuple[Case, ...]:
+        """The list a case index points into: the exercise's ("case"), or a check's own (``stability``)."""
+        check = self.check(purpose) if purpose != "case" else None
+        return check.cases if check is not None and check.cases else self.cases
+
+    def setting(self, purpose: str, index: int | None) -> str:
+        """``stride=2, padding='same'; x (2, 3, 7, 7); W (4, 3, 3, 3)``: a case described by its public setting,
+        read from course.yml alone (the hyper-parameters in force, then each array's shape); empty when the
+        case is unknown. Public and hidden feedback name a case the same way."""
+        cases = self.cases_of(purpose)
+        if index is None or not 0 <= index < len(cases):
+            return ""
+        chosen = cases[index]
+        hyper = {**self.hyper, **chosen.hyper}
+        parts = [", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in hyper.items()),
+                 "; ".join(f"{n} {s.shape}" for n, s in chosen.arrays.items())]
+        return "; ".join(p for p in parts if p)
+
 
 @dataclass(frozen=True)
 class Assignment:
@@ -177,6 +195,12 @@ class Course:
         for ex in self.exercises:
             if key == ex.id or key.lower() == ex.title.lower():
                 return ex
-        raise CourseError(f"{self.path}: no exercise with id or title {key!r}")
+        import difflib
+
+        names = [ex.title for ex in self.exercises] + [ex.id for ex in self.exercises]
+        close = difflib.get_close_matches(key, names, n=3, cutoff=0.6) or difflib.get_close_matches(
+            key.lower(), [n.lower() for n in names], n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else " (`grader list` shows them)"
+        raise CourseError(f"{self.path}: no exercise with id or title {key!r}{hint}")
 
 

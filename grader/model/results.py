@@ -44,10 +44,21 @@ class CaseResult:
     """Numbers behind the message (worst index, expected, got, errors, tolerance, hint) for plots and tools."""
     id: CaseId | None = field(default=None, compare=False)
     """The case's structured identity (in memory only, see :class:`CaseId`)."""
+    setting: str = ""
+    """The case's public setting (``padding=same; x (2, 2, 5, 5)``, from course.yml), so a learner need not
+    count cases in the course file; empty where the case has none (a whole-submission error)."""
 
     @property
     def passed(self) -> bool:
         return self.status == PASS
+
+    @property
+    def title(self) -> str:
+        """The name with the setting after the case's number: ``case 3 (padding=same; x (2, 2, 5, 5)) · out``."""
+        if not self.setting:
+            return self.name
+        head, sep, rest = self.name.partition(" · ")
+        return f"{head} ({self.setting}){sep}{rest}"
 
 
 @dataclass
