@@ -90,7 +90,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     course = api.load(api.find_course(args.course, submission))
     options = Options(seed=_seed(args), device=args.device, exercises=args.exercise or [],
                       use_cache=not args.no_cache, lanes=max(1, args.jobs) if args.jobs else default_lanes(),
-                      on_references=None if args.quiet else _announce_references)
+                      on_references=None if args.quiet else _announce_references, all_figures=args.all_figures)
     targets = {name: Path(p) for name, p in (("json", args.json), ("html", args.html), ("plots", args.plots)) if p}
     result = api.check(course, submission, options, targets, Path(args.gradescope) if args.gradescope else None)
     if not args.quiet:
@@ -262,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing; use the exit code or --json")
     c.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with figures")
     c.add_argument("--plots", metavar="DIR", help="also write the figures as PNG files")
+    c.add_argument("--all-figures", action="store_true", help="with --html or --plots: curves for passing "
+                   "exercises too (by default only what did not pass is drawn)")
     c.add_argument("--gradescope", metavar="FILE", help="also write Gradescope's results.json")
     c.add_argument("-j", "--jobs", type=int, help="sandboxed children grading exercises side by side "
                    "(default: 2 where there are 2 or more cores, else 1)")

@@ -2,14 +2,15 @@
 
 Built from the Result tree alone (so ``grader report results.json --html`` gives the same page as
 ``grader check --html``): a summary per assignment, then each exercise as a collapsible section with its
-checks, the messages of failing cases and their figures. Exercises that do not pass start open.
+checks, the messages of failing cases and their figures. Exercises that fail start open; passing and
+not-implemented ones start closed, so the page opens on what needs work.
 """
 from __future__ import annotations
 
 import base64
 from html import escape as _html_escape
 
-from ..model.results import PASS, SubmissionResult
+from ..model.results import NOT_IMPLEMENTED, PASS, SubmissionResult
 from . import plots
 from .text import safe
 
@@ -88,7 +89,7 @@ def fragment(result: SubmissionResult, with_figures: bool = True, scope: str = "
                          f"<td>{_bar(e.fraction)}</td><td>{first}</td></tr>")
         parts.append("</table>")
         for e in a.exercises:
-            opened = "" if e.status == PASS else " open"
+            opened = "" if e.status in (PASS, NOT_IMPLEMENTED) else " open"
             parts.append(f"<details id='ex-{escape(e.id)}'{opened}><summary>{escape(e.id)} {escape(e.title)} "
                          f"<code>{escape(e.target)}</code> — {_status(e.status)} {e.points:g} / {e.max_points:g}"
                          "</summary>")

@@ -22,6 +22,7 @@ from ..kinds import curves
 from ..model.course import Course, Exercise
 from ..model.results import (
     FAIL,
+    PASS,
     AssignmentResult,
     CaseResult,
     CheckResult,
@@ -45,7 +46,10 @@ class Options:
     use_cache: bool = True
     cache: Path | None = None
     plots: bool = False
-    """Collect the extra data figures need (curves); off by default so plain grading does not pay for it."""
+    """Collect the extra data figures need (curves) for the exercises that do not pass; off by default so
+    plain grading does not pay for it."""
+    all_figures: bool = False
+    """With ``plots``: curves for passing exercises too (``--all-figures``)."""
     on_references: Callable[[list[str]], None] | None = None
     """Told the exercises whose references are about to be computed with torch (a progress line)."""
     lanes: int = 1
@@ -111,7 +115,8 @@ class _Lane:
         if ex.module in broken_rules:
             return _rule_violation(ex, broken_rules[ex.module])
         result = grade_exercise(ex, self.seed, self.child, self.refs, self.timer)
-        if self.options.plots and ex.curve is not None and self.child.alive:
+        wanted = self.options.all_figures or result.status != PASS
+        if self.options.plots and wanted and ex.curve is not None and self.child.alive:
             result.plot_data["curve"] = _collect_curve(ex, self.seed, self.child, self.refs)
         return self.places.fix(result)
 

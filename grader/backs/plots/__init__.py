@@ -56,9 +56,9 @@ def _pyplot() -> Any:
     return plt
 
 
-def _png(fig: Any) -> bytes:
+def _png(fig: Any, top: float = 0.74, bottom: float = 0.16) -> bytes:
     # a fixed layout: matplotlib's layout engines cost an extra full draw per figure
-    fig.subplots_adjust(left=0.06, right=0.94, bottom=0.16, top=0.74, wspace=0.32)
+    fig.subplots_adjust(left=0.06, right=0.94, bottom=bottom, top=top, wspace=0.32)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     _pyplot().close(fig)
@@ -73,39 +73,83 @@ def _as_2d(a: np.ndarray) -> np.ndarray:
     return a.reshape(a.shape[0], -1)
 
 
+MAX_PANELS = 4
+"""Slices drawn for a tensor of 3 or more dimensions (the worst first): one row of panels each."""
+
+
+def _panels(exp: np.ndarray, got: np.ndarray, bad: np.ndarray) -> list[tuple[str, tuple[int, ...]]]:
+    """The 2-D slices to draw: the whole array when it has at most 2 dimensions, else the (sample,
+    channel, ...) slices with the largest errors, worst first, at most MAX_PANELS."""
+    if exp.ndim <= 2:
+        return [("", ())]
+    lead = exp.shape[:-2]
+    with np.errstate(invalid="ignore"):
+        err = np.nan_to_num(np.abs(got - exp), nan=np.inf).reshape(*lead, -1).max(axis=-1)
+    n_bad = bad.reshape(*lead, -1).sum(axis=-1)
+    order = sorted(np.ndindex(*lead), key=lambda i: (-int(n_bad[i]), -float(err[i]), i))
+    names = ("sample", "channel") if len(lead) == 2 else tuple(f"axis {k}" for k in range(len(lead)))
+    return [(", ".join(f"{n} {v}" for n, v in zip(names, idx)), idx) for idx in order[:MAX_PANELS]]
+
+
+def _limit(data: np.ndarray) -> float:
+    finite = data[np.isfinite(data)]
+    return float(max(np.abs(finite).max(initial=0.0), 1e-12))
+
+
 def heatmap(title: str, details: dict[str, Any]) -> bytes:
-    """Reference | yours | |difference| with the wrong cells marked."""
+    """Reference | yours | |difference| with the wrong cells marked, each on its own colour scale (a wildly
+    wrong result would otherwise wash the reference out). A tensor of 3 or more dimensions is drawn as
+    small multiples: one row per (sample, channel) slice, the worst first."""
     plt = _pyplot()
     arrays = details["arrays"]
     shape = tuple(arrays["expected"]["shape"])
-    exp, got = _as_2d(from_json_array(arrays["expected"])), _as_2d(from_json_array(arrays["got"]))
+    exp_full, got_full = from_json_array(arrays["expected"]), from_json_array(arrays["got"])
+    if exp_full.shape != got_full.shape or exp_full.ndim < 3:
+        exp_full, got_full = _as_2d(exp_full), _as_2d(got_full)
     with np.errstate(invalid="ignore"):
-        diff = np.abs(got - exp)
-    allowed = details.get("atol", 0.0) + details.get("rtol", 0.0) * np.abs(exp)
-    bad = ~(np.nan_to_num(diff, nan=np.inf) <= allowed)
-    fig, axes = plt.subplots(1, 3, figsize=(9, 2.9 + 0.08 * exp.shape[0]))
-    lim = np.nanmax(np.abs(np.concatenate([exp[np.isfinite(exp)], got[np.isfinite(got)], [1e-12]])))
-    for ax, data, name in zip(axes, (exp, got), (arrays.get("against", "reference"), "yours")):
-        im = ax.imshow(np.nan_to_num(data, nan=0.0, posinf=lim, neginf=-lim), cmap="coolwarm", vmin=-lim, vmax=lim,
-                       aspect="auto", interpolation="nearest")
-        ax.set_title(name)
-        fig.colorbar(im, ax=ax, fraction=0.046)
-    im = axes[2].imshow(np.nan_to_num(diff, nan=np.nanmax(diff[np.isfinite(diff)], initial=1.0)), cmap="magma",
-                        aspect="auto", interpolation="nearest")
-    rows, cols = np.nonzero(bad)
-    axes[2].scatter(cols, rows, marker="x", c="cyan", s=14, linewidths=1)
-    worst = details.get("worst_index") or []
-    if worst:  # the worst element's cell in the 2-D view
-        r, c = np.unravel_index(int(np.ravel_multi_index(tuple(worst), shape)), exp.shape)
-        axes[2].add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="lime", lw=2))
-    axes[2].set_title(f"|yours - {arrays.get('against', 'reference')}|  (x: outside tolerance)")
-    fig.colorbar(im, ax=axes[2], fraction=0.046)
-    for ax in axes:
-        ax.set_xticks([])
-        ax.set_yticks([])
+        diff_full = np.abs(got_full - exp_full)
+    allowed = details.get("atol", 0.0) + details.get("rtol", 0.0) * np.abs(exp_full)
+    bad_full = ~(np.nan_to_num(diff_full, nan=np.inf) <= allowed)
+    panels = _panels(exp_full, got_full, bad_full)
+    against = arrays.get("against", "reference")
+    height = 2.9 + 0.08 * min(exp_full.shape[-2], 40) if len(panels) == 1 else 0.9 + 1.9 * len(panels)
+    fig, axes = plt.subplots(len(panels), 3, figsize=(9, height), squeeze=False)
+    fig.subplots_adjust(hspace=0.45)
+    worst = tuple(details.get("worst_index") or ())
+    for row, (label, idx) in enumerate(panels):
+        exp, got, diff, bad = exp_full[idx], got_full[idx], diff_full[idx], bad_full[idx]
+        for ax, data, name in zip(axes[row], (exp, got), (against, "yours")):
+            lim = _limit(data)
+            im = ax.imshow(np.nan_to_num(data, nan=0.0, posinf=lim, neginf=-lim), cmap="coolwarm", vmin=-lim,
+                           vmax=lim, aspect="auto", interpolation="nearest")
+            ax.set_title(f"{name} ({label})" if label else name)
+            fig.colorbar(im, ax=ax, fraction=0.046)
+        im = axes[row][2].imshow(np.nan_to_num(diff, nan=np.nanmax(diff[np.isfinite(diff)], initial=1.0)),
+                                 cmap="magma", aspect="auto", interpolation="nearest")
+        rows, cols = np.nonzero(bad)
+        axes[row][2].scatter(cols, rows, marker="x", c="cyan", s=14, linewidths=1)
+        if worst and len(worst) == len(shape):
+            if idx:
+                if tuple(worst[:len(idx)]) == idx:
+                    r, c = worst[-2], worst[-1]
+                    axes[row][2].add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="lime", lw=2))
+            else:  # the worst element's cell in the 2-D view
+                r, c = np.unravel_index(int(np.ravel_multi_index(worst, shape)), exp.shape)
+                axes[row][2].add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="lime", lw=2))
+        axes[row][2].set_title(f"|yours - {against}|  (x: outside tolerance)")
+        fig.colorbar(im, ax=axes[row][2], fraction=0.046)
+        for ax in axes[row]:
+            ax.set_xticks([])
+            ax.set_yticks([])
     hint = details.get("hint")
-    fig.suptitle(title + (f"\nhint: {hint}" if hint else ""), fontsize=9)
-    return _png(fig)
+    more = ""
+    if len(panels) > 1:
+        total = int(np.prod(exp_full.shape[:-2]))
+        more = f"\n{len(panels)} of {total} slices drawn, the worst first" if total > len(panels) else ""
+    fig.suptitle(title + (f"\nhint: {hint}" if hint else "") + more, fontsize=9)
+    if len(panels) == 1:
+        return _png(fig)
+    return _png(fig, top=1 - 0.75 / height, bottom=0.25 / height)
 
 
 def trajectory(title: str, details: dict[str, Any]) -> bytes:
