@@ -4,7 +4,6 @@ with GRADER_SEED without the seed ever reaching a kernel."""
 from __future__ import annotations
 
 import csv
-import json
 import os
 import shutil
 import subprocess
@@ -48,7 +47,8 @@ def run(*args: str, cwd: Path, seed: int | None = None) -> str:
     return done.stdout + done.stderr
 
 
-def submit(course_dir: Path, student: str, bug: tuple[str, str, str] | None = None, peek: bool = False) -> Path:
+def submit(course_dir: Path, student: str, bug: tuple[str, str, str] | None = None, peek: bool = False,
+           leak: bool = False) -> Path:
     """The released notebook with every answer cell filled in from the source (markers removed)."""
     source = nbformat.read(course_dir / "source" / "A1" / "A1.ipynb", 4)
     answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells if c.metadata["nbgrader"]["solution"]}
@@ -63,7 +63,9 @@ def submit(course_dir: Path, student: str, bug: tuple[str, str, str] | None = No
                     path=str(course_dir / "source" / "A1" / "A1.ipynb")), 1)
             if bug and gid == bug[0]:
                 assert bug[1] in cell.source
-                cell.source = cell.source.replace(bug[1], bug[2]) + "\n\n" + LEAK
+                cell.source = cell.source.replace(bug[1], bug[2])
+            if leak and gid == "answer_1_10":
+                cell.source += "\n\n" + LEAK
     path = course_dir / "submitted" / student / "A1" / "A1.ipynb"
     path.parent.mkdir(parents=True)
     nbformat.write(nb, path)
@@ -134,9 +136,10 @@ def test_nbgrader_autograde_gives_the_graders_scores_messages_and_figures(tmp_pa
     run("-m", "nbgrader", "generate_assignment", "A1", cwd=out)
     released = (out / "release" / "A1" / "A1.ipynb").read_text()
     assert "### BEGIN SOLUTION" not in released and "self.x @ self.W + self.b" not in released
-    alice, bob = submit(out, "alice", peek=True), submit(out, "bob", BUG)
+    # alice: a planted bug, graded on the public cases; bob: the solutions, graded on hidden cases
+    alice, bob = submit(out, "alice", BUG, peek=True), submit(out, "bob", leak=True)
     run("-m", "nbgrader", "autograde", "A1", "--student", "alice", cwd=out)
-    run("-m", "nbgrader", "autograde", "A1", "--student", "bob", cwd=out, seed=SECRET)  # hidden cases
+    run("-m", "nbgrader", "autograde", "A1", "--student", "bob", cwd=out, seed=SECRET)
     run("-m", "nbgrader", "export", cwd=out)
     run("-m", "nbgrader", "generate_feedback", "A1", cwd=out)
 
@@ -145,15 +148,16 @@ def test_nbgrader_autograde_gives_the_graders_scores_messages_and_figures(tmp_pa
     with open(out / "grades.csv") as f:
         exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
     assert exported == {s: r.points for s, r in expected.items()}
-    assert exported["alice"] == sum(e.points for e in course.exercises) > exported["bob"] > exported["alice"] - 4
+    assert exported["bob"] == sum(e.points for e in course.exercises) > exported["alice"] > exported["bob"] - 4
     for student, result in expected.items():
         per_cell = cell_points(out / "autograded" / student / "A1" / "A1.ipynb")
         assert per_cell == {f"test_{e.id.replace('.', '_')}": e.points for e in result.exercises}
-    assert 0 < expected["bob"].exercises[1].points < expected["bob"].exercises[1].max_points  # partial credit
+    assert 0 < expected["alice"].exercises[1].points < expected["alice"].exercises[1].max_points  # partial credit
 
     alice_feedback = (out / "feedback" / "alice" / "A1" / "A1.html").read_text()
     bob_feedback = (out / "feedback" / "bob" / "A1" / "A1.html").read_text()
-    assert "data:image/png;base64," in alice_feedback  # the curves
+    assert "the sign of db is flipped" in alice_feedback and "1.10 Affine" in alice_feedback
+    assert "data:image/png;base64," in alice_feedback  # the figure of the failing case
     [sigmoid] = [c for c in nbformat.read(out / "autograded" / "alice" / "A1" / "A1.ipynb", 4).cells
                  if c.metadata.get("nbgrader", {}).get("grade_id") == "test_1_1"]
     report = sigmoid.outputs[0].data["text/html"]  # what the learner's code printed in the sandbox
@@ -163,8 +167,6 @@ def test_nbgrader_autograde_gives_the_graders_scores_messages_and_figures(tmp_pa
         nb = nbformat.read(out / "autograded" / student / "A1" / "A1.ipynb", 4)
         shown = [o.data["text/html"] for c in nb.cells for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
         assert len(shown) == len(KEEP) and all(f"seed {seed}" in html for html in shown)
-    assert "the sign of db is flipped" in bob_feedback and "1.10 Affine" in bob_feedback
     assert "seed in kernel: None" in bob_feedback  # the kernel never held the seed
     for path in [*out.rglob("*.html"), *out.rglob("*.ipynb")]:
         assert str(SECRET) not in path.read_text(), path
-    assert json.loads(json.dumps(exported))  # plain numbers
