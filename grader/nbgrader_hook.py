@@ -63,12 +63,16 @@ def _outputs(report: Any, points: float) -> list[Any]:
             v4.new_output("execute_result", data={"text/plain": repr(float(points))}, execution_count=None)]
 
 
-def _hide_course_root(root: Path) -> None:
-    """The nbgrader course folder (nbgrader works in it): source/ holds the solutions, submitted/ and
-    autograded/ the other students' work, gradebook.db the grades; the sandboxed child reads none of it."""
+NBGRADER_FOLDERS = ("source", "release", "submitted", "autograded", "feedback", "gradebook.db")
+"""What an nbgrader course folder holds that learner code must not read: the solutions (source/), the
+other students' work and grades. Only these: the folder itself may hold the Python the child runs on."""
+
+
+def _hide_nbgrader_folders(root: Path) -> None:
+    """Add the course folder's nbgrader folders to what the sandboxed child cannot read ($GRADER_HIDE)."""
     hidden = [p for p in os.environ.get("GRADER_HIDE", "").split(os.pathsep) if p]
-    if str(root.resolve()) not in hidden:
-        os.environ["GRADER_HIDE"] = os.pathsep.join([*hidden, str(root.resolve())])
+    extra = [str(root.resolve() / name) for name in NBGRADER_FOLDERS]
+    os.environ["GRADER_HIDE"] = os.pathsep.join([*hidden, *(p for p in extra if p not in hidden)])
 
 
 def _source_only(cell: Any) -> Any:
@@ -90,7 +94,7 @@ class GradeTestCells(NbGraderPreprocessor):  # type: ignore[misc]
 
         course = api.load(api.find_course(None, Path.cwd()))
         api.require_strong(course, _SEED)
-        _hide_course_root(Path.cwd())
+        _hide_nbgrader_folders(Path.cwd())  # nbgrader works in the course folder
         name = f"{resources.get('unique_key') or 'notebook'}.ipynb"
         for index, cell in enumerate(nb.cells):
             meta = cell.metadata.get("nbgrader", {})
