@@ -85,3 +85,18 @@ def test_no_course_found_says_how_to_name_one(tmp_path: Path, monkeypatch: pytes
     monkeypatch.chdir(tmp_path)
     with pytest.raises(GraderError, match="course='path/to/course.yml'"):
         check("Affine", source=LAYERS)
+
+
+def test_grade_cell_returns_the_points_and_never_grades_inside_autograde(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The kernel's test-cell call: the points as a float; under nbgrader autograde 0.0 (the hook grades
+    outside the kernel; a course without the hook gets zeros, never full marks)."""
+    from grader import notebook
+
+    kit = small_course(tmp_path / "kit", ["1.10"])
+    monkeypatch.setattr(notebook, "_kernel_cells", lambda: ["import numpy as np", BUGGY])
+    points = notebook.grade_cell("1.10", course=kit)
+    assert isinstance(points, float) and 0 < points < 4 and "1.10 Affine" in capsys.readouterr().out
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.setattr(notebook, "_grade", lambda *a, **k: pytest.fail("graded inside the kernel"))
+    assert notebook.grade_cell("1.10", course=kit) == 0.0
