@@ -106,6 +106,17 @@ def bundle(course_path: Path, out: Path, seed: int | None) -> Path:
     return build_bundle(course_path, out, seed)
 
 
+def nbgrader_course(course_path: Path, out: Path, assignments: list[str] | None = None,
+                    solutions: Path | None = None) -> list[Path]:
+    """An nbgrader course in ``out``: ``nbgrader_config.py`` and ``source/<id>/<id>.ipynb`` per assignment
+    (solutions from ``solutions``, default the course's ``solutions/``). Returns the files written."""
+    from .release.nbgrader_course import write_course
+
+    course = load(course_path)
+    return write_course(course, Path(out), Path(solutions) if solutions else Path(course_path).parent / "solutions",
+                        assignments)
+
+
 def validate(path: str | Path) -> Course:
     """Load a course file and check it against the twin registry too (which imports torch)."""
     from .coursefile import check_twins
@@ -142,5 +153,5 @@ def report(results: Path) -> SubmissionResult:
         raise GraderError(f"{results}: not a results file this grader can read ({e})") from None
 
 
-__all__ = ["CourseError", "GraderError", "bundle", "case", "check", "find_course", "grade_class", "load", "report",
-           "require_strong", "secret", "validate", "write_gradescope"]
+__all__ = ["CourseError", "GraderError", "bundle", "case", "check", "find_course", "grade_class", "load",
+           "nbgrader_course", "report", "require_strong", "secret", "validate", "write_gradescope"]

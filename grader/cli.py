@@ -256,6 +256,20 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_nbgrader(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    out = Path(args.course_dir)
+    course = api.find_course(args.course, out)
+    assignments = [a.strip() for a in args.assignments.split(",") if a.strip()] if args.assignments else None
+    for path in api.nbgrader_course(course, out, assignments, Path(args.solutions) if args.solutions else None):
+        print(f"wrote {path}")
+    if importlib.util.find_spec("nbgrader") is None:
+        print("nbgrader is not installed here: pip install 'nn-grader[nbgrader]' to run it on this course")
+    print(f"next: cd {out} && nbgrader generate_assignment ID; autograde with GRADER_SEED set grades the hidden cases")
+    return 0
+
+
 def cmd_case(args: argparse.Namespace) -> int:
     """A public case to a .npz file, for debugging in a REPL."""
     course = api.load(api.find_course(args.course, Path.cwd()))
@@ -369,6 +383,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--check", action="store_true", help="only report files that are out of date (exit 1); with "
                                                         "--notebooks, the notebooks too")
     r.set_defaults(func=cmd_release)
+
+    nb = sub.add_parser("nbgrader", help="write an nbgrader course (nbgrader_config.py, source/<id>/<id>.ipynb) "
+                                          "whose test cells grade with this grader")
+    nb.add_argument("course_dir", metavar="COURSE_DIR", help="the nbgrader course folder to write into")
+    nb.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml here or above)")
+    nb.add_argument("--assignments", metavar="A1,A2", help="only these assignments (default: all)")
+    nb.add_argument("--solutions", metavar="DIR", help="solutions folder (default: solutions/ beside the course file)")
+    nb.set_defaults(func=cmd_nbgrader)
 
     k = sub.add_parser("case", help="save a public case (inputs, upstream gradients, expected values) "
                                     "to a .npz file, to rerun it in a REPL")

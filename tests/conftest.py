@@ -79,3 +79,19 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     d.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(d))
     return d
+
+
+def small_course(folder: Path, keep: list[str]) -> Path:
+    """The bundled course cut to a few exercises (ids in ``keep``), with a copy of solutions/: its
+    references for a fresh seed or cache take a second or two, not the whole course's twenty."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "course.yml").read_text())
+    for a in data["assignments"]:
+        a["exercises"] = [e for e in a["exercises"] if e["id"] in keep]
+    data["assignments"] = [a for a in data["assignments"] if a["exercises"]]
+    data["hide"] = ["solutions"]
+    folder.mkdir(parents=True)
+    (folder / "course.yml").write_text(yaml.safe_dump(data, sort_keys=False))
+    shutil.copytree(SOLUTIONS, folder / "solutions")
+    return folder / "course.yml"

@@ -48,20 +48,36 @@ def _img(fig: plots.Figure) -> str:
     return f'<img alt="{escape(fig.title)}" src="data:image/png;base64,{data}">'
 
 
-def render(result: SubmissionResult, with_figures: bool = True) -> str:
-    """The whole page as a string."""
+def scoped_css(scope: str) -> str:
+    """:data:`CSS` with every rule limited to ``scope`` (``body`` becomes the scope itself), so a fragment
+    shown inside a notebook styles itself and nothing around it."""
+    rules = []
+    for rule in CSS.split("}"):
+        if "{" not in rule:
+            continue
+        selectors, body = rule.split("{", 1)
+        scoped = [scope if sel.strip() == "body" else f"{scope} {sel.strip()}" for sel in selectors.split(",")]
+        rules.append(",".join(scoped) + "{" + body + "}")
+    return "\n".join(rules)
+
+
+def fragment(result: SubmissionResult, with_figures: bool = True, scope: str = "") -> str:
+    """The report's body: the summary, one table per assignment, every failing case's message and the
+    figures inlined (data: URIs). With ``scope`` (a class name) it comes wrapped in a ``div`` of that
+    class with its own scoped style: the self-contained fragment a notebook displays."""
     figs: dict[tuple[str, str], list[plots.Figure]] = {}
     if with_figures:
         for fig in plots.figures(result):
             figs.setdefault((fig.exercise, fig.check), []).append(fig)
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{escape(result.course)} — {escape(result.submission)}</title><style>{CSS}</style></head><body>",
         f"<h1>{escape(result.course)}</h1>",
         f"<p class='meta'>submission <code>{escape(result.submission)}</code> · total <b>{result.points:g} / "
         f"{result.max_points:g}</b> · seed {escape(result.seed)} · device {escape(result.device)} · isolation tier "
         f"{escape(result.isolation)} · {result.duration_s:.2f} s · grader {escape(result.grader_version)}</p>",
     ]
+    if result.notes:
+        parts.append("<details><summary>not run from your notebooks (only definitions are graded): "
+                     f"{len(result.notes)} note(s)</summary><pre>{escape(chr(10).join(result.notes))}</pre></details>")
     for a in result.assignments:
         parts.append(f"<h2>{escape(a.id)} {escape(a.title)} — {a.points:g} / {a.max_points:g}</h2>")
         parts.append("<table><tr><th>exercise</th><th>status</th><th class='num'>points</th><th></th>"
@@ -93,5 +109,16 @@ def render(result: SubmissionResult, with_figures: bool = True) -> str:
             if e.output.strip():
                 parts.append(f"<p>Your code printed:</p><pre>{escape(e.output[-2000:])}</pre>")
             parts.append("</details>")
-    parts.append("</body></html>")
+    if scope:
+        return f"<div class='{scope}'><style>{scoped_css('.' + scope)}</style>" + "\n".join(parts) + "</div>"
     return "\n".join(parts)
+
+
+def render(result: SubmissionResult, with_figures: bool = True) -> str:
+    """The whole page as a string."""
+    return "\n".join([
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{escape(result.course)} — {escape(result.submission)}</title><style>{CSS}</style></head><body>",
+        fragment(result, with_figures),
+        "</body></html>",
+    ])

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -97,8 +98,10 @@ def module_segments(source: str, filename: str = "<module>") -> tuple[str | None
     segments = []
     for index, node in enumerate(body):
         end = len(lines) if index == len(body) - 1 else node.end_lineno  # trailing comments: the last one
+        while end < len(lines) and (not lines[end].strip() or re.match(r"[ \t]+#", lines[end])):
+            end += 1  # indented comments after the last statement (a closing ### END SOLUTION) are its own
         text = "".join(lines[start:end]).strip("\n").rstrip() + "\n"
-        start = node.end_lineno  # type: ignore[assignment]
+        start = end  # type: ignore[assignment]
         defines = _bound_names(node)
         loads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         is_import = isinstance(node, (ast.Import, ast.ImportFrom))

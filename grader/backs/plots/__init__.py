@@ -44,9 +44,12 @@ class Figure:
 
 
 def _pyplot() -> Any:
+    import sys
+
     import matplotlib
 
-    matplotlib.use("Agg")
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")  # headless; a running notebook keeps its own backend (our figures are closed)
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({"font.size": 8, "axes.titlesize": 8, "figure.dpi": DPI})
@@ -215,7 +218,16 @@ def _case_figure(ex: ExerciseResult, check: CheckResult, case: CaseResult) -> Fi
 
 
 def figures(result: SubmissionResult, max_per_check: int = 2) -> list[Figure]:
-    """Every figure the result's data supports: curves, then up to ``max_per_check`` failing cases per check."""
+    """Every figure the result's data supports: curves, then up to ``max_per_check`` failing cases per check.
+
+    The style is set inside an rc_context, so a notebook that shows this report keeps its own settings."""
+    import matplotlib
+
+    with matplotlib.rc_context():
+        return _figures(result, max_per_check)
+
+
+def _figures(result: SubmissionResult, max_per_check: int) -> list[Figure]:
     out = []
     for ex in result.exercises:
         if ex.plot_data.get("curve"):
