@@ -81,13 +81,13 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
 def _readable(plan: plans.Plan, reply: Any, labels: dict[str, str]) -> dict[str, np.ndarray]:
     """The learner's float arrays that can be read from the reply, by label (for hints about several)."""
     out = {}
-    for key, label in labels.items():
+    for key, name in labels.items():
         try:
             value = plan.read(reply, key)
         except (plans.LearnerFailed, plans.Unusable):
             continue
         if value.kind == "array" and len(value.arrays) == 1 and value.arrays[0].dtype.kind == "f":
-            out[label] = value.arrays[0]
+            out[name] = value.arrays[0]
     return out
 
 
