@@ -351,6 +351,14 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str], base_calls: int) 
     for k in ex.kinks:
         if isinstance(k, str) and k not in ex.hyper and not all(k in c.hyper for c in ex.cases):
             r.fail(f"kink {k!r} names no hyper-parameter of every case", "kinks")
+    if KINDS[kind].trains:  # a network's layers, loss, optimizer and driver are its hyper (grader.kinds.networks)
+        from .kinds.networks import spec_of
+
+        for i, case in enumerate(ex.cases):
+            try:
+                spec_of(ex, {**ex.hyper, **case.hyper})
+            except (ValueError, TypeError, IndexError, KeyError) as e:
+                r.fail(f"case {i}: {e}", "hyper")
     needing = [c.name for c in ex.checks if c.name not in TWINLESS_CHECKS]
     if ex.reference is None and needing:
         r.fail(f"missing required key 'reference' (the torch twin, or law): the {', '.join(needing)} "

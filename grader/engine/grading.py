@@ -131,7 +131,7 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     started = time.perf_counter()
     make_private()
     seed = course.seed_for(options.seed)
-    wanted = [course.exercise(key) for key in options.exercises] if options.exercises else course.exercises
+    wanted = [ex for key in options.exercises for ex in course.select(key)] if options.exercises else course.exercises
     wanted_ids = {ex.id for ex in wanted}
     todo = [ex for a in course.assignments for ex in a.exercises if ex.id in wanted_ids]
     timer = Timer()

@@ -165,6 +165,13 @@ class Course:
     def exercises(self) -> list[Exercise]:
         return [e for a in self.assignments for e in a.exercises]
 
+    def select(self, key: str) -> list[Exercise]:
+        """The exercises ``-e KEY`` names: every exercise of an assignment (``A7``), else one exercise."""
+        for a in self.assignments:
+            if key == a.id:
+                return list(a.exercises)
+        return [self.exercise(key)]
+
     def exercise(self, key: str) -> Exercise:
         """Find an exercise by id (``1.3``) or title (``Affine``), case-insensitively for titles."""
         for ex in self.exercises:

@@ -190,7 +190,99 @@ def _execute(step: dict[str, Any], index: int, args: list[Any], kwargs: dict[str
         return env[step["name"]]
     if op == "lookup":
         return _lookup(objects[step["obj"]], step["path"])
+    if op == "item":
+        return _item(objects[step["obj"]], step["path"])
+    if op == "watch":
+        owner = objects[step["obj"]] if "obj" in step else resolve(step["target"], root)
+        env.setdefault("$watch", {})[index] = _Watch(owner, step["method"], step.get("keep"),
+                                                     int(step.get("limit", 10_000)), "obj" not in step)
+        return None
+    if op == "watched":
+        return env.get("$watch", {}).get(int(step["step"]), _Watch.EMPTY).records()
+    if op == "train":
+        return _train(objects, args, step)
     raise ValueError(f"unknown op {op!r}")
+
+
+def _item(obj: Any, path: list[Any]) -> Any:
+    """``obj[path[0]][path[1]]...`` (fit's history dict, a recipe's tuple), or a _Missing marker."""
+    try:
+        for key in path:
+            obj = obj[key]
+        return obj
+    except (LookupError, TypeError):
+        return _Missing()
+
+
+class _Watch:
+    """Records every call of one method (of an object, or of a class: all its instances): the call's
+    arguments as they are AFTER the call (lists flattened one level, then keyword values), then its
+    result, each encoded (copied) at once. An optimizer's ``update(params, grads)`` thus gives the
+    parameters after each step and the gradients it used; a loss's ``forward(pred, target)`` the batch's
+    labels and the loss. ``keep`` picks entries of that flat row; ``limit`` caps the rows recorded."""
+
+    EMPTY: "_Watch"
+
+    def __init__(self, owner: Any, name: str, keep: list[int] | None, limit: int, on_class: bool):
+        self.keep, self.limit, self.rows = keep, limit, []  # type: ignore[var-annotated]
+        if owner is None:
+            return
+        original = getattr(owner, name)
+        watch = self
+
+        def row(args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
+            if len(watch.rows) >= watch.limit:
+                return
+            flat = [x for a in args for x in (a if isinstance(a, (list, tuple)) else [a])]
+            flat += list(kwargs.values()) + [result]
+            if watch.keep is not None:
+                flat = [flat[k] if -len(flat) <= k < len(flat) else _Missing() for k in watch.keep]
+            watch.rows.append([encode(x) for x in flat])
+
+        if on_class:
+            def wrapped(obj: Any, *args: Any, **kwargs: Any) -> Any:
+                result = original(obj, *args, **kwargs)
+                row(args, kwargs, result)
+                return result
+        else:
+            def wrapped(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+                result = original(*args, **kwargs)
+                row(args, kwargs, result)
+                return result
+        setattr(owner, name, wrapped)
+
+    def records(self) -> "_Loop":
+        width = max((len(r) for r in self.rows), default=0)
+        columns: list[list[Encoded]] = [[] for _ in range(width)]
+        for r in self.rows:
+            for j in range(width):
+                columns[j].append(r[j] if j < len(r) else encode(_Missing()))
+        return _Loop(columns, len(self.rows), None)
+
+
+_Watch.EMPTY = _Watch(None, "", None, 0, False)
+
+
+def _train(objects: dict[int, Any], args: list[Any], step: dict[str, Any]) -> list[float]:
+    """The grader's own training loop over the learner's objects, for networks graded without their
+    ``fit``: each row of ``orders`` is one epoch's permutation, cut into batches of ``batch_size``; per
+    batch forward, loss, backward, one optimizer update. With no loss object the model computes its
+    own (``model.loss(x, t)``, then ``model.backward()``)."""
+    X, y, orders = args
+    size = int(step["batch_size"])
+    model, optimizer = objects[step["model"]], objects[step["optimizer"]]
+    loss = objects[step["loss"]] if step.get("loss") is not None else None
+    values = []
+    for idx in (row[s:s + size] for row in orders for s in range(0, len(row), size)):
+        if loss is None:
+            value = model.loss(X[idx], y[idx])
+            model.backward()
+        else:
+            value = loss.forward(model.forward(X[idx]), y[idx])
+            model.backward(loss.backward())
+        optimizer.update(model.params, model.grads)
+        values.append(value)
+    return values
 
 
 def _collect(iterable: Any, limit: int) -> list[Any]:
@@ -326,11 +418,13 @@ def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict
     def arg(a: Any, i: int | None = None) -> Any:
         """``$name`` is an array sent with the plan; ``$name#t`` a fresh copy of its row t (``#i``: the
         loop's iteration); lists nest; ``{"$rng": n}`` is a fresh ``numpy.random.Generator`` seeded
-        with n (for initializers)."""
+        with n (for initializers); ``{"$obj": k}`` the object step k created (a network's layers)."""
         if isinstance(a, list):
             return [arg(x, i) for x in a]
         if isinstance(a, dict) and set(a) == {"$rng"}:
             return np.random.default_rng(int(a["$rng"]))
+        if isinstance(a, dict) and set(a) == {"$obj"}:
+            return objects[int(a["$obj"])]
         if isinstance(a, str) and a.startswith("$"):
             name, _, row = a[1:].partition("#")
             if not row:
@@ -378,7 +472,7 @@ def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict
                     return {"results": results, "error": value.error, "step": index}, out
                 continue
             value = execute(step, index)
-            head, arr = encode(value)
+            head, arr = _encode_loop(value) if isinstance(value, _Loop) else encode(value)
         except StepError as e:
             return {"results": results, "error": e.info, "step": index, **_calls(env), **_warned(fp_warnings)}, out
         except BaseException as e:  # noqa: BLE001 - SystemExit and friends are learner errors too

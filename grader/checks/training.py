@@ -1,0 +1,370 @@
+"""The ``training`` check: a whole network's training, step by step against a torch twin.
+
+The network is built from the learner's own classes (their Affine, ReLU, loss, optimizer...) with the
+parameters and batch order of the exercise's seed (grader.kinds.networks); the torch twin trained from
+the same start on the same batches (grader.references.networks) is in the reference store. While the
+learner's code trains, the child records every optimizer update (the gradients it was given and the
+parameters after it) and, where the learner runs the loop, every loss call (the batch's labels and the
+loss). Both runs go free: the first step where anything departs is the first mistake (everything before
+it agreed), and the message names that step, the layer (position and class) and the quantity, with the
+likely cause. A free run is then scored by its final accuracy against the twin's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..judge.compare import compare_arrays, fmt
+from ..kinds import networks
+from ..kinds.networks import NetworkSpec
+from ..kinds.plans import rng
+from ..model.course import CheckSpec, Tolerance
+from ..model.results import FAIL, PASS, CaseResult
+from ..model.values import Value
+from . import Context, failed_case, register
+
+MAX_CURVE = 400
+"""Steps of the loss curve a report keeps (a longer run is thinned evenly)."""
+
+
+@register("training")
+def run(ctx: Context, spec_: CheckSpec) -> Iterator[CaseResult]:
+    ex = ctx.ex
+    for index in range(len(ex.cases)):
+        ctx.at("case", index)
+        spec = networks.spec_of(ex, ctx.hyper("case", index))
+        data = networks.data_of(spec, ex, ctx.seed, index)
+        seed = networks.learner_seed(spec, ctx.seed, ex, index)
+        init, orders = networks.draws(spec, seed, len(data.X))
+        plan = _plan(ex.target, spec, seed, init, orders, data)
+        reply = ctx.run(plan.steps, plan.variables)
+        yield from _judge(ctx, index, spec, data, orders, plan, reply)
+
+
+@dataclass
+class _Plan:
+    steps: list[dict[str, Any]]
+    variables: dict[str, np.ndarray]
+    slots: dict[str, int]
+    """Where each recorded quantity lands: updates, losses (watched or returned), history, test."""
+    phases: dict[int, str]
+
+
+def _plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orders: np.ndarray,
+          data: networks.Data) -> _Plan:
+    steps: list[dict[str, Any]] = []
+    phases: dict[int, str] = {}
+    slots: dict[str, int] = {}
+    variables: dict[str, np.ndarray] = {"X": data.X, "y": data.y, "order": orders}
+    if data.X_test is not None and data.y_test is not None:
+        variables.update(X_test=data.X_test, y_test=data.y_test)
+
+    def push(step: dict[str, Any], phase: str) -> int:
+        steps.append(step)
+        phases[len(steps) - 1] = phase
+        return len(steps) - 1
+
+    def build_model(sequential: str) -> int:
+        parts, j = [], 0
+        for pos, layer in enumerate(spec.layers):
+            args = []
+            if layer.shape:
+                variables[f"p{j}"], variables[f"p{j + 1}"] = init[j], init[j + 1]
+                args, j = [f"$p{j}", f"$p{j + 1}"], j + 2
+            parts.append(push({"op": "new", "target": layer.target, "args": args,
+                               "kwargs": networks.KWARGS.get(layer.cls, {})}, f"constructing layer {pos} ({layer.cls})"))
+        return push({"op": "new", "target": sequential, "args": [[{"$obj": k} for k in parts]], "kwargs": {}},
+                    "constructing the Sequential")
+
+    def new(target: str, kwargs: dict[str, Any], phase: str) -> int:
+        return push({"op": "new", "target": target, "args": [], "kwargs": kwargs}, phase)
+
+    limit = spec.compare_steps
+    keep = list(range(2 * len(spec.param_owner())))  # update(params, grads): the params after it, the grads
+    if spec.driver in ("steps", "net"):
+        if spec.driver == "steps":
+            model = build_model(target)
+            loss: int | None = new(spec.loss_target, {}, f"constructing the loss ({spec.loss})")
+        else:
+            sizes = [spec.layers[0].shape[0]] + [layer.shape[1] for layer in spec.layers if layer.shape]  # type: ignore[index]
+            model = push({"op": "new", "target": target, "args": [*sizes, rng(seed)], "kwargs": {}}, "constructor")
+            slots["init"] = push({"op": "attr", "obj": model, "name": "params"}, "reading self.params")
+            loss = None
+        opt = new(spec.optimizer_target, spec.opt_hyper, f"constructing the optimizer ({spec.optimizer})")
+        watch = push({"op": "watch", "obj": opt, "method": "update", "limit": limit, "keep": keep},
+                     "watching update")
+        slots["returned_losses"] = push({"op": "train", "model": model, "loss": loss, "optimizer": opt,
+                                         "args": ["$X", "$y", "$order"], "batch_size": spec.batch_size},
+                                        "training (forward, loss, backward, update)")
+        slots["updates"] = push({"op": "watched", "step": watch}, "reading the updates")
+    else:
+        if spec.driver == "fit":
+            model = build_model("networks.Sequential")
+            loss = new(spec.loss_target, {}, f"constructing the loss ({spec.loss})")
+            opt = new(spec.optimizer_target, spec.opt_hyper, f"constructing the optimizer ({spec.optimizer})")
+            w_update = push({"op": "watch", "obj": opt, "method": "update", "limit": limit, "keep": keep},
+                            "watching update")
+            w_loss = push({"op": "watch", "obj": loss, "method": "forward", "keep": [1, -1]}, "watching the loss")
+            args: list[Any] = [{"$obj": model}, {"$obj": loss}, {"$obj": opt}, "$X", "$y", spec.epochs,
+                               spec.batch_size, rng(seed)]
+            kwargs: dict[str, Any] = {}
+            history: list[Any] = []
+        else:
+            w_update = push({"op": "watch", "target": spec.optimizer_target, "method": "update", "limit": limit,
+                             "keep": keep}, "watching update")
+            w_loss = push({"op": "watch", "target": spec.loss_target, "method": "forward", "keep": [1, -1]},
+                          "watching the loss")
+            tested = data.X_test is not None
+            args = ["$X", "$y", "$X_test", "$y_test", rng(seed)] if tested else [rng(seed)]
+            kwargs = {"epochs": spec.epochs}
+            history = [0] if tested else [1]  # train_digits returns (history, accuracy); train_xor (model, history)
+        result = push({"op": "new", "target": target, "args": args, "kwargs": kwargs}, "training")
+        slots["history_loss"] = push({"op": "item", "obj": result, "path": [*history, "loss"]}, "reading history")
+        slots["history_accuracy"] = push({"op": "item", "obj": result, "path": [*history, "accuracy"]},
+                                         "reading history")
+        if spec.driver == "recipe" and data.X_test is not None:
+            slots["test_accuracy"] = push({"op": "item", "obj": result, "path": [1]}, "reading the test accuracy")
+        slots["updates"] = push({"op": "watched", "step": w_update}, "reading the updates")
+        slots["losses"] = push({"op": "watched", "step": w_loss}, "reading the losses")
+    return _Plan(steps, variables, slots, phases)
+
+
+# --------------------------------------------------------------------------- judging
+
+
+def _column(value: Value, t: int) -> np.ndarray | None:
+    """Row t of a recorded column, as float64, or None where it is not a numeric array."""
+    if value.kind == "stacked":
+        a = value.arrays[0]
+        return a[t].astype(np.float64) if t < a.shape[0] and a.dtype.kind in "biuf" else None
+    if t < len(value.items) and value.items[t].kind in ("array", "scalar"):
+        a = value.items[t].arrays[0]
+        return a.astype(np.float64) if a.dtype.kind in "biuf" else None
+    return None
+
+
+def _numbers(value: Value | None) -> np.ndarray | None:
+    """A list of numbers (the losses the train op returned, a history's list) as a float array."""
+    if value is None or value.kind != "list":
+        return None
+    try:
+        return np.array([float(np.asarray(i.arrays[0]).reshape(())) for i in value.items])
+    except (TypeError, ValueError):
+        return None
+
+
+def _judge(ctx: Context, index: int, spec: NetworkSpec, data: networks.Data, orders: np.ndarray,
+           plan: _Plan, reply: Any) -> Iterator[CaseResult]:
+    ref = ctx.expected("case", index)
+    name = f"case {index}"
+    failure = reply.failure
+    if failure is not None:  # the learner's code raised (a constructor, a layer, fit itself...)
+        yield failed_case(f"{name} · steps", plan.phases.get(failure.step, "call"), failure)
+        if spec.driver in ("fit", "recipe"):
+            yield failed_case(f"{name} · accuracy", plan.phases.get(failure.step, "call"), failure)
+        return
+    values = reply.values
+    get = lambda key: values[plan.slots[key]] if key in plan.slots and plan.slots[key] < len(values) else None  # noqa: E731
+    steps = networks.batches(orders, spec.batch_size)
+    if "init" in plan.slots and get("init") is not None:
+        bad = _init_mismatch(get("init"), ref, spec)
+        if bad:
+            yield CaseResult(f"{name} · steps", FAIL, f"{name}: {bad}", {"quantity": "initial parameters"})
+            return
+    updates = get("updates")
+    if updates is None or updates.kind != "loop":
+        yield CaseResult(f"{name} · steps", FAIL, f"{name}: no optimizer update was recorded", {"quantity": "updates"})
+        return
+    losses_value = get("losses")
+    if losses_value is not None and losses_value.kind == "loop" and len(losses_value.items) == 2:
+        targets, loss_col = losses_value.items
+        loss_rows = [_column(loss_col, t) for t in range(losses_value.count)]
+        mine_losses = np.array([float(r.reshape(-1)[0]) if r is not None and r.size == 1 else np.nan
+                                for r in loss_rows])
+    else:
+        targets = None
+        mine_losses = _numbers(get("returned_losses"))
+        if mine_losses is None:
+            mine_losses = np.full(updates.count, np.nan)
+    departure = _first_departure(ref, spec, data, steps, updates, targets, mine_losses, ctx.ex.tolerance)
+    curve = _curve(ref["loss"], mine_losses)
+    if departure is not None:
+        t, quantity, message = departure
+        epoch, batch = divmod(t, len(steps) // spec.epochs)
+        head = (f"{name}: training departs from torch's at step {t + 1} of {len(steps)} (epoch {epoch + 1}, "
+                f"batch {batch + 1}), in {quantity}")
+        yield CaseResult(f"{name} · steps", FAIL, head + "\n  " + message.replace("\n", "\n  "),
+                         {"quantity": quantity, "first_step": t + 1, "curve": curve})
+    else:
+        compared = min(len(steps), spec.compare_steps)
+        yield CaseResult(f"{name} · steps", PASS, f"{name}: all {len(steps)} steps match torch's (the loss at every "
+                         f"step; every gradient and parameter over the first {compared})",
+                         {"steps": len(steps), "curve": curve})
+    if spec.driver in ("fit", "recipe"):
+        yield _accuracy(name, spec, ref, get("history_accuracy"), get("test_accuracy"))
+
+
+def _init_mismatch(value: Value, ref: dict[str, np.ndarray], spec: NetworkSpec) -> str:
+    n = len(spec.param_owner())
+    if value.kind != "list" or len(value.items) != n:
+        return f"self.params should be a list of {n} arrays, got {value.type}"
+    for j in range(n):
+        got = _column(Value("steps", "", (), (value.items[j],)), 0)
+        expected = ref[f"init{j}"]
+        if got is None or got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-12, atol=0):
+            return (f"the initial {spec.label(j)} is not the one the docstring prescribes (drawn from rng in the "
+                    "stated order and scale)")
+    return ""
+
+
+def _first_departure(ref: dict[str, np.ndarray], spec: NetworkSpec, data: networks.Data,
+                     steps: list[np.ndarray], updates: Value, targets: Value | None, losses: np.ndarray,
+                     tol: Tolerance) -> tuple[int, str, str] | None:
+    """(step index, quantity, message) of the first departure: per step the batch's labels, the loss,
+    the gradients from the last layer down (the order backward computes them), the parameters."""
+    n = len(spec.param_owner())
+    compared = min(len(steps), spec.compare_steps)
+    for t, idx in enumerate(steps):
+        if targets is not None:
+            got = _column(targets, t)
+            want = np.asarray(data.y[idx], dtype=np.float64)
+            if got is None or got.shape != want.shape or not np.array_equal(got, want):
+                return t, "the batch's labels", _batch_hint(got, data, steps, t, losses, ref, spec)
+        if t >= len(losses):
+            return t, "the loss", f"no loss at this step: torch made {len(steps)} steps, yours {len(losses)}"
+        verdict = compare_arrays("loss", np.asarray(ref["loss"][t]), np.asarray(losses[t]), tol, against="torch")
+        if not verdict.ok:
+            hint = ""
+            if t == 0 and targets is not None:
+                hint = ("\nhint: the labels are the right batch's, so the forward pass or the loss differs, or the "
+                        "inputs are not the same rows as the labels (index X and y with the same idx)")
+            return t, "the loss", verdict.message + hint
+        if t >= compared:
+            continue
+        if t >= updates.count:
+            return t, "the optimizer update", (f"no optimizer update at this step (yours made {updates.count}); "
+                                               "one update per batch")
+        if len(updates.items) != 2 * n:
+            return t, "the optimizer update", (f"update(params, grads) received {len(updates.items) // 2} "
+                                               f"parameters, the network has {n}")
+        for j in reversed(range(n)):  # backward reaches the last layer first
+            message = _compare(f"gradient of {spec.label(j)}", ref[f"grad{j}"][t], _column(updates.items[n + j], t), tol)
+            if message:
+                return t, f"the gradient of {spec.label(j)}", message + _grad_hint(ref, updates, spec, t, j)
+        for j in range(n):
+            message = _compare(f"{spec.label(j)} after the update", ref[f"param{j}"][t], _column(updates.items[j], t), tol)
+            if message:
+                return t, f"{spec.label(j)} after the update", message + _step_hint(ref, updates, spec, t, j)
+    return None
+
+
+def _compare(label: str, expected: np.ndarray, got: np.ndarray | None, tol: Tolerance) -> str:
+    if got is None:
+        return f"{label} is not a numeric array"
+    if got.shape != expected.shape:
+        return f"{label} has shape {got.shape}, torch's has {expected.shape}"
+    verdict = compare_arrays(label, expected, got, tol, against="torch")
+    return "" if verdict.ok else verdict.message
+
+
+def _grad_hint(ref: dict[str, np.ndarray], updates: Value, spec: NetworkSpec, t: int, j: int) -> str:
+    n = len(spec.param_owner())
+    mine = _column(updates.items[n + j], t)
+    theirs = ref[f"grad{j}"][t]
+    pos, layer, _ = spec.param_owner()[j]
+    if mine is None or mine.shape != theirs.shape:
+        return ""
+    if not np.any(mine) and np.any(theirs):
+        return (f"\nhint: your gradient is all zeros: backward never wrote it (does the network's backward reach "
+                f"layer {pos}? does the layer write into its grads arrays in place?)")
+    if t > 0:
+        before = _column(updates.items[n + j], t - 1)
+        if before is not None and np.allclose(mine, theirs + before, rtol=1e-6, atol=1e-10):
+            return ("\nhint: your gradient is torch's plus your previous step's: gradients are added up across "
+                    "steps; write them (grads[i][...] = ...) instead of adding (+=)")
+    above = [f"{k} ({lay.cls})" for k, lay in enumerate(spec.layers) if k > pos]
+    if any(lay.shape for lay in spec.layers[pos + 1:]):
+        return (f"\nhint: the gradients of the layers after layer {pos} agree with torch's: the error is in "
+                f"layer {pos}'s backward or in the gradient dx that reaches it from layer {above[0]}")
+    return f"\nhint: the error is in layer {pos}'s backward ({layer.cls}) or in the loss's backward"
+
+
+def _step_hint(ref: dict[str, np.ndarray], updates: Value, spec: NetworkSpec, t: int, j: int) -> str:
+    before = ref[f"init{j}"] if t == 0 else ref[f"param{j}"][t - 1]
+    mine = _column(updates.items[j], t)
+    if mine is None or mine.shape != before.shape:
+        return ""
+    mine, theirs = mine - before, ref[f"param{j}"][t] - before
+    if not np.any(theirs):
+        return ""
+    if not np.any(mine):
+        return "\nhint: the parameters did not change: the optimizer must update them in place (p -= ...)"
+    factor = float(mine.ravel() @ theirs.ravel() / (theirs.ravel() @ theirs.ravel()))
+    if np.allclose(mine, factor * theirs, rtol=1e-4, atol=1e-12) and abs(factor - 1) > 1e-6:
+        betas = spec.opt_hyper.get("betas", (0.9, 0.999))
+        step = t + 1
+        uncorrected = (1 - betas[0] ** step) / np.sqrt(1 - betas[1] ** step)
+        if spec.optimizer == "Adam" and abs(factor - uncorrected) < 1e-3 * uncorrected:
+            return (f"\nhint: your step is {fmt(factor)} times torch's, exactly (1 - beta1^t) / sqrt(1 - beta2^t) at "
+                    f"t = {step}: the bias correction of Adam's moments is missing")
+        return f"\nhint: your step is {fmt(factor)} times torch's, in the same direction: a scale (lr?) is off"
+    return "\nhint: the gradients agree, so the optimizer's update differs (your optim exercise may fail too)"
+
+
+def _batch_hint(got: np.ndarray | None, data: networks.Data, steps: list[np.ndarray], t: int,
+                losses: np.ndarray, ref: dict[str, np.ndarray], spec: NetworkSpec) -> str:
+    want = steps[t]
+    lines = [f"torch's batch holds rows {_rows(want)} of the data (the order rng.permutation gives); "
+             f"your labels are not theirs"]
+    start = t * spec.batch_size % len(data.y)
+    stored = np.asarray(data.y[start:start + len(want)], dtype=np.float64)
+    if got is not None and got.shape == stored.shape and np.array_equal(got, stored):
+        unshuffled = t == 0 and len(losses) and abs(losses[0] - float(ref["loss_unshuffled"])) <= 1e-9 * (
+            1 + abs(float(ref["loss_unshuffled"])))
+        if unshuffled:
+            lines.append("hint: your batches are the rows in their stored order: the batches are not shuffled "
+                         "(order = rng.permutation(len(X)) at the start of every epoch, then X[idx] and y[idx])")
+        else:
+            lines.append("hint: your labels are the rows in their stored order but your inputs are not: X was "
+                         "shuffled without y (index both with the same idx)")
+    elif got is not None and got.shape != want.shape:
+        lines.append(f"hint: your batch has {got.shape[0] if got.ndim else 1} rows, torch's {len(want)}")
+    return "\n".join(lines)
+
+
+def _rows(idx: np.ndarray) -> str:
+    shown = ", ".join(str(int(i)) for i in idx[:6])
+    return f"[{shown}{', ...' if len(idx) > 6 else ''}]"
+
+
+def _accuracy(name: str, spec: NetworkSpec, ref: dict[str, np.ndarray], history: Value | None,
+              test: Value | None) -> CaseResult:
+    theirs = float(ref["test_accuracy"]) if "test_accuracy" in ref else float(ref["accuracy"][-1])
+    what = "test accuracy" if "test_accuracy" in ref else "accuracy after the last epoch"
+    if "test_accuracy" in ref:
+        mine_arr = None if test is None or test.kind != "scalar" else test.arrays[0]
+        mine = None if mine_arr is None else float(mine_arr)
+    else:
+        accs = _numbers(history)
+        mine = None if accs is None or len(accs) != spec.epochs else float(accs[-1])
+        if accs is not None and len(accs) != spec.epochs:
+            return CaseResult(f"{name} · accuracy", FAIL, f"{name}: history['accuracy'] has {len(accs)} entries, "
+                              f"one per epoch is {spec.epochs}", {"quantity": "accuracy"})
+    if mine is None:
+        return CaseResult(f"{name} · accuracy", FAIL, f"{name}: no {what} came back (a float)", {"quantity": "accuracy"})
+    low = max(theirs - spec.margin, spec.min_accuracy)
+    details = {"quantity": "accuracy", "yours": mine, "torch": theirs}
+    if mine >= low - 1e-12:
+        return CaseResult(f"{name} · accuracy", PASS, f"{name}: {what} {mine:.4f}, torch's {theirs:.4f} (at least "
+                          f"{low:.4f} needed)", details)
+    return CaseResult(f"{name} · accuracy", FAIL, f"{name}: {what} {mine:.4f}, below {low:.4f} (torch's {theirs:.4f} "
+                      f"less {spec.margin:g}, and at least {spec.min_accuracy:g})", details)
+
+
+def _curve(theirs: np.ndarray, mine: np.ndarray) -> dict[str, list[float]]:
+    """Loss per step, both runs, thinned to MAX_CURVE points (JSON-safe: non-finite as None)."""
+    stride = max(1, -(-len(theirs) // MAX_CURVE))
+    clean = lambda a: [float(v) if np.isfinite(v) else None for v in np.asarray(a, dtype=np.float64)[::stride]]  # noqa: E731
+    return {"stride": stride, "torch": clean(theirs), "yours": clean(mine)}  # type: ignore[dict-item]

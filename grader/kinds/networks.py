@@ -1,0 +1,188 @@
+"""What a network exercise trains: its layers, loss, optimizer, data, initial parameters and batch order.
+
+A ``network`` exercise (the capstone) states its network in ``hyper`` (course.yml); this module reads it
+into a :class:`NetworkSpec` and draws, from one learner seed per case, exactly the random numbers the
+exercise's docstring tells the learner to draw: the initial parameters (by the ``init`` rule) and then
+one permutation per epoch. The torch twin (grader.references.networks) and the training check read the
+same spec, so both sides train on the same parameters and the same mini-batches.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..model.course import Exercise
+from .inputs import case_arrays, rng_for
+
+MODULES = {"Affine": "layers", "ReLU": "activations", "Sigmoid": "activations", "Tanh": "activations",
+           "LogSoftmax": "activations", "SoftmaxCrossEntropy": "losses", "NLLLoss": "losses",
+           "BCEWithLogitsLoss": "losses", "SGD": "optim", "Adam": "optim"}
+"""The learner's module of each class a network may use (the modules of the earlier assignments)."""
+KWARGS = {"LogSoftmax": {"axis": 1}}
+DRIVERS = ("steps", "net", "fit", "recipe")
+"""Who runs the training loop: the grader over the learner's Sequential ("steps") or TwoLayerNet
+("net"), the learner's ``fit`` ("fit"), or a learner's function that builds and trains ("recipe")."""
+INITS = ("torch_uniform", "glorot_zero", "normal_0.01")
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    cls: str
+    shape: tuple[int, int] | None = None
+    """(fan_in, fan_out) of an Affine."""
+
+    @property
+    def target(self) -> str:
+        return f"{MODULES[self.cls]}.{self.cls}"
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return ("W", "b") if self.shape else ()
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    driver: str
+    layers: tuple[LayerSpec, ...]
+    loss: str
+    optimizer: str
+    opt_hyper: dict[str, Any]
+    batch_size: int
+    epochs: int
+    init: str
+    seed: int | None
+    """The learner's rng seed when the course fixes it (XOR's solvable starts), else drawn per case."""
+    data: str
+    """"case" (the case's arrays X, y), "xor" or "digits"."""
+    compare_steps: int
+    """Steps whose every gradient and parameter is compared (the loss is compared at every step)."""
+    margin: float
+    """Final accuracy: at most this far below torch's."""
+    min_accuracy: float
+
+    @property
+    def loss_target(self) -> str:
+        return f"losses.{self.loss}"
+
+    @property
+    def optimizer_target(self) -> str:
+        return f"optim.{self.optimizer}"
+
+    def param_owner(self) -> list[tuple[int, LayerSpec, str]]:
+        """For parameter j: (layer position, layer, parameter name), in params order."""
+        return [(pos, layer, name) for pos, layer in enumerate(self.layers) for name in layer.param_names]
+
+    def label(self, j: int) -> str:
+        pos, layer, name = self.param_owner()[j]
+        return f"layer {pos} ({layer.cls}) {name}"
+
+
+def _layer(raw: Any) -> LayerSpec:
+    if isinstance(raw, str):
+        cls, shape = raw, None
+    else:
+        cls, shape = raw[0], (int(raw[1]), int(raw[2]))
+    if cls not in MODULES or MODULES[cls] not in ("layers", "activations"):
+        raise ValueError(f"unknown layer {cls!r}")
+    if (cls == "Affine") != (shape is not None):
+        raise ValueError(f"{cls}: an Affine (and only an Affine) is written [Affine, fan_in, fan_out]")
+    return LayerSpec(cls, shape)
+
+
+def spec_of(ex: Exercise, hyper: dict[str, Any]) -> NetworkSpec:
+    """The network of one case (the exercise's hyper with the case's overrides).
+
+    Raises:
+        ValueError: the spec is malformed (the course loader reports it with the exercise's place)."""
+    driver = hyper.get("driver", "")
+    if driver not in DRIVERS:
+        raise ValueError(f"driver must be one of {', '.join(DRIVERS)}, got {driver!r}")
+    layers = tuple(_layer(raw) for raw in hyper.get("layers", []))
+    if not layers:
+        raise ValueError("a network needs a list of layers")
+    optimizer = hyper.get("optimizer", ["SGD", {}])
+    if optimizer[0] not in ("SGD", "Adam") or not isinstance(optimizer[1], dict):
+        raise ValueError(f"optimizer must be [SGD or Adam, {{hyper-parameters}}], got {optimizer!r}")
+    loss = hyper.get("loss", "SoftmaxCrossEntropy")
+    if MODULES.get(loss) != "losses":
+        raise ValueError(f"unknown loss {loss!r}")
+    init = hyper.get("init", "torch_uniform")
+    if init not in INITS:
+        raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+    data = hyper.get("data", "case")
+    if data not in ("case", "xor", "digits"):
+        raise ValueError(f"data must be case, xor or digits, got {data!r}")
+    return NetworkSpec(driver=driver, layers=layers, loss=loss, optimizer=optimizer[0],
+                       opt_hyper=dict(optimizer[1]), batch_size=int(hyper.get("batch_size", 1)),
+                       epochs=int(hyper.get("epochs", 1)), init=init,
+                       seed=None if hyper.get("rng") is None else int(hyper["rng"]), data=data,
+                       compare_steps=int(hyper.get("compare_steps", 1 << 30)),
+                       margin=float(hyper.get("margin", 0.01)), min_accuracy=float(hyper.get("min_accuracy", 0.0)))
+
+
+def learner_seed(spec: NetworkSpec, seed: int, ex: Exercise, index: int) -> int:
+    """The seed of the numpy Generator the learner's code receives (``{"$rng": n}``)."""
+    if spec.seed is not None:
+        return spec.seed
+    return int(rng_for(seed, ex.id, "rng", index).integers(0, 2**62))
+
+
+@dataclass
+class Data:
+    X: np.ndarray
+    y: np.ndarray
+    X_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+
+
+XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+
+
+def data_of(spec: NetworkSpec, ex: Exercise, seed: int, index: int) -> Data:
+    if spec.data == "xor":
+        return Data(XOR_X.copy(), XOR_Y.copy())
+    if spec.data == "digits":
+        from ..data import digits
+
+        return Data(*digits())
+    arrays = case_arrays(ex, ex.cases[index], seed, "case", index)
+    return Data(arrays["X"], arrays["y"])
+
+
+def initial_params(spec: NetworkSpec, rng: np.random.Generator) -> list[np.ndarray]:
+    """The parameters the docstrings prescribe, drawn from rng in layer order (W, then b)."""
+    affines = [layer.shape for layer in spec.layers if layer.shape]
+    params: list[np.ndarray] = []
+    if spec.init == "torch_uniform":  # W then b, each U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+        for fan_in, fan_out in affines:
+            limit = 1 / np.sqrt(fan_in)
+            params += [rng.uniform(-limit, limit, (fan_in, fan_out)), rng.uniform(-limit, limit, (fan_out,))]
+    elif spec.init == "glorot_zero":  # every W first (Glorot uniform), biases zero
+        weights = [rng.uniform(-np.sqrt(6 / (i + o)), np.sqrt(6 / (i + o)), (i, o)) for i, o in affines]
+        for W, (_, fan_out) in zip(weights, affines):
+            params += [W, np.zeros(fan_out)]
+    else:  # normal_0.01: TwoLayerNet's W = 0.01 * standard normal, one W after the other; biases zero
+        weights = [0.01 * rng.standard_normal((i, o)) for i, o in affines]
+        for W, (_, fan_out) in zip(weights, affines):
+            params += [W, np.zeros(fan_out)]
+    return params
+
+
+def draws(spec: NetworkSpec, seed: int, n: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """Initial parameters and the permutation of each epoch (epochs, n), as the learner's rng gives them.
+
+    With the ``fit`` driver the grader builds the network itself (from a generator of the same seed)
+    and ``fit`` receives a fresh generator: its permutations start from the seed."""
+    rng = np.random.default_rng(seed)
+    params = initial_params(spec, rng)
+    if spec.driver == "fit":
+        rng = np.random.default_rng(seed)
+    return params, np.stack([rng.permutation(n) for _ in range(spec.epochs)])
+
+
+def batches(orders: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Every step's row indices, epoch after epoch (the last batch of an epoch may be smaller)."""
+    return [row[s:s + batch_size] for row in orders for s in range(0, len(row), batch_size)]
