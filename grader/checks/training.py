@@ -238,8 +238,16 @@ def _first_departure(ref: dict[str, np.ndarray], spec: NetworkSpec, data: networ
         if not verdict.ok:
             hint = ""
             if t == 0 and targets is not None:
-                hint = ("\nhint: the labels are the right batch's, so the forward pass or the loss differs, or the "
-                        "inputs are not the same rows as the labels (index X and y with the same idx)")
+                hint = ("\nhint: the labels are the right batch's, so the initial parameters (drawn as the docstring "
+                        "says, in its order?), the forward pass or the loss differ, or the inputs are not the same "
+                        "rows as the labels (index X and y with the same idx)")
+            elif t == 0:
+                hint = ("\nhint: the first loss depends only on the initial parameters, the first batch and the "
+                        "forward pass (are the parameters drawn as the docstring says, in its order?)")
+            elif t - 1 < compared:
+                hint = ("\nhint: everything agreed up to the previous step, the parameters the optimizer updated "
+                        "included, so this loss was not computed from them: does the network use the very arrays "
+                        "the optimizer updates (params gathered as copies, or rebound)?")
             return t, "the loss", verdict.message + hint
         if t >= compared:
             continue
@@ -301,14 +309,20 @@ def _step_hint(ref: dict[str, np.ndarray], updates: Value, spec: NetworkSpec, t:
         return ""
     if not np.any(mine):
         return "\nhint: the parameters did not change: the optimizer must update them in place (p -= ...)"
-    factor = float(mine.ravel() @ theirs.ravel() / (theirs.ravel() @ theirs.ravel()))
-    if np.allclose(mine, factor * theirs, rtol=1e-4, atol=1e-12) and abs(factor - 1) > 1e-6:
-        betas = spec.opt_hyper.get("betas", (0.9, 0.999))
-        step = t + 1
-        uncorrected = (1 - betas[0] ** step) / np.sqrt(1 - betas[1] ** step)
-        if spec.optimizer == "Adam" and abs(factor - uncorrected) < 1e-3 * uncorrected:
-            return (f"\nhint: your step is {fmt(factor)} times torch's, exactly (1 - beta1^t) / sqrt(1 - beta2^t) at "
-                    f"t = {step}: the bias correction of Adam's moments is missing")
+    if spec.optimizer == "Adam" and not spec.opt_hyper.get("weight_decay") and not spec.opt_hyper.get("amsgrad"):
+        b1, b2 = spec.opt_hyper.get("betas", (0.9, 0.999))
+        eps, lr = spec.opt_hyper.get("eps", 1e-8), spec.opt_hyper.get("lr", 1e-3)
+        m = v = 0.0
+        for g in ref[f"grad{j}"][:t + 1]:  # every gradient before this step agreed with torch's
+            m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        if np.allclose(mine, -lr * m / (np.sqrt(v) + eps), rtol=1e-6, atol=1e-12):
+            return (f"\nhint: your step is lr * m / (sqrt(v) + eps) without dividing m by 1 - beta1^t and v by "
+                    f"1 - beta2^t (t = {t + 1}): the bias correction of Adam's moments is missing")
+    moved = theirs != 0
+    ratio = mine[moved] / theirs[moved]
+    factor = float(np.median(ratio))
+    # most entries off by one factor (where a gradient is tiny, Adam's eps blurs the ratio)
+    if np.mean(np.abs(ratio - factor) <= 1e-3 * abs(factor)) >= 0.9 and abs(factor - 1) > 1e-6:
         return f"\nhint: your step is {fmt(factor)} times torch's, in the same direction: a scale (lr?) is off"
     return "\nhint: the gradients agree, so the optimizer's update differs (your optim exercise may fail too)"
 
