@@ -196,12 +196,12 @@ def _judge(ctx: Context, index: int, spec: NetworkSpec, data: networks.Data, ord
         head = (f"{name}: training departs from torch's at step {t + 1} of {len(steps)} (epoch {epoch + 1}, "
                 f"batch {batch + 1}), in {quantity}")
         yield CaseResult(f"{name} · steps", FAIL, head + "\n  " + message.replace("\n", "\n  "),
-                         {"quantity": quantity, "first_step": t + 1, "curve": curve})
+                         {"quantity": quantity, "first_step": t + 1, "losses": curve})
     else:
         compared = min(len(steps), spec.compare_steps)
         yield CaseResult(f"{name} · steps", PASS, f"{name}: all {len(steps)} steps match torch's (the loss at every "
                          f"step; every gradient and parameter over the first {compared})",
-                         {"steps": len(steps), "curve": curve})
+                         {"steps": len(steps), "losses": curve})
     if spec.driver in ("fit", "recipe"):
         yield _accuracy(name, spec, ref, get("history_accuracy"), get("test_accuracy"))
 

@@ -47,7 +47,20 @@ def train(spec: NetworkSpec, init: list[np.ndarray], data: Data, orders: np.ndar
           device: str = "cpu") -> dict[str, np.ndarray]:
     """Train the twin; keys ``loss`` (T,), ``grad{j}``/``param{j}`` (min(T, compare_steps), ...) (the
     parameters after each step), ``accuracy`` (epochs,), ``test_accuracy`` (with a test split),
-    ``loss_unshuffled`` (the first step's loss on the first rows in their stored order: hints)."""
+    ``loss_unshuffled`` (the first step's loss on the first rows in their stored order: hints).
+
+    Runs on one thread: these networks are small, and a tiny op handed to a thread pool on a busy machine
+    waited milliseconds for it (binary_cross_entropy_with_logits on 4 rows took 9 ms instead of 8 us)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train(spec, init, data, orders, device)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(spec: NetworkSpec, init: list[np.ndarray], data: Data, orders: np.ndarray,
+           device: str) -> dict[str, np.ndarray]:
     params = [torch.tensor(p, dtype=torch.float64, device=device, requires_grad=True) for p in init]
     X = torch.tensor(data.X, dtype=torch.float64, device=device)
     y = torch.tensor(data.y, dtype=torch.float64 if data.y.dtype.kind == "f" else torch.int64, device=device)

@@ -3,6 +3,7 @@
 - value comparisons (reference, stability, gradcheck's element-wise pass): the reference, yours, and
   |yours - reference| as heatmaps, worst cells marked, the cause hint in the title;
 - trajectories: the optimizer's path against torch's (for 2-D problems) and the distance per step;
+- training runs (networks): the loss per step of the learner's run against the torch twin's;
 - curves (activations and losses, when collected): the learner's f and f' against the reference over a
   range, the region where they disagree shaded.
 matplotlib (Agg) is imported only when a figure is drawn, so grading without plots never pays for it.
@@ -161,12 +162,33 @@ def curve(title: str, data: dict[str, Any]) -> bytes:
     return _png(fig)
 
 
+def training(title: str, details: dict[str, Any]) -> bytes:
+    """A network's loss per step, the learner's run against the torch twin's, the first departure marked."""
+    plt = _pyplot()
+    losses = details["losses"]
+    stride = int(losses.get("stride", 1))
+    fig, ax = plt.subplots(1, 1, figsize=(9, 3.2))
+    for key, style, color in (("torch", "-", "tab:blue"), ("yours", "--", "tab:red")):
+        values = np.array([np.nan if v is None else v for v in losses.get(key, [])], dtype=np.float64)
+        ax.plot(1 + stride * np.arange(len(values)), values, style, lw=1.4, color=color, label=key)
+    first = details.get("first_step")
+    if first:
+        ax.axvline(first, color="black", ls=":", label=f"first departure (step {first})")
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss (of the step's batch)")
+    ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return _png(fig)
+
+
 def _case_figure(ex: ExerciseResult, check: CheckResult, case: CaseResult) -> Figure | None:
     title = f"[{ex.id} {ex.title}] {check.name} · {case.name}"
     if "arrays" in case.details:
         return Figure(ex.id, check.name, case.name, title, heatmap(title, case.details))
     if "path" in case.details:
         return Figure(ex.id, check.name, case.name, title, trajectory(title, case.details))
+    if "losses" in case.details:
+        return Figure(ex.id, check.name, case.name, title, training(title, case.details))
     return None
 
 

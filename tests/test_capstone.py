@@ -1,0 +1,104 @@
+"""The capstone (A7): whole networks from the learner's own classes, trained and graded step by step.
+
+The planted bugs (tests/mutants.py, check "training") are graded in tests/test_planted_bugs.py; here: the
+shipped digits, ``-e`` with an assignment id, full marks for the solutions and none for the stubs, a
+malformed network in a course file, and the training-curve figure.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.backs import plots
+from grader.coursefile import load_course
+from grader.data import HERE, digits
+from grader.model.course import Course
+from grader.model.errors import CourseError
+from grader.model.results import NOT_IMPLEMENTED
+
+from .conftest import EXERCISES, ROOT, SOLUTIONS, run_grade
+from .mutants import find
+
+A7 = ["7.1", "7.2", "7.3", "7.4", "7.5"]
+
+
+def test_digits_ship_with_their_licence_and_a_fixed_split() -> None:
+    X_train, y_train, X_test, y_test = digits()
+    assert X_train.shape == (1437, 64) and X_test.shape == (360, 64)
+    assert y_train.dtype == np.int64 and set(np.unique(np.concatenate([y_train, y_test]))) == set(range(10))
+    assert X_train.min() == 0.0 and X_train.max() == 1.0
+    again = digits()
+    assert all(np.array_equal(a, b) for a, b in zip((X_train, y_train, X_test, y_test), again))
+    assert (HERE / "digits.npz").stat().st_size < 100_000
+    assert "CC BY 4.0" in (HERE / "LICENSE").read_text()
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert set(package_data["grader.data"]) >= {"digits.npz", "LICENSE"}
+
+
+def test_digits_are_scikit_learns() -> None:
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    bundled = sklearn_datasets.load_digits()
+    X_train, y_train, X_test, y_test = digits()
+    X = np.concatenate([X_train, X_test]) * 16
+    y = np.concatenate([y_train, y_test])
+    # the same 1,797 images, in the split's order: every image with its label, once
+    ours = sorted(zip(map(bytes, X.astype(np.uint8)), y))
+    theirs = sorted(zip(map(bytes, bundled.data.astype(np.uint8)), bundled.target))
+    assert ours == theirs
+
+
+def test_an_assignment_id_selects_its_exercises(course: Course) -> None:
+    assert [e.id for e in course.select("A7")] == A7
+    assert [e.id for e in course.select("7.3")] == ["7.3"]
+    with pytest.raises(CourseError, match="no exercise"):
+        course.select("A99")
+
+
+def test_solutions_get_full_marks_and_the_digits_mlp_matches_torch(course: Course) -> None:
+    result = run_grade(course, SOLUTIONS, "A7")
+    assert [e.id for e in result.exercises] == A7
+    for ex in result.exercises:
+        assert ex.points == ex.max_points, (ex.id, ex.reason)
+    digits_mlp = next(e for e in result.exercises if e.id == "7.5")
+    accuracy = next(c for c in digits_mlp.checks[0].cases if c.name.endswith("accuracy"))
+    assert accuracy.details["yours"] >= 0.9 and abs(accuracy.details["yours"] - accuracy.details["torch"]) <= 0.01
+    xor = next(e for e in result.exercises if e.id == "7.4")
+    assert [c.details["yours"] for c in xor.checks[0].cases if c.name.endswith("accuracy")] == [1.0, 1.0, 1.0]
+
+
+def test_stubs_score_zero_as_not_implemented(course: Course) -> None:
+    result = run_grade(course, EXERCISES, "A7")
+    for ex in result.exercises:
+        assert ex.points == 0 and ex.status == NOT_IMPLEMENTED, (ex.id, ex.status, ex.reason)
+        assert "is not implemented yet" in ex.reason
+
+
+@pytest.mark.parametrize("change, problem", [
+    ("[[Affine, 6, 8], ReLU, [Affine, 8, 8], Tanh, [Affine, 8, 3]]", "unknown layer 'Softsign'"),
+    ("driver: steps", "driver must be one of"),
+])
+def test_a_malformed_network_is_a_course_error(tmp_path: Path, change: str, problem: str) -> None:
+    text = (ROOT / "course.yml").read_text()
+    bad = {"[[Affine, 6, 8], ReLU, [Affine, 8, 8], Tanh, [Affine, 8, 3]]": "[[Affine, 6, 8], Softsign]",
+           "driver: steps": "driver: by_hand"}[change]
+    assert text.count(change) == 1
+    for folder in ("solutions", "tests"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "course.yml").write_text(text.replace(change, bad))
+    with pytest.raises(CourseError, match=re.escape(problem)) as caught:
+        load_course(tmp_path / "course.yml")
+    assert "hyper" in str(caught.value) and "7.1" not in problem
+
+
+def test_a_failing_run_draws_both_loss_curves(course: Course, tmp_path: Path) -> None:
+    sub = find("train_xor", "adds its gradients").submission(tmp_path / "sub")
+    result = run_grade(course, sub, "7.4")
+    figures = [f for f in plots.figures(result) if f.check == "training"]
+    assert figures and figures[0].png.startswith(b"\x89PNG")
+    case = next(c for c in result.exercises[0].checks[0].cases if not c.passed)
+    losses = case.details["losses"]
+    assert len(losses["torch"]) == len(losses["yours"]) == 300 and case.details["first_step"] == 2
