@@ -7,11 +7,11 @@ malformed network in a course file, and the training-curve figure.
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
+import tomllib
 
 from grader.backs import plots
 from grader.coursefile import load_course
