@@ -124,6 +124,9 @@ def _plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], ord
         slots["history_loss"] = push({"op": "item", "obj": result, "path": [*history, "loss"]}, "reading history")
         slots["history_accuracy"] = push({"op": "item", "obj": result, "path": [*history, "accuracy"]},
                                          "reading history")
+        if spec.data == "xor":  # train_xor returns (model, history): its parameters draw the hidden layer
+            slots["final_params"] = push({"op": "item", "obj": result, "path": [0, ".params"]},
+                                         "reading the trained model's params")
         if spec.driver == "recipe" and data.X_test is not None:
             slots["test_accuracy"] = push({"op": "item", "obj": result, "path": [1]}, "reading the test accuracy")
         slots["updates"] = push({"op": "watched", "step": w_update}, "reading the updates")
@@ -190,20 +193,35 @@ def _judge(ctx: Context, index: int, spec: NetworkSpec, data: networks.Data, ord
             mine_losses = np.full(updates.count, np.nan)
     departure = _first_departure(ref, spec, data, steps, updates, targets, mine_losses, ctx.ex.tolerance)
     curve = _curve(ref["loss"], mine_losses)
+    pictures = _hidden(spec, data, ref, get("final_params"))
     if departure is not None:
         t, quantity, message = departure
         epoch, batch = divmod(t, len(steps) // spec.epochs)
         head = (f"{name}: training departs from torch's at step {t + 1} of {len(steps)} (epoch {epoch + 1}, "
                 f"batch {batch + 1}), in {quantity}")
         yield CaseResult(f"{name} · steps", FAIL, head + "\n  " + message.replace("\n", "\n  "),
-                         {"quantity": quantity, "first_step": t + 1, "losses": curve})
+                         {"quantity": quantity, "first_step": t + 1, "losses": curve, **pictures})
     else:
         compared = min(len(steps), spec.compare_steps)
         yield CaseResult(f"{name} · steps", PASS, f"{name}: all {len(steps)} steps match torch's (the loss at every "
                          f"step; every gradient and parameter over the first {compared})",
-                         {"steps": len(steps), "losses": curve})
+                         {"steps": len(steps), "losses": curve, **pictures})
     if spec.driver in ("fit", "recipe"):
         yield _accuracy(name, spec, ref, get("history_accuracy"), get("test_accuracy"))
+
+
+def _hidden(spec: NetworkSpec, data: networks.Data, ref: dict[str, np.ndarray], final: Value | None) -> dict[str, Any]:
+    """XOR's picture: both trained networks' parameters (W1, b1, W2, b2) and the 4 points, for the figure
+    of the points in input space and in each learned hidden space, with the output's decision line."""
+    n = len(spec.param_owner())
+    if spec.data != "xor" or final is None or final.kind != "list" or len(final.items) != n:
+        return {}
+    mine = [_column(Value("steps", "", (), (v,)), 0) for v in final.items]
+    if any(m is None or m.shape != ref[f"final{j}"].shape for j, m in enumerate(mine)):
+        return {}
+    as_lists = lambda arrays: [np.asarray(a, dtype=np.float64).tolist() for a in arrays]  # noqa: E731
+    return {"hidden": {"X": data.X.tolist(), "y": data.y.reshape(-1).tolist(), "yours": as_lists(mine),
+                       "torch": as_lists(ref[f"final{j}"] for j in range(n))}}
 
 
 def _init_mismatch(value: Value, ref: dict[str, np.ndarray], spec: NetworkSpec) -> str:

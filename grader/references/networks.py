@@ -47,7 +47,7 @@ def train(spec: NetworkSpec, init: list[np.ndarray], data: Data, orders: np.ndar
           device: str = "cpu") -> dict[str, np.ndarray]:
     """Train the twin; keys ``loss`` (T,), ``grad{j}``/``param{j}`` (min(T, compare_steps), ...) (the
     parameters after each step), ``accuracy`` (epochs,), ``test_accuracy`` (with a test split),
-    ``loss_unshuffled`` (the first step's loss on the first rows in their stored order: hints).
+    ``final{j}`` (the trained parameters), ``loss_unshuffled`` (the first step's loss on the first rows in their stored order: hints).
 
     Runs on one thread: these networks are small, and a tiny op handed to a thread pool on a busy machine
     waited milliseconds for it (binary_cross_entropy_with_logits on 4 rows took 9 ms instead of 8 us)."""
@@ -94,6 +94,7 @@ def _train(spec: NetworkSpec, init: list[np.ndarray], data: Data, orders: np.nda
             with torch.no_grad():
                 accuracies.append(accuracy(forward(spec, params, X), data.y))
     out = {k: np.stack(v) for k, v in record.items()}
+    out.update({f"final{j}": p.detach().to("cpu", torch.float64).numpy().copy() for j, p in enumerate(params)})
     out["accuracy"] = np.array(accuracies)
     out["loss_unshuffled"] = unshuffled.detach().cpu().numpy().astype(np.float64)
     if data.X_test is not None and data.y_test is not None:

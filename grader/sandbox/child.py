@@ -205,12 +205,13 @@ def _execute(step: dict[str, Any], index: int, args: list[Any], kwargs: dict[str
 
 
 def _item(obj: Any, path: list[Any]) -> Any:
-    """``obj[path[0]][path[1]]...`` (fit's history dict, a recipe's tuple), or a _Missing marker."""
+    """``obj[path[0]][path[1]]...`` (fit's history dict, a recipe's tuple; ``".name"`` reads an attribute:
+    the trained model's ``.params``), or a _Missing marker."""
     try:
         for key in path:
-            obj = obj[key]
+            obj = getattr(obj, key[1:]) if isinstance(key, str) and key.startswith(".") else obj[key]
         return obj
-    except (LookupError, TypeError):
+    except (LookupError, TypeError, AttributeError):
         return _Missing()
 
 

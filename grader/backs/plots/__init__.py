@@ -167,7 +167,13 @@ def training(title: str, details: dict[str, Any]) -> bytes:
     plt = _pyplot()
     losses = details["losses"]
     stride = int(losses.get("stride", 1))
-    fig, ax = plt.subplots(1, 1, figsize=(9, 3.2))
+    hidden = details.get("hidden")
+    if hidden:
+        fig, axes = plt.subplots(1, 4, figsize=(12, 3.2))
+        ax = axes[0]
+        _xor_panels(axes[1:], hidden)
+    else:
+        fig, ax = plt.subplots(1, 1, figsize=(9, 3.2))
     for key, style, color in (("torch", "-", "tab:blue"), ("yours", "--", "tab:red")):
         values = np.array([np.nan if v is None else v for v in losses.get(key, [])], dtype=np.float64)
         ax.plot(1 + stride * np.arange(len(values)), values, style, lw=1.4, color=color, label=key)
@@ -179,6 +185,32 @@ def training(title: str, details: dict[str, Any]) -> bytes:
     ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=9)
     return _png(fig)
+
+
+def _xor_panels(axes: Any, hidden: dict[str, Any]) -> None:
+    """The 4 points in input space, then in each trained network's hidden space h = relu(x W1 + b1), with
+    the output unit's decision line h W2 + b2 = 0: the hidden layer moves the points so one line splits them."""
+    X, y = np.asarray(hidden["X"], dtype=np.float64), np.asarray(hidden["y"]) > 0.5
+    panels = [("input space", X, None)]
+    for who in ("yours", "torch"):
+        W1, b1, W2, b2 = (np.asarray(a, dtype=np.float64) for a in hidden[who])
+        panels.append((f"hidden space, {who}", np.maximum(X @ W1 + b1, 0.0), (W2[:, 0], float(b2[0]))))
+    for ax, (name, points, line) in zip(axes, panels):
+        ax.scatter(points[~y, 0], points[~y, 1], marker="o", c="tab:blue", label="class 0")
+        ax.scatter(points[y, 0], points[y, 1], marker="^", c="tab:orange", label="class 1")
+        lo, hi = points.min(axis=0) - 0.5, points.max(axis=0) + 0.5
+        if line is not None and np.all(np.isfinite(line[0])) and np.isfinite(line[1]):
+            (w0, w1), b = line
+            xs = np.linspace(lo[0], hi[0], 2)
+            if abs(w1) > 1e-12:
+                ax.plot(xs, -(w0 * xs + b) / w1, "k--", lw=1, label="output = 0")
+            elif abs(w0) > 1e-12:
+                ax.axvline(-b / w0, color="k", ls="--", lw=1, label="output = 0")
+        if np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)):
+            ax.set_xlim(lo[0], hi[0])
+            ax.set_ylim(lo[1], hi[1])
+        ax.set_title(name)
+        ax.legend(fontsize=6)
 
 
 def _case_figure(ex: ExerciseResult, check: CheckResult, case: CaseResult) -> Figure | None:
