@@ -41,6 +41,45 @@ def run(ctx: Context, spec_: CheckSpec) -> Iterator[CaseResult]:
         plan = _plan(ex.target, spec, seed, init, orders, data)
         reply = ctx.run(plan.steps, plan.variables)
         yield from _judge(ctx, index, spec, data, orders, plan, reply)
+        if spec.driver == "steps":
+            yield _modes(ctx, ex.target, f"case {index}")
+
+
+MODE_LAYERS = (("regularization.Dropout", {"p": 0.5}), ("regularization.BatchNorm1d", {}))
+"""Layers with a training and an evaluation mode (their ``train`` attribute) that train()/eval() must reach."""
+
+
+def _modes(ctx: Context, target: str, name: str) -> CaseResult:
+    """train() and eval() of a Sequential of a Dropout and a BatchNorm1d reach both layers' ``train``."""
+    steps: list[dict[str, Any]] = []
+    for layer, kwargs in MODE_LAYERS:
+        args = ["$gamma", "$beta"] if layer.endswith("BatchNorm1d") else []
+        steps.append({"op": "new", "target": layer, "args": args, "kwargs": kwargs})
+    model = len(steps)
+    steps.append({"op": "new", "target": target, "args": [[{"$obj": k} for k in range(model)]], "kwargs": {}})
+    reads = []
+    for method in ("eval", "train"):
+        steps.append({"op": "call", "obj": model, "method": method, "args": []})
+        for k in range(model):
+            reads.append((method, MODE_LAYERS[k][0].split(".")[1], len(steps)))
+            steps.append({"op": "lookup", "obj": k, "path": ["train"]})
+    reply = ctx.run(steps, {"gamma": np.ones(3), "beta": np.zeros(3)})
+    label = "train() and eval()"
+    if reply.failure is not None:
+        phase = "constructing Dropout and BatchNorm1d" if reply.failure.step < model else label
+        return failed_case(f"{name} · modes", phase, reply.failure)
+    for method, layer, at in reads:
+        value = reply.values[at]
+        want = method == "train"
+        got = bool(value.arrays[0]) if value.kind == "scalar" else None
+        if got is not want:
+            shown = "missing" if value.kind == "missing" else (value.type if got is None else str(got))
+            return CaseResult(f"{name} · modes", FAIL,
+                              f"{name}: after model.{method}(), the {layer}'s train is {shown}, expected {want}: "
+                              f"{method}() must reach every layer that has a mode (Dropout, BatchNorm1d)",
+                              {"quantity": f"{layer} after {method}()"})
+    return CaseResult(f"{name} · modes", PASS, f"{name}: train() and eval() reach Dropout and BatchNorm1d",
+                      {"quantity": label})
 
 
 @dataclass
