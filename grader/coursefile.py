@@ -322,6 +322,7 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str], base_calls: int) 
         problems=tuple(r.raw("problems", [], types=(list,))),
         steps=int(r.raw("steps", 50, types=(int,))),
         forward_calls_in_backward=int(r.number("forward_calls_in_backward", base_calls, 0, 1 << 30, integer=True)),
+        timeout_s=float(r.number("timeout_s", 0, 0, 3600, low_open=True)) if r.has("timeout_s") else None,
     )
     r.done()
     if ex.curve is not None and not all(math.isfinite(v) for v in ex.curve):

@@ -6,6 +6,7 @@ malformed network in a course file, and the training-curve figure.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from grader.model.course import Course
 from grader.model.errors import CourseError
 from grader.model.results import NOT_IMPLEMENTED
 
-from .conftest import EXERCISES, ROOT, SOLUTIONS, run_grade
+from .conftest import EXERCISES, ROOT, SOLUTIONS, make_submission, run_grade
 from .mutants import find
 
 A7 = ["7.1", "7.2", "7.3", "7.4", "7.5"]
@@ -102,3 +103,18 @@ def test_a_failing_run_draws_both_loss_curves(course: Course, tmp_path: Path) ->
     case = next(c for c in result.exercises[0].checks[0].cases if not c.passed)
     losses = case.details["losses"]
     assert len(losses["torch"]) == len(losses["yours"]) == 300 and case.details["first_step"] == 2
+
+
+def test_a_training_run_has_its_own_time_limit(course: Course, tmp_path: Path) -> None:
+    """Long exercises state their own wall-clock limit per call plan (course.yml ``timeout_s``); a learner's
+    training that hangs is stopped at that limit and the message says so."""
+    digits_mlp = course.exercise("7.5")
+    assert digits_mlp.timeout_s == 30 and course.exercise("7.1").timeout_s is None
+    quick = dataclasses.replace(course, assignments=tuple(
+        dataclasses.replace(a, exercises=tuple(dataclasses.replace(e, timeout_s=1.5) for e in a.exercises))
+        if a.id == "A7" else a for a in course.assignments))
+    sub = make_submission(tmp_path / "sub", append={"networks": "def train_xor(rng, epochs=300):\n    while True:\n"
+                                                                  "        pass\n"})
+    result = run_grade(quick, sub, "7.4")
+    (xor,) = result.exercises
+    assert xor.points == 0 and "longer than 1.5 s" in xor.reason

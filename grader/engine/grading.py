@@ -290,7 +290,7 @@ def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, 
         out.checks.append(check)
         if failure is not None:
             check.cases.append(CaseResult(f"{spec.name} · skipped", failure.status,
-                                          f"not run: {_failure_text(failure, child.limits.timeout_s)}"))
+                                          f"not run: {_failure_text(failure, ex.timeout_s or child.limits.timeout_s)}"))
             continue
         try:
             ctx.at("case", None)
@@ -298,7 +298,8 @@ def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, 
                 check.cases.append(ctx.identify(spec.name, case))
         except ChildFailure as e:
             failure = e
-            check.cases.append(CaseResult(f"{spec.name} · aborted", e.status, _failure_text(e, child.limits.timeout_s)))
+            limit = ex.timeout_s or child.limits.timeout_s
+            check.cases.append(CaseResult(f"{spec.name} · aborted", e.status, _failure_text(e, limit)))
     out.output = child.output()
     out.duration_s = round(time.perf_counter() - started, 4)
     spent_in_child = child.busy_s - calls_before

@@ -116,6 +116,9 @@ class Exercise:
     """Optimizers: the test problems (grader.references.problems) each case is run on."""
     steps: int = 50
     """Optimizers: how many update steps each trajectory has."""
+    timeout_s: float | None = None
+    """Wall-clock limit of one call plan of this exercise (a whole training run); None: the course's
+    ``limits.timeout_s``."""
     forward_calls_in_backward: int = 1
     """How many times backward may call forward: once recomputes the output; a backward that estimates
     gradients by finite differences of forward calls it at least twice, and its gradients fail."""
