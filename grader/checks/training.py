@@ -11,7 +11,6 @@ likely cause. A free run is then scored by its final accuracy against the twin's
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 import numpy as np
@@ -19,7 +18,6 @@ import numpy as np
 from ..judge.compare import compare_arrays, fmt
 from ..kinds import networks
 from ..kinds.networks import NetworkSpec
-from ..kinds.plans import rng
 from ..model.course import CheckSpec, Tolerance
 from ..model.results import FAIL, PASS, CaseResult
 from ..model.values import Value
@@ -38,7 +36,7 @@ def run(ctx: Context, spec_: CheckSpec) -> Iterator[CaseResult]:
         data = networks.data_of(spec, ex, ctx.seed, index)
         seed = networks.learner_seed(spec, ctx.seed, ex, index)
         init, orders = networks.draws(spec, seed, len(data.X))
-        plan = _plan(ex.target, spec, seed, init, orders, data)
+        plan = networks.plan(ex.target, spec, seed, init, orders, data)
         reply = ctx.run(plan.steps, plan.variables)
         yield from _judge(ctx, index, spec, data, orders, plan, reply)
         if spec.driver == "steps":
@@ -82,97 +80,6 @@ def _modes(ctx: Context, target: str, name: str) -> CaseResult:
                       {"quantity": label})
 
 
-@dataclass
-class _Plan:
-    steps: list[dict[str, Any]]
-    variables: dict[str, np.ndarray]
-    slots: dict[str, int]
-    """Where each recorded quantity lands: updates, losses (watched or returned), history, test."""
-    phases: dict[int, str]
-
-
-def _plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orders: np.ndarray,
-          data: networks.Data) -> _Plan:
-    steps: list[dict[str, Any]] = []
-    phases: dict[int, str] = {}
-    slots: dict[str, int] = {}
-    variables: dict[str, np.ndarray] = {"X": data.X, "y": data.y, "order": orders}
-    if data.X_test is not None and data.y_test is not None:
-        variables.update(X_test=data.X_test, y_test=data.y_test)
-
-    def push(step: dict[str, Any], phase: str) -> int:
-        steps.append(step)
-        phases[len(steps) - 1] = phase
-        return len(steps) - 1
-
-    def build_model(sequential: str) -> int:
-        parts, j = [], 0
-        for pos, layer in enumerate(spec.layers):
-            args = []
-            if layer.shape:
-                variables[f"p{j}"], variables[f"p{j + 1}"] = init[j], init[j + 1]
-                args, j = [f"$p{j}", f"$p{j + 1}"], j + 2
-            parts.append(push({"op": "new", "target": layer.target, "args": args,
-                               "kwargs": networks.KWARGS.get(layer.cls, {})}, f"constructing layer {pos} ({layer.cls})"))
-        return push({"op": "new", "target": sequential, "args": [[{"$obj": k} for k in parts]], "kwargs": {}},
-                    "constructing the Sequential")
-
-    def new(target: str, kwargs: dict[str, Any], phase: str) -> int:
-        return push({"op": "new", "target": target, "args": [], "kwargs": kwargs}, phase)
-
-    limit = spec.compare_steps
-    keep = list(range(2 * len(spec.param_owner())))  # update(params, grads): the params after it, the grads
-    if spec.driver in ("steps", "net"):
-        if spec.driver == "steps":
-            model = build_model(target)
-            loss: int | None = new(spec.loss_target, {}, f"constructing the loss ({spec.loss})")
-        else:
-            sizes = [spec.layers[0].shape[0]] + [layer.shape[1] for layer in spec.layers if layer.shape]  # type: ignore[index]
-            model = push({"op": "new", "target": target, "args": [*sizes, rng(seed)], "kwargs": {}}, "constructor")
-            slots["init"] = push({"op": "attr", "obj": model, "name": "params"}, "reading self.params")
-            loss = None
-        opt = new(spec.optimizer_target, spec.opt_hyper, f"constructing the optimizer ({spec.optimizer})")
-        watch = push({"op": "watch", "obj": opt, "method": "update", "limit": limit, "keep": keep},
-                     "watching update")
-        slots["returned_losses"] = push({"op": "train", "model": model, "loss": loss, "optimizer": opt,
-                                         "args": ["$X", "$y", "$order"], "batch_size": spec.batch_size},
-                                        "training (forward, loss, backward, update)")
-        slots["updates"] = push({"op": "watched", "step": watch}, "reading the updates")
-    else:
-        if spec.driver == "fit":
-            model = build_model("networks.Sequential")
-            loss = new(spec.loss_target, {}, f"constructing the loss ({spec.loss})")
-            opt = new(spec.optimizer_target, spec.opt_hyper, f"constructing the optimizer ({spec.optimizer})")
-            w_update = push({"op": "watch", "obj": opt, "method": "update", "limit": limit, "keep": keep},
-                            "watching update")
-            w_loss = push({"op": "watch", "obj": loss, "method": "forward", "keep": [1, -1]}, "watching the loss")
-            args: list[Any] = [{"$obj": model}, {"$obj": loss}, {"$obj": opt}, "$X", "$y", spec.epochs,
-                               spec.batch_size, rng(seed)]
-            kwargs: dict[str, Any] = {}
-            history: list[Any] = []
-        else:
-            w_update = push({"op": "watch", "target": spec.optimizer_target, "method": "update", "limit": limit,
-                             "keep": keep}, "watching update")
-            w_loss = push({"op": "watch", "target": spec.loss_target, "method": "forward", "keep": [1, -1]},
-                          "watching the loss")
-            tested = data.X_test is not None
-            args = ["$X", "$y", "$X_test", "$y_test", rng(seed)] if tested else [rng(seed)]
-            kwargs = {"epochs": spec.epochs}
-            history = [0] if tested else [1]  # train_digits returns (history, accuracy); train_xor (model, history)
-        result = push({"op": "new", "target": target, "args": args, "kwargs": kwargs}, "training")
-        slots["history_loss"] = push({"op": "item", "obj": result, "path": [*history, "loss"]}, "reading history")
-        slots["history_accuracy"] = push({"op": "item", "obj": result, "path": [*history, "accuracy"]},
-                                         "reading history")
-        if spec.data == "xor":  # train_xor returns (model, history): its parameters draw the hidden layer
-            slots["final_params"] = push({"op": "item", "obj": result, "path": [0, ".params"]},
-                                         "reading the trained model's params")
-        if spec.driver == "recipe" and data.X_test is not None:
-            slots["test_accuracy"] = push({"op": "item", "obj": result, "path": [1]}, "reading the test accuracy")
-        slots["updates"] = push({"op": "watched", "step": w_update}, "reading the updates")
-        slots["losses"] = push({"op": "watched", "step": w_loss}, "reading the losses")
-    return _Plan(steps, variables, slots, phases)
-
-
 # --------------------------------------------------------------------------- judging
 
 
@@ -198,7 +105,7 @@ def _numbers(value: Value | None) -> np.ndarray | None:
 
 
 def _judge(ctx: Context, index: int, spec: NetworkSpec, data: networks.Data, orders: np.ndarray,
-           plan: _Plan, reply: Any) -> Iterator[CaseResult]:
+           plan: networks.NetworkPlan, reply: Any) -> Iterator[CaseResult]:
     ref = ctx.expected("case", index)
     name = f"case {index}"
     failure = reply.failure

@@ -1,4 +1,5 @@
-"""What a network exercise trains: its layers, loss, optimizer, data, initial parameters and batch order.
+"""What a network exercise trains (its layers, loss, optimizer, data, initial parameters, batch order),
+and the call plan that trains the learner's network while the child records every step.
 
 A ``network`` exercise (the capstone) states its network in ``hyper`` (course.yml); this module reads it
 into a :class:`NetworkSpec` and draws, from one learner seed per case, exactly the random numbers the
@@ -15,6 +16,7 @@ import numpy as np
 
 from ..model.course import Exercise
 from .inputs import case_arrays, rng_for
+from .plans import rng
 
 MODULES = {"Affine": "layers", "ReLU": "activations", "Sigmoid": "activations", "Tanh": "activations",
            "LogSoftmax": "activations", "SoftmaxCrossEntropy": "losses", "NLLLoss": "losses",
@@ -186,3 +188,96 @@ def draws(spec: NetworkSpec, seed: int, n: int) -> tuple[list[np.ndarray], np.nd
 def batches(orders: np.ndarray, batch_size: int) -> list[np.ndarray]:
     """Every step's row indices, epoch after epoch (the last batch of an epoch may be smaller)."""
     return [row[s:s + batch_size] for row in orders for s in range(0, len(row), batch_size)]
+
+
+@dataclass
+class NetworkPlan:
+    """A training run's call plan, and where each recorded quantity lands in the reply."""
+
+    steps: list[dict[str, Any]]
+    variables: dict[str, np.ndarray]
+    slots: dict[str, int]
+    """Where each recorded quantity lands: updates, losses (watched or returned), history, test."""
+    phases: dict[int, str]
+
+
+def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orders: np.ndarray,
+          data: Data) -> NetworkPlan:
+    steps: list[dict[str, Any]] = []
+    phases: dict[int, str] = {}
+    slots: dict[str, int] = {}
+    variables: dict[str, np.ndarray] = {"X": data.X, "y": data.y, "order": orders}
+    if data.X_test is not None and data.y_test is not None:
+        variables.update(X_test=data.X_test, y_test=data.y_test)
+
+    def push(step: dict[str, Any], phase: str) -> int:
+        steps.append(step)
+        phases[len(steps) - 1] = phase
+        return len(steps) - 1
+
+    def build_model(sequential: str) -> int:
+        parts, j = [], 0
+        for pos, layer in enumerate(spec.layers):
+            args = []
+            if layer.shape:
+                variables[f"p{j}"], variables[f"p{j + 1}"] = init[j], init[j + 1]
+                args, j = [f"$p{j}", f"$p{j + 1}"], j + 2
+            parts.append(push({"op": "new", "target": layer.target, "args": args,
+                               "kwargs": KWARGS.get(layer.cls, {})}, f"constructing layer {pos} ({layer.cls})"))
+        return push({"op": "new", "target": sequential, "args": [[{"$obj": k} for k in parts]], "kwargs": {}},
+                    "constructing the Sequential")
+
+    def new(target: str, kwargs: dict[str, Any], phase: str) -> int:
+        return push({"op": "new", "target": target, "args": [], "kwargs": kwargs}, phase)
+
+    limit = spec.compare_steps
+    keep = list(range(2 * len(spec.param_owner())))  # update(params, grads): the params after it, the grads
+    if spec.driver in ("steps", "net"):
+        if spec.driver == "steps":
+            model = build_model(target)
+            loss: int | None = new(spec.loss_target, {}, f"constructing the loss ({spec.loss})")
+        else:
+            sizes = [spec.layers[0].shape[0]] + [layer.shape[1] for layer in spec.layers if layer.shape]  # type: ignore[index]
+            model = push({"op": "new", "target": target, "args": [*sizes, rng(seed)], "kwargs": {}}, "constructor")
+            slots["init"] = push({"op": "attr", "obj": model, "name": "params"}, "reading self.params")
+            loss = None
+        opt = new(spec.optimizer_target, spec.opt_hyper, f"constructing the optimizer ({spec.optimizer})")
+        watch = push({"op": "watch", "obj": opt, "method": "update", "limit": limit, "keep": keep},
+                     "watching update")
+        slots["returned_losses"] = push({"op": "train", "model": model, "loss": loss, "optimizer": opt,
+                                         "args": ["$X", "$y", "$order"], "batch_size": spec.batch_size},
+                                        "training (forward, loss, backward, update)")
+        slots["updates"] = push({"op": "watched", "step": watch}, "reading the updates")
+    else:
+        if spec.driver == "fit":
+            model = build_model("networks.Sequential")
+            loss = new(spec.loss_target, {}, f"constructing the loss ({spec.loss})")
+            opt = new(spec.optimizer_target, spec.opt_hyper, f"constructing the optimizer ({spec.optimizer})")
+            w_update = push({"op": "watch", "obj": opt, "method": "update", "limit": limit, "keep": keep},
+                            "watching update")
+            w_loss = push({"op": "watch", "obj": loss, "method": "forward", "keep": [1, -1]}, "watching the loss")
+            args: list[Any] = [{"$obj": model}, {"$obj": loss}, {"$obj": opt}, "$X", "$y", spec.epochs,
+                               spec.batch_size, rng(seed)]
+            kwargs: dict[str, Any] = {}
+            history: list[Any] = []
+        else:
+            w_update = push({"op": "watch", "target": spec.optimizer_target, "method": "update", "limit": limit,
+                             "keep": keep}, "watching update")
+            w_loss = push({"op": "watch", "target": spec.loss_target, "method": "forward", "keep": [1, -1]},
+                          "watching the loss")
+            tested = data.X_test is not None
+            args = ["$X", "$y", "$X_test", "$y_test", rng(seed)] if tested else [rng(seed)]
+            kwargs = {"epochs": spec.epochs}
+            history = [0] if tested else [1]  # train_digits returns (history, accuracy); train_xor (model, history)
+        result = push({"op": "new", "target": target, "args": args, "kwargs": kwargs}, "training")
+        slots["history_loss"] = push({"op": "item", "obj": result, "path": [*history, "loss"]}, "reading history")
+        slots["history_accuracy"] = push({"op": "item", "obj": result, "path": [*history, "accuracy"]},
+                                         "reading history")
+        if spec.data == "xor":  # train_xor returns (model, history): its parameters draw the hidden layer
+            slots["final_params"] = push({"op": "item", "obj": result, "path": [0, ".params"]},
+                                         "reading the trained model's params")
+        if spec.driver == "recipe" and data.X_test is not None:
+            slots["test_accuracy"] = push({"op": "item", "obj": result, "path": [1]}, "reading the test accuracy")
+        slots["updates"] = push({"op": "watched", "step": w_update}, "reading the updates")
+        slots["losses"] = push({"op": "watched", "step": w_loss}, "reading the losses")
+    return NetworkPlan(steps, variables, slots, phases)
