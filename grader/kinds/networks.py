@@ -16,7 +16,7 @@ import numpy as np
 
 from ..model.course import Exercise
 from .inputs import case_arrays, rng_for
-from .plans import rng
+from .plans import rng as rng_argument
 
 MODULES = {"Affine": "layers", "ReLU": "activations", "Sigmoid": "activations", "Tanh": "activations",
            "LogSoftmax": "activations", "SoftmaxCrossEntropy": "losses", "NLLLoss": "losses",
@@ -238,7 +238,7 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
             loss: int | None = new(spec.loss_target, {}, f"constructing the loss ({spec.loss})")
         else:
             sizes = [spec.layers[0].shape[0]] + [layer.shape[1] for layer in spec.layers if layer.shape]  # type: ignore[index]
-            model = push({"op": "new", "target": target, "args": [*sizes, rng(seed)], "kwargs": {}}, "constructor")
+            model = push({"op": "new", "target": target, "args": [*sizes, rng_argument(seed)], "kwargs": {}}, "constructor")
             slots["init"] = push({"op": "attr", "obj": model, "name": "params"}, "reading self.params")
             loss = None
         opt = new(spec.optimizer_target, spec.opt_hyper, f"constructing the optimizer ({spec.optimizer})")
@@ -257,7 +257,7 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
                             "watching update")
             w_loss = push({"op": "watch", "obj": loss, "method": "forward", "keep": [1, -1]}, "watching the loss")
             args: list[Any] = [{"$obj": model}, {"$obj": loss}, {"$obj": opt}, "$X", "$y", spec.epochs,
-                               spec.batch_size, rng(seed)]
+                               spec.batch_size, rng_argument(seed)]
             kwargs: dict[str, Any] = {}
             history: list[Any] = []
         else:
@@ -266,7 +266,7 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
             w_loss = push({"op": "watch", "target": spec.loss_target, "method": "forward", "keep": [1, -1]},
                           "watching the loss")
             tested = data.X_test is not None
-            args = ["$X", "$y", "$X_test", "$y_test", rng(seed)] if tested else [rng(seed)]
+            args = ["$X", "$y", "$X_test", "$y_test", rng_argument(seed)] if tested else [rng_argument(seed)]
             kwargs = {"epochs": spec.epochs}
             history = [0] if tested else [1]  # train_digits returns (history, accuracy); train_xor (model, history)
         result = push({"op": "new", "target": target, "args": args, "kwargs": kwargs}, "training")
