@@ -24,6 +24,7 @@ to the last digit.
 import numpy as np
 
 from activations import LogSoftmax, ReLU, Sigmoid
+from cnn import Conv2d, Flatten, MaxPool2d
 from layers import Affine
 from losses import BCEWithLogitsLoss, NLLLoss, SoftmaxCrossEntropy
 from optim import SGD, Adam
@@ -194,3 +195,24 @@ def train_digits(X_train, y_train, X_test, y_test, rng, epochs=2):
         (history, test_accuracy): fit's history and accuracy(model, X_test, y_test).
     """
     raise NotImplementedError("train_digits is not implemented yet: write your code here")
+
+
+def train_digits_cnn(X_train, y_train, X_test, y_test, rng, epochs=2):
+    """A small convolutional network on the 8x8 digits, seen as 1-channel images.
+
+    The images: X.reshape(-1, 1, 8, 8) for both splits.
+    The network: Conv2d(W, b, padding=1) with 8 kernels 3x3 over the 1
+    channel -> ReLU -> MaxPool2d(kernel=2) -> Flatten -> Affine(128, 10)
+    (8 channels of 4x4), the two layers drawn first the Conv2d, then the
+    Affine, each W then b from U(-k, k) with k = 1 / sqrt(fan_in):
+        W = rng.uniform(-k, k, (8, 1, 3, 3)), b = rng.uniform(-k, k, (8,))
+            with fan_in = 1 * 3 * 3 = 9 (inputs of one output pixel)
+        then uniform_affine(128, 10, 1 / sqrt(128), rng).
+    The loss: SoftmaxCrossEntropy(). The optimizer: Adam(lr=3e-3).
+    Training: fit(model, loss, optimizer, images_train, y_train, epochs, 15, rng),
+    with the same rng; then the test accuracy, in evaluation mode.
+
+    Returns:
+        (history, test_accuracy): fit's history and accuracy(model, images_test, y_test).
+    """
+    raise NotImplementedError("train_digits_cnn is not implemented yet: write your code here")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tomllib
 
-from grader.backs import plots
+from grader.backs import html, plots
 from grader.coursefile import load_course
 from grader.data import HERE, digits
 from grader.model.course import Course
@@ -103,6 +103,11 @@ def test_a_failing_run_draws_both_loss_curves(course: Course, tmp_path: Path) ->
     case = next(c for c in result.exercises[0].checks[0].cases if not c.passed)
     losses = case.details["losses"]
     assert len(losses["torch"]) == len(losses["yours"]) == 300 and case.details["first_step"] == 2
+    # XOR's picture: both trained networks (W1, b1, W2, b2) and the 4 points, drawn beside the curves
+    hidden = case.details["hidden"]
+    assert [np.shape(a) for a in hidden["yours"]] == [(2, 2), (2,), (2, 1), (1,)] and len(hidden["X"]) == 4
+    page = html.render(result)
+    assert page.count('<img alt="[7.4 XOR] training') == len(figures)
 
 
 def test_a_training_run_has_its_own_time_limit(course: Course, tmp_path: Path) -> None:

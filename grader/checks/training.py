@@ -257,7 +257,7 @@ def _grad_hint(ref: dict[str, np.ndarray], updates: Value, spec: NetworkSpec, t:
             return ("\nhint: your gradient is torch's plus your previous step's: gradients are added up across "
                     "steps; write them (grads[i][...] = ...) instead of adding (+=)")
     above = [f"{k} ({lay.cls})" for k, lay in enumerate(spec.layers) if k > pos]
-    if any(lay.shape for lay in spec.layers[pos + 1:]):
+    if any(lay.param_shapes for lay in spec.layers[pos + 1:]):
         return (f"\nhint: the gradients of the layers after layer {pos} agree with torch's: the error is in "
                 f"layer {pos}'s backward or in the gradient dx that reaches it from layer {above[0]}")
     return f"\nhint: the error is in layer {pos}'s backward ({layer.cls}) or in the loss's backward"

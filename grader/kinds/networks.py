@@ -19,8 +19,9 @@ from .inputs import case_arrays, rng_for
 from .plans import rng as rng_argument
 
 MODULES = {"Affine": "layers", "ReLU": "activations", "Sigmoid": "activations", "Tanh": "activations",
-           "LogSoftmax": "activations", "SoftmaxCrossEntropy": "losses", "NLLLoss": "losses",
-           "BCEWithLogitsLoss": "losses", "SGD": "optim", "Adam": "optim"}
+           "LogSoftmax": "activations", "Conv2d": "cnn", "MaxPool2d": "cnn", "Flatten": "cnn",
+           "SoftmaxCrossEntropy": "losses", "NLLLoss": "losses", "BCEWithLogitsLoss": "losses",
+           "SGD": "optim", "Adam": "optim"}
 """The learner's module of each class a network may use (the modules of the earlier assignments)."""
 KWARGS = {"LogSoftmax": {"axis": 1}}
 DRIVERS = ("steps", "net", "fit", "recipe")
@@ -32,8 +33,10 @@ INITS = ("torch_uniform", "glorot_zero", "normal_0.01")
 @dataclass(frozen=True)
 class LayerSpec:
     cls: str
-    shape: tuple[int, int] | None = None
-    """(fan_in, fan_out) of an Affine."""
+    param_shapes: tuple[tuple[int, ...], ...] = ()
+    """(W's shape, b's shape) of an Affine (D_in, D_out) or a Conv2d (C_out, C_in, k, k); none else."""
+    kwargs: tuple[tuple[str, Any], ...] = ()
+    """Keyword arguments of the constructor (a Conv2d's padding, a MaxPool2d's kernel)."""
 
     @property
     def target(self) -> str:
@@ -41,7 +44,16 @@ class LayerSpec:
 
     @property
     def param_names(self) -> tuple[str, ...]:
-        return ("W", "b") if self.shape else ()
+        return ("W", "b") if self.param_shapes else ()
+
+    @property
+    def fan_in(self) -> int:
+        W = self.param_shapes[0]
+        return W[0] if self.cls == "Affine" else int(np.prod(W[1:]))
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return {**KWARGS.get(self.cls, {}), **dict(self.kwargs)}
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,11 @@ class NetworkSpec:
     margin: float
     """Final accuracy: at most this far below torch's."""
     min_accuracy: float
+    input_shape: tuple[int, ...] | None = None
+    """The shape of one sample as the network takes it (the digits as images: [1, 8, 8])."""
+    jitter: float = 0.0
+    """Fixed noise in [0, jitter) added to every pixel, so that no two pooled values tie (a max pooling's
+    gradient goes to the first maximum in torch; a learner's rule for ties is free)."""
 
     @property
     def loss_target(self) -> str:
@@ -82,15 +99,22 @@ class NetworkSpec:
 
 
 def _layer(raw: Any) -> LayerSpec:
-    if isinstance(raw, str):
-        cls, shape = raw, None
-    else:
-        cls, shape = raw[0], (int(raw[1]), int(raw[2]))
-    if cls not in MODULES or MODULES[cls] not in ("layers", "activations"):
+    """``ReLU``, ``[Affine, D_in, D_out]``, ``[Conv2d, C_in, C_out, k, {padding: 1}]``, ``[MaxPool2d, {kernel: 2}]``."""
+    raw = [raw] if isinstance(raw, str) else list(raw)
+    cls, sizes = raw[0], [int(v) for v in raw[1:] if not isinstance(v, dict)]
+    kwargs = next((v for v in raw[1:] if isinstance(v, dict)), {})
+    if cls not in MODULES or MODULES[cls] not in ("layers", "activations", "cnn"):
         raise ValueError(f"unknown layer {cls!r}")
-    if (cls == "Affine") != (shape is not None):
-        raise ValueError(f"{cls}: an Affine (and only an Affine) is written [Affine, fan_in, fan_out]")
-    return LayerSpec(cls, shape)
+    wanted = {"Affine": 2, "Conv2d": 3}.get(cls, 0)
+    if len(sizes) != wanted:
+        raise ValueError(f"{cls} takes {wanted} sizes ([Affine, D_in, D_out], [Conv2d, C_in, C_out, k]), "
+                         f"got {sizes}")
+    shapes: tuple[tuple[int, ...], ...] = ()
+    if cls == "Affine":
+        shapes = ((sizes[0], sizes[1]), (sizes[1],))
+    elif cls == "Conv2d":
+        shapes = ((sizes[1], sizes[0], sizes[2], sizes[2]), (sizes[1],))
+    return LayerSpec(cls, shapes, tuple(sorted(kwargs.items())))
 
 
 def spec_of(ex: Exercise, hyper: dict[str, Any]) -> NetworkSpec:
@@ -121,7 +145,9 @@ def spec_of(ex: Exercise, hyper: dict[str, Any]) -> NetworkSpec:
                        epochs=int(hyper.get("epochs", 1)), init=init,
                        seed=None if hyper.get("rng") is None else int(hyper["rng"]), data=data,
                        compare_steps=int(hyper.get("compare_steps", 1 << 30)),
-                       margin=float(hyper.get("margin", 0.01)), min_accuracy=float(hyper.get("min_accuracy", 0.0)))
+                       margin=float(hyper.get("margin", 0.01)), min_accuracy=float(hyper.get("min_accuracy", 0.0)),
+                       input_shape=tuple(int(v) for v in hyper["input_shape"]) if "input_shape" in hyper else None,
+                       jitter=float(hyper.get("jitter", 0.0)))
 
 
 def learner_seed(spec: NetworkSpec, seed: int, ex: Exercise, index: int) -> int:
@@ -149,27 +175,32 @@ def data_of(spec: NetworkSpec, ex: Exercise, seed: int, index: int) -> Data:
     if spec.data == "digits":
         from ..data import digits
 
-        return Data(*digits())
+        data = Data(*digits())
+        if spec.jitter:
+            noise = np.random.default_rng(0)
+            data.X = data.X + noise.uniform(0, spec.jitter, data.X.shape)
+            data.X_test = data.X_test + noise.uniform(0, spec.jitter, data.X_test.shape)  # type: ignore[operator]
+        return data
     arrays = case_arrays(ex, ex.cases[index], seed, "case", index)
     return Data(arrays["X"], arrays["y"])
 
 
 def initial_params(spec: NetworkSpec, rng: np.random.Generator) -> list[np.ndarray]:
     """The parameters the docstrings prescribe, drawn from rng in layer order (W, then b)."""
-    affines = [layer.shape for layer in spec.layers if layer.shape]
+    layers = [layer for layer in spec.layers if layer.param_shapes]
     params: list[np.ndarray] = []
     if spec.init == "torch_uniform":  # W then b, each U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-        for fan_in, fan_out in affines:
-            limit = 1 / np.sqrt(fan_in)
-            params += [rng.uniform(-limit, limit, (fan_in, fan_out)), rng.uniform(-limit, limit, (fan_out,))]
-    elif spec.init == "glorot_zero":  # every W first (Glorot uniform), biases zero
-        weights = [rng.uniform(-np.sqrt(6 / (i + o)), np.sqrt(6 / (i + o)), (i, o)) for i, o in affines]
-        for W, (_, fan_out) in zip(weights, affines):
-            params += [W, np.zeros(fan_out)]
+        for layer in layers:
+            limit = 1 / np.sqrt(layer.fan_in)
+            params += [rng.uniform(-limit, limit, shape) for shape in layer.param_shapes]
+        return params
+    if spec.init == "glorot_zero":  # every W first (Glorot uniform), biases zero
+        weights = [rng.uniform(-np.sqrt(6 / sum(lay.param_shapes[0])), np.sqrt(6 / sum(lay.param_shapes[0])),
+                               lay.param_shapes[0]) for lay in layers]
     else:  # normal_0.01: TwoLayerNet's W = 0.01 * standard normal, one W after the other; biases zero
-        weights = [0.01 * rng.standard_normal((i, o)) for i, o in affines]
-        for W, (_, fan_out) in zip(weights, affines):
-            params += [W, np.zeros(fan_out)]
+        weights = [0.01 * rng.standard_normal(lay.param_shapes[0]) for lay in layers]
+    for W, layer in zip(weights, layers):
+        params += [W, np.zeros(layer.param_shapes[1])]
     return params
 
 
@@ -219,11 +250,11 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
         parts, j = [], 0
         for pos, layer in enumerate(spec.layers):
             args = []
-            if layer.shape:
+            if layer.param_shapes:
                 variables[f"p{j}"], variables[f"p{j + 1}"] = init[j], init[j + 1]
                 args, j = [f"$p{j}", f"$p{j + 1}"], j + 2
-            parts.append(push({"op": "new", "target": layer.target, "args": args,
-                               "kwargs": KWARGS.get(layer.cls, {})}, f"constructing layer {pos} ({layer.cls})"))
+            parts.append(push({"op": "new", "target": layer.target, "args": args, "kwargs": layer.options},
+                              f"constructing layer {pos} ({layer.cls})"))
         return push({"op": "new", "target": sequential, "args": [[{"$obj": k} for k in parts]], "kwargs": {}},
                     "constructing the Sequential")
 
@@ -237,7 +268,8 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
             model = build_model(target)
             loss: int | None = new(spec.loss_target, {}, f"constructing the loss ({spec.loss})")
         else:
-            sizes = [spec.layers[0].shape[0]] + [layer.shape[1] for layer in spec.layers if layer.shape]  # type: ignore[index]
+            affine = [layer.param_shapes[0] for layer in spec.layers if layer.param_shapes]
+            sizes = [affine[0][0]] + [W[1] for W in affine]
             model = push({"op": "new", "target": target, "args": [*sizes, rng_argument(seed)], "kwargs": {}}, "constructor")
             slots["init"] = push({"op": "attr", "obj": model, "name": "params"}, "reading self.params")
             loss = None

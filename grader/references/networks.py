@@ -28,11 +28,19 @@ OPTIMIZERS: dict[str, Any] = {"SGD": torch.optim.SGD, "Adam": torch.optim.Adam}
 def forward(spec: NetworkSpec, params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     j = 0
     for layer in spec.layers:
-        if layer.shape:
+        options = layer.options
+        if layer.cls == "Affine":
             x = x @ params[j] + params[j + 1]
-            j += 2
+        elif layer.cls == "Conv2d":
+            x = F.conv2d(x, params[j], params[j + 1], stride=options.get("stride", 1), padding=options.get("padding", 0))
+        elif layer.cls == "MaxPool2d":
+            kernel = options.get("kernel", 2)
+            x = F.max_pool2d(x, kernel, options.get("stride") or kernel)
+        elif layer.cls == "Flatten":
+            x = torch.flatten(x, start_dim=1)
         else:
             x = ACTIVATIONS[layer.cls](x)
+        j += len(layer.param_names)
     return x
 
 
@@ -62,7 +70,9 @@ def train(spec: NetworkSpec, init: list[np.ndarray], data: Data, orders: np.ndar
 def _train(spec: NetworkSpec, init: list[np.ndarray], data: Data, orders: np.ndarray,
            device: str) -> dict[str, np.ndarray]:
     params = [torch.tensor(p, dtype=torch.float64, device=device, requires_grad=True) for p in init]
+    shape = (-1, *spec.input_shape) if spec.input_shape else None
     X = torch.tensor(data.X, dtype=torch.float64, device=device)
+    X = X.reshape(shape) if shape else X
     y = torch.tensor(data.y, dtype=torch.float64 if data.y.dtype.kind == "f" else torch.int64, device=device)
     loss_fn = LOSSES[spec.loss]
     with torch.no_grad():
@@ -100,5 +110,6 @@ def _train(spec: NetworkSpec, init: list[np.ndarray], data: Data, orders: np.nda
     if data.X_test is not None and data.y_test is not None:
         with torch.no_grad():
             X_test = torch.tensor(data.X_test, dtype=torch.float64, device=device)
+            X_test = X_test.reshape(shape) if shape else X_test
             out["test_accuracy"] = np.array(accuracy(forward(spec, params, X_test), data.y_test))
     return out
