@@ -256,10 +256,12 @@ def _grad_hint(ref: dict[str, np.ndarray], updates: Value, spec: NetworkSpec, t:
         if before is not None and np.allclose(mine, theirs + before, rtol=1e-6, atol=1e-10):
             return ("\nhint: your gradient is torch's plus your previous step's: gradients are added up across "
                     "steps; write them (grads[i][...] = ...) instead of adding (+=)")
-    above = [f"{k} ({lay.cls})" for k, lay in enumerate(spec.layers) if k > pos]
-    if any(lay.param_shapes for lay in spec.layers[pos + 1:]):
+    later = [k for k, lay in enumerate(spec.layers) if k > pos and lay.param_shapes]
+    if later:  # the layers between this one and the next checked one pass dx down unchecked
+        between = [f"{k} ({spec.layers[k].cls})" for k in range(pos + 1, later[0] + 1)]
+        passers = ", ".join(between[:-1]) + (" or " if len(between) > 1 else "") + between[-1]
         return (f"\nhint: the gradients of the layers after layer {pos} agree with torch's: the error is in "
-                f"layer {pos}'s backward or in the gradient dx that reaches it from layer {above[0]}")
+                f"layer {pos}'s backward, or in the gradient dx passed down to it by layer {passers}")
     return f"\nhint: the error is in layer {pos}'s backward ({layer.cls}) or in the loss's backward"
 
 
