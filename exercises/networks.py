@@ -192,7 +192,8 @@ def train_digits(X_train, y_train, X_test, y_test, rng, epochs=2):
     with the same rng; then the test accuracy, in evaluation mode.
 
     Returns:
-        (history, test_accuracy): fit's history and accuracy(model, X_test, y_test).
+        (model, history, test_accuracy): the trained Sequential (in evaluation
+        mode), fit's history and accuracy(model, X_test, y_test).
     """
     raise NotImplementedError("train_digits is not implemented yet: write your code here")
 
@@ -213,6 +214,7 @@ def train_digits_cnn(X_train, y_train, X_test, y_test, rng, epochs=2):
     with the same rng; then the test accuracy, in evaluation mode.
 
     Returns:
-        (history, test_accuracy): fit's history and accuracy(model, images_test, y_test).
+        (model, history, test_accuracy): the trained Sequential (in evaluation
+        mode), fit's history and accuracy(model, images_test, y_test).
     """
     raise NotImplementedError("train_digits_cnn is not implemented yet: write your code here")

@@ -252,7 +252,8 @@ def train_digits(X_train, y_train, X_test, y_test, rng, epochs=2):
     with the same rng; then the test accuracy, in evaluation mode.
 
     Returns:
-        (history, test_accuracy): fit's history and accuracy(model, X_test, y_test).
+        (model, history, test_accuracy): the trained Sequential (in evaluation
+        mode), fit's history and accuracy(model, X_test, y_test).
     """
     ### BEGIN SOLUTION
     sizes = [64, 64, 64, 64, 10]
@@ -262,7 +263,7 @@ def train_digits(X_train, y_train, X_test, y_test, rng, epochs=2):
     model = Sequential(layers[:-1] + [LogSoftmax(axis=1)])
     history = fit(model, NLLLoss(), Adam(lr=1e-3), X_train, y_train, epochs, 15, rng)
     model.eval()
-    return history, accuracy(model, X_test, y_test)
+    return model, history, accuracy(model, X_test, y_test)
     ### END SOLUTION
 
 
@@ -282,7 +283,8 @@ def train_digits_cnn(X_train, y_train, X_test, y_test, rng, epochs=2):
     with the same rng; then the test accuracy, in evaluation mode.
 
     Returns:
-        (history, test_accuracy): fit's history and accuracy(model, images_test, y_test).
+        (model, history, test_accuracy): the trained Sequential (in evaluation
+        mode), fit's history and accuracy(model, images_test, y_test).
     """
     ### BEGIN SOLUTION
     images_train, images_test = X_train.reshape(-1, 1, 8, 8), X_test.reshape(-1, 1, 8, 8)
@@ -291,5 +293,5 @@ def train_digits_cnn(X_train, y_train, X_test, y_test, rng, epochs=2):
     model = Sequential([conv, ReLU(), MaxPool2d(kernel=2), Flatten(), uniform_affine(128, 10, 1 / np.sqrt(128), rng)])
     history = fit(model, SoftmaxCrossEntropy(), Adam(lr=3e-3), images_train, y_train, epochs, 15, rng)
     model.eval()
-    return history, accuracy(model, images_test, y_test)
+    return model, history, accuracy(model, images_test, y_test)
     ### END SOLUTION

@@ -24,7 +24,7 @@ from grader.model.results import NOT_IMPLEMENTED
 from .conftest import EXERCISES, ROOT, SOLUTIONS, make_submission, run_grade
 from .mutants import find
 
-A7 = ["7.1", "7.2", "7.3", "7.4", "7.5"]
+A7 = ["7.1", "7.2", "7.3", "7.4", "7.5", "7.6"]
 
 
 def test_digits_ship_with_their_licence_and_a_fixed_split() -> None:
@@ -67,6 +67,9 @@ def test_solutions_get_full_marks_and_the_digits_mlp_matches_torch(course: Cours
     digits_mlp = next(e for e in result.exercises if e.id == "7.5")
     accuracy = next(c for c in digits_mlp.checks[0].cases if c.name.endswith("accuracy"))
     assert accuracy.details["yours"] >= 0.9 and abs(accuracy.details["yours"] - accuracy.details["torch"]) <= 0.01
+    cnn = next(e for e in result.exercises if e.id == "7.6")
+    accuracy = next(c for c in cnn.checks[0].cases if c.name.endswith("accuracy"))
+    assert accuracy.details["yours"] == accuracy.details["torch"] >= 0.8
     xor = next(e for e in result.exercises if e.id == "7.4")
     assert [c.details["yours"] for c in xor.checks[0].cases if c.name.endswith("accuracy")] == [1.0, 1.0, 1.0]
 
@@ -123,3 +126,17 @@ def test_a_training_run_has_its_own_time_limit(course: Course, tmp_path: Path) -
     result = run_grade(quick, sub, "7.4")
     (xor,) = result.exercises
     assert xor.points == 0 and "longer than 1.5 s" in xor.reason
+
+
+def test_a_failing_digits_run_draws_the_confusion_matrix_and_misclassified_digits(course: Course,
+                                                                                   tmp_path: Path) -> None:
+    sub = find("train_digits", "bias correction").submission(tmp_path / "sub")
+    result = run_grade(course, sub, "7.5")
+    case = next(c for c in result.exercises[0].checks[0].cases if not c.passed)
+    confusion = case.details["confusion"]
+    matrix = np.array(confusion["matrix"])
+    assert matrix.shape == (10, 10) and matrix.sum() == 360
+    assert 0 < len(confusion["wrong"]) <= 8 and all(len(w["image"]) == 64 for w in confusion["wrong"])
+    assert all(w["true"] != w["predicted"] for w in confusion["wrong"])
+    (figure,) = [f for f in plots.figures(result) if f.check == "training"]
+    assert figure.png.startswith(b"\x89PNG")

@@ -109,6 +109,8 @@ def _judge(ctx: Context, index: int, spec: NetworkSpec, data: networks.Data, ord
     ref = ctx.expected("case", index)
     name = f"case {index}"
     failure = reply.failure
+    if failure is not None and failure.step >= plan.slots.get("pick", len(plan.steps)):
+        failure = None  # the trained model's forward on the test split feeds figures only
     if failure is not None:  # the learner's code raised (a constructor, a layer, fit itself...)
         yield failed_case(f"{name} · steps", plan.phases.get(failure.step, "call"), failure)
         if spec.driver in ("fit", "recipe"):
@@ -139,7 +141,7 @@ def _judge(ctx: Context, index: int, spec: NetworkSpec, data: networks.Data, ord
             mine_losses = np.full(updates.count, np.nan)
     departure = _first_departure(ref, spec, data, steps, updates, targets, mine_losses, ctx.ex.tolerance)
     curve = _curve(ref["loss"], mine_losses)
-    pictures = _hidden(spec, data, ref, get("final_params"))
+    pictures = {**_hidden(spec, data, ref, get("final_params")), **_confusion(data, get("test_out"))}
     if departure is not None:
         t, quantity, message = departure
         epoch, batch = divmod(t, len(steps) // spec.epochs)
@@ -168,6 +170,28 @@ def _hidden(spec: NetworkSpec, data: networks.Data, ref: dict[str, np.ndarray], 
     as_lists = lambda arrays: [np.asarray(a, dtype=np.float64).tolist() for a in arrays]  # noqa: E731
     return {"hidden": {"X": data.X.tolist(), "y": data.y.reshape(-1).tolist(), "yours": as_lists(mine),
                        "torch": as_lists(ref[f"final{j}"] for j in range(n))}}
+
+
+MAX_WRONG = 8
+"""Misclassified test images a figure shows."""
+
+
+def _confusion(data: networks.Data, out: Value | None) -> dict[str, Any]:
+    """The trained model's confusion matrix on the test split and its first misclassified images."""
+    if out is None or out.kind != "array" or data.X_test is None or data.y_test is None:
+        return {}
+    scores = out.arrays[0]
+    if scores.ndim != 2 or scores.shape[0] != len(data.y_test) or scores.dtype.kind not in "biuf":
+        return {}
+    predicted = np.argmax(scores, axis=1)
+    classes = int(max(scores.shape[1], data.y_test.max() + 1))
+    matrix = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(matrix, (data.y_test, predicted), 1)
+    wrong = np.flatnonzero(predicted != data.y_test)[:MAX_WRONG]
+    side = int(round(np.sqrt(data.X_test.shape[1]))) if data.X_test.ndim == 2 else 0
+    return {"confusion": {"matrix": matrix.tolist(), "side": side,
+                          "wrong": [{"image": np.round(data.X_test[i], 4).tolist(), "true": int(data.y_test[i]),
+                                     "predicted": int(predicted[i])} for i in wrong]}}
 
 
 def _init_mismatch(value: Value, ref: dict[str, np.ndarray], spec: NetworkSpec) -> str:

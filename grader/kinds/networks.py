@@ -300,7 +300,7 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
             tested = data.X_test is not None
             args = ["$X", "$y", "$X_test", "$y_test", rng_argument(seed)] if tested else [rng_argument(seed)]
             kwargs = {"epochs": spec.epochs}
-            history = [0] if tested else [1]  # train_digits returns (history, accuracy); train_xor (model, history)
+            history = [1]  # a recipe returns (model, history) or (model, history, test_accuracy)
         result = push({"op": "new", "target": target, "args": args, "kwargs": kwargs}, "training")
         slots["history_loss"] = push({"op": "item", "obj": result, "path": [*history, "loss"]}, "reading history")
         slots["history_accuracy"] = push({"op": "item", "obj": result, "path": [*history, "accuracy"]},
@@ -309,7 +309,12 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
             slots["final_params"] = push({"op": "item", "obj": result, "path": [0, ".params"]},
                                          "reading the trained model's params")
         if spec.driver == "recipe" and data.X_test is not None:
-            slots["test_accuracy"] = push({"op": "item", "obj": result, "path": [1]}, "reading the test accuracy")
+            slots["test_accuracy"] = push({"op": "item", "obj": result, "path": [2]}, "reading the test accuracy")
         slots["updates"] = push({"op": "watched", "step": w_update}, "reading the updates")
         slots["losses"] = push({"op": "watched", "step": w_loss}, "reading the losses")
+        if spec.driver == "recipe" and data.X_test is not None:  # last: for the figures only
+            slots["pick"] = push({"op": "pick", "obj": result, "path": [0]}, "reading the trained model")
+            variables["X_test_in"] = data.X_test.reshape(-1, *spec.input_shape) if spec.input_shape else data.X_test
+            slots["test_out"] = push({"op": "call", "obj": slots["pick"], "method": "forward", "args": ["$X_test_in"]},
+                                     "the trained model's forward on the test split")
     return NetworkPlan(steps, variables, slots, phases)

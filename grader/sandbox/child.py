@@ -192,6 +192,9 @@ def _execute(step: dict[str, Any], index: int, args: list[Any], kwargs: dict[str
         return _lookup(objects[step["obj"]], step["path"])
     if op == "item":
         return _item(objects[step["obj"]], step["path"])
+    if op == "pick":  # keep a part of a result as an object of its own (a recipe's trained model)
+        objects[index] = _item(objects[step["obj"]], step["path"])
+        return None
     if op == "watch":
         owner = objects[step["obj"]] if "obj" in step else resolve(step["target"], root)
         env.setdefault("$watch", {})[index] = _Watch(owner, step["method"], step.get("keep"),

@@ -167,11 +167,16 @@ def training(title: str, details: dict[str, Any]) -> bytes:
     plt = _pyplot()
     losses = details["losses"]
     stride = int(losses.get("stride", 1))
-    hidden = details.get("hidden")
+    hidden, confusion = details.get("hidden"), details.get("confusion")
     if hidden:
         fig, axes = plt.subplots(1, 4, figsize=(12, 3.2))
         ax = axes[0]
         _xor_panels(axes[1:], hidden)
+    elif confusion:
+        fig = plt.figure(figsize=(12, 6.4))
+        grid = fig.add_gridspec(2, 2 + MAX_IMAGES // 2, height_ratios=(1, 1.4), hspace=0.5)
+        ax = fig.add_subplot(grid[0, :])
+        _confusion_panels(fig, grid, confusion)
     else:
         fig, ax = plt.subplots(1, 1, figsize=(9, 3.2))
     for key, style, color in (("torch", "-", "tab:blue"), ("yours", "--", "tab:red")):
@@ -185,6 +190,35 @@ def training(title: str, details: dict[str, Any]) -> bytes:
     ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=9)
     return _png(fig)
+
+
+MAX_IMAGES = 8
+
+
+def _confusion_panels(fig: Any, grid: Any, confusion: dict[str, Any]) -> None:
+    """The test split's confusion matrix (rows: true class, columns: predicted) and misclassified images."""
+    matrix = np.asarray(confusion["matrix"], dtype=np.int64)
+    ax = fig.add_subplot(grid[1, :2])
+    ax.imshow(matrix, cmap="Blues")
+    for (i, j), n in np.ndenumerate(matrix):
+        if n:
+            ax.text(j, i, str(n), ha="center", va="center", fontsize=6, color="white" if n > matrix.max() / 2 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_xticks(range(matrix.shape[1]))
+    ax.set_yticks(range(matrix.shape[0]))
+    ax.set_title("confusion matrix (test split)")
+    side = int(confusion.get("side") or 0)
+    for k, wrong in enumerate(confusion.get("wrong", [])[:MAX_IMAGES]):
+        image = np.asarray(wrong["image"], dtype=np.float64)
+        if side * side != image.size:
+            break
+        sub = grid[1, 2:].subgridspec(2, MAX_IMAGES // 2)[k // (MAX_IMAGES // 2), k % (MAX_IMAGES // 2)]
+        ax = fig.add_subplot(sub)
+        ax.imshow(image.reshape(side, side), cmap="gray_r", interpolation="nearest")
+        ax.set_title(f"true {wrong['true']}, yours {wrong['predicted']}", fontsize=7)
+        ax.set_xticks([])
+        ax.set_yticks([])
 
 
 def _xor_panels(axes: Any, hidden: dict[str, Any]) -> None:
