@@ -140,3 +140,14 @@ def test_a_failing_digits_run_draws_the_confusion_matrix_and_misclassified_digit
     assert all(w["true"] != w["predicted"] for w in confusion["wrong"])
     (figure,) = [f for f in plots.figures(result) if f.check == "training"]
     assert figure.png.startswith(b"\x89PNG")
+
+
+def test_a_departing_layer_names_its_own_failing_exercise(course: Course, tmp_path: Path) -> None:
+    sub = find("train_digits", "db the mean").submission(tmp_path / "sub")
+    alone = run_grade(course, sub, "7.5")
+    assert "fails its own exercise" not in alone.exercises[0].reason  # Affine not graded: nothing claimed
+    both = run_grade(course, sub, "7.5", "1.10")
+    network = next(e for e in both.exercises if e.id == "7.5")
+    steps = next(c for c in network.checks[0].cases if not c.passed)
+    assert "layer 6 (Affine) b" in steps.message
+    assert "your Affine fails its own exercise 1.10 too" in steps.message and "fix that first" in steps.message

@@ -18,8 +18,8 @@ import numpy as np
 from ..judge.compare import compare_arrays, fmt
 from ..kinds import networks
 from ..kinds.networks import NetworkSpec
-from ..model.course import CheckSpec, Tolerance
-from ..model.results import FAIL, PASS, CaseResult
+from ..model.course import CheckSpec, Course, Tolerance
+from ..model.results import FAIL, PASS, CaseResult, ExerciseResult
 from ..model.values import Value
 from . import Context, failed_case, register
 
@@ -143,12 +143,12 @@ def _judge(ctx: Context, index: int, spec: NetworkSpec, data: networks.Data, ord
     curve = _curve(ref["loss"], mine_losses)
     pictures = {**_hidden(spec, data, ref, get("final_params")), **_confusion(data, get("test_out"))}
     if departure is not None:
-        t, quantity, message = departure
+        t, quantity, message, suspect = departure
         epoch, batch = divmod(t, len(steps) // spec.epochs)
         head = (f"{name}: training departs from torch's at step {t + 1} of {len(steps)} (epoch {epoch + 1}, "
                 f"batch {batch + 1}), in {quantity}")
         yield CaseResult(f"{name} · steps", FAIL, head + "\n  " + message.replace("\n", "\n  "),
-                         {"quantity": quantity, "first_step": t + 1, "losses": curve, **pictures})
+                         {"quantity": quantity, "first_step": t + 1, "suspect": suspect, "losses": curve, **pictures})
     else:
         compared = min(len(steps), spec.compare_steps)
         yield CaseResult(f"{name} · steps", PASS, f"{name}: all {len(steps)} steps match torch's (the loss at every "
@@ -209,8 +209,8 @@ def _init_mismatch(value: Value, ref: dict[str, np.ndarray], spec: NetworkSpec) 
 
 def _first_departure(ref: dict[str, np.ndarray], spec: NetworkSpec, data: networks.Data,
                      steps: list[np.ndarray], updates: Value, targets: Value | None, losses: np.ndarray,
-                     tol: Tolerance) -> tuple[int, str, str] | None:
-    """(step index, quantity, message) of the first departure: per step the batch's labels, the loss,
+                     tol: Tolerance) -> tuple[int, str, str, str] | None:
+    """(step index, quantity, message, the class most likely at fault or "") of the first departure: per step the batch's labels, the loss,
     the gradients from the last layer down (the order backward computes them), the parameters."""
     n = len(spec.param_owner())
     compared = min(len(steps), spec.compare_steps)
@@ -219,9 +219,9 @@ def _first_departure(ref: dict[str, np.ndarray], spec: NetworkSpec, data: networ
             got = _column(targets, t)
             want = np.asarray(data.y[idx], dtype=np.float64)
             if got is None or got.shape != want.shape or not np.array_equal(got, want):
-                return t, "the batch's labels", _batch_hint(got, data, steps, t, losses, ref, spec)
+                return t, "the batch's labels", _batch_hint(got, data, steps, t, losses, ref, spec), ""
         if t >= len(losses):
-            return t, "the loss", f"no loss at this step: torch made {len(steps)} steps, yours {len(losses)}"
+            return t, "the loss", f"no loss at this step: torch made {len(steps)} steps, yours {len(losses)}", ""
         verdict = compare_arrays("loss", np.asarray(ref["loss"][t]), np.asarray(losses[t]), tol, against="torch")
         if not verdict.ok:
             hint = ""
@@ -236,23 +236,25 @@ def _first_departure(ref: dict[str, np.ndarray], spec: NetworkSpec, data: networ
                 hint = ("\nhint: everything agreed up to the previous step, the parameters the optimizer updated "
                         "included, so this loss was not computed from them: does the network use the very arrays "
                         "the optimizer updates (params gathered as copies, or rebound)?")
-            return t, "the loss", verdict.message + hint
+            return t, "the loss", verdict.message + hint, ""
         if t >= compared:
             continue
         if t >= updates.count:
             return t, "the optimizer update", (f"no optimizer update at this step (yours made {updates.count}); "
-                                               "one update per batch")
+                                               "one update per batch"), ""
         if len(updates.items) != 2 * n:
             return t, "the optimizer update", (f"update(params, grads) received {len(updates.items) // 2} "
-                                               f"parameters, the network has {n}")
+                                               f"parameters, the network has {n}"), ""
         for j in reversed(range(n)):  # backward reaches the last layer first
             message = _compare(f"gradient of {spec.label(j)}", ref[f"grad{j}"][t], _column(updates.items[n + j], t), tol)
             if message:
-                return t, f"the gradient of {spec.label(j)}", message + _grad_hint(ref, updates, spec, t, j)
+                return (t, f"the gradient of {spec.label(j)}", message + _grad_hint(ref, updates, spec, t, j),
+                        spec.layers[spec.param_owner()[j][0]].target)
         for j in range(n):
             message = _compare(f"{spec.label(j)} after the update", ref[f"param{j}"][t], _column(updates.items[j], t), tol)
             if message:
-                return t, f"{spec.label(j)} after the update", message + _step_hint(ref, updates, spec, t, j)
+                return (t, f"{spec.label(j)} after the update", message + _step_hint(ref, updates, spec, t, j),
+                        spec.optimizer_target)
     return None
 
 
@@ -372,3 +374,19 @@ def _curve(theirs: np.ndarray, mine: np.ndarray) -> dict[str, list[float]]:
     stride = max(1, -(-len(theirs) // MAX_CURVE))
     clean = lambda a: [float(v) if np.isfinite(v) else None for v in np.asarray(a, dtype=np.float64)[::stride]]  # noqa: E731
     return {"stride": stride, "torch": clean(theirs), "yours": clean(mine)}  # type: ignore[dict-item]
+
+
+def point_at_own_exercises(course: Course, graded: dict[str, ExerciseResult]) -> None:
+    """A network's first departure in a layer (or in the optimizer's update) names that class's own
+    exercise: "your Affine fails 1.10 too: fix that first" when it was graded in the same run and fails."""
+    by_target = {ex.target: ex for ex in course.exercises}
+    for result in graded.values():
+        for check in result.checks:
+            if check.name != "training":
+                continue
+            for case in check.cases:
+                own = by_target.get(str(case.details.get("suspect", "")))
+                if case.passed or own is None or own.id not in graded or graded[own.id].status == PASS:
+                    continue
+                case.message += (f"\n  your {own.name} fails its own exercise {own.id} too "
+                                 f"({graded[own.id].reason.splitlines()[0][:120]}): fix that first")
