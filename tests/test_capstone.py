@@ -7,6 +7,7 @@ malformed network in a course file, and the training-curve figure.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import re
 from pathlib import Path
 
@@ -151,3 +152,31 @@ def test_a_departing_layer_names_its_own_failing_exercise(course: Course, tmp_pa
     steps = next(c for c in network.checks[0].cases if not c.passed)
     assert "layer 6 (Affine) b" in steps.message
     assert "your Affine fails its own exercise 1.10 too" in steps.message and "fix that first" in steps.message
+
+
+def test_a_watched_method_is_put_back_when_the_plan_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child records a class's method calls (every instance's) for one plan only: the class outlives
+    the plan in the child, and a later plan (another exercise) must find it as it was."""
+    spec = importlib.util.spec_from_file_location("_child_under_test", ROOT / "grader" / "sandbox" / "child.py")
+    child = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(child)  # type: ignore[union-attr]
+    (tmp_path / "stepper.py").write_text("class Step:\n    def update(self, params, grads):\n"
+                                         "        for p, g in zip(params, grads):\n            p -= g\n"
+                                         "def run(p, g):\n    s = Step()\n    s.update([p], [g])\n    s.update([p], [g])\n"
+                                         "    raise ValueError('stops here')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import stepper  # type: ignore[import-not-found]
+
+    original = stepper.Step.update
+    steps = [{"op": "watch", "target": "stepper.Step", "method": "update", "limit": 5},
+             {"op": "func", "target": "stepper.run", "args": ["$p", "$g"], "kwargs": {}}]
+    reply, _ = child.run_plan({"vars": ["p", "g"], "steps": steps}, [np.zeros(2), np.ones(2)], str(tmp_path))
+    assert reply["error"]["message"] == "ValueError: stops here"  # the plan ended by the learner's exception
+    assert stepper.Step.update is original and "update" in vars(stepper.Step)
+    steps = [{"op": "new", "target": "stepper.Step", "args": [], "kwargs": {}},
+             {"op": "watch", "obj": 0, "method": "update", "keep": [0, 1]},
+             {"op": "call", "obj": 0, "method": "update", "args": [["$p"], ["$g"]]},
+             {"op": "watched", "step": 1}]
+    reply, arrays = child.run_plan({"vars": ["p", "g"], "steps": steps}, [np.zeros(2), np.ones(2)], str(tmp_path))
+    assert reply["error"] is None and reply["results"][3]["done"] == 1
+    assert np.array_equal(arrays[0], [[-1.0, -1.0]]) and np.array_equal(arrays[1], [[1.0, 1.0]])  # p after, g

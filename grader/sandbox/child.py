@@ -229,9 +229,11 @@ class _Watch:
 
     def __init__(self, owner: Any, name: str, keep: list[int] | None, limit: int, on_class: bool):
         self.keep, self.limit, self.rows = keep, limit, []  # type: ignore[var-annotated]
+        self._restore: Callable[[], None] | None = None
         if owner is None:
             return
         original = getattr(owner, name)
+        own = vars(owner).get(name, _MISSING) if hasattr(owner, "__dict__") else _MISSING
         watch = self
 
         def row(args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
@@ -254,6 +256,14 @@ class _Watch:
                 row(args, kwargs, result)
                 return result
         setattr(owner, name, wrapped)
+        # the class (or object) as it was, once the plan ends: a class outlives the plan in this child
+        self._restore = lambda: setattr(owner, name, own) if own is not _MISSING else delattr(owner, name)
+
+    def undo(self) -> None:
+        """Put the watched method back as it was."""
+        if self._restore is not None:
+            self._restore()
+            self._restore = None
 
     def records(self) -> "_Loop":
         width = max((len(r) for r in self.rows), default=0)
@@ -264,6 +274,7 @@ class _Watch:
         return _Loop(columns, len(self.rows), None)
 
 
+_MISSING = object()
 _Watch.EMPTY = _Watch(None, "", None, 0, False)
 
 
@@ -402,8 +413,20 @@ def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict
     """Execute the steps of one call plan; stop at the first failing step.
 
     A ``loop`` step runs its ``body`` steps ``times`` times (``$name#i`` is row i of an array at
-    iteration i) and returns each body step's values stacked over the iterations."""
+    iteration i) and returns each body step's values stacked over the iterations. Methods a ``watch``
+    step wrapped are put back when the plan ends, however it ends."""
     env = dict(zip(header["vars"], arrays))
+    try:
+        return _run_steps(header, root, env)
+    finally:
+        for watch in reversed(list(env.get("$watch", {}).values())):
+            try:
+                watch.undo()
+            except (AttributeError, TypeError):  # the learner's code removed or froze it
+                pass
+
+
+def _run_steps(header: dict[str, Any], root: str, env: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
     objects: dict[int, Any] = {}
     # The stability check wants to know where overflow and 0/0 happened, even when the final values are
     # right ("record": noted, the computation goes on) or to stop at the first one ("raise").
