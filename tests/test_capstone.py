@@ -122,11 +122,33 @@ def test_a_training_run_has_its_own_time_limit(course: Course, tmp_path: Path) -
     quick = dataclasses.replace(course, assignments=tuple(
         dataclasses.replace(a, exercises=tuple(dataclasses.replace(e, timeout_s=1.5) for e in a.exercises))
         if a.id == "A7" else a for a in course.assignments))
-    sub = make_submission(tmp_path / "sub", append={"networks": "def train_xor(rng, epochs=300):\n    while True:\n"
-                                                                  "        pass\n"})
+    # a loop that swallows the soft deadline's exception runs into the hard limit, which kills the child
+    sub = make_submission(tmp_path / "sub", append={"networks": (
+        "def train_xor(rng, epochs=300):\n    while True:\n        try:\n            while True:\n"
+        "                pass\n        except BaseException:\n            pass\n")})
     result = run_grade(quick, sub, "7.4")
     (xor,) = result.exercises
     assert xor.points == 0 and "longer than 1.5 s" in xor.reason
+
+
+def test_too_slow_training_names_the_slowest_layer(course: Course, tmp_path: Path) -> None:
+    """Before the hard limit, the child stops a training run and says which layer took the time."""
+    quick = dataclasses.replace(course, assignments=tuple(
+        dataclasses.replace(a, exercises=tuple(dataclasses.replace(e, timeout_s=2.0) for e in a.exercises))
+        if a.id == "A7" else a for a in course.assignments))
+    slow_relu = find("train_xor", "lr 0.05")  # any submission; then ReLU.backward made slow
+    sub = make_submission(tmp_path / "sub", replace={"networks": slow_relu.source().replace(
+        "SGD(lr=0.05)", "SGD(lr=0.5)")}, append={"activations": (
+            "import time as _time\n_backward = ReLU.backward\n"
+            "def _slow(self, dout):\n    _time.sleep(0.01)\n    return _backward(self, dout)\n"
+            "ReLU.backward = _slow\n")})
+    result = run_grade(quick, sub, "7.4")
+    (xor,) = result.exercises
+    assert xor.points == 0
+    message = next(c.message for c in xor.checks[0].cases if not c.passed)
+    assert "TrainingTooSlow: training still running after 1.6 s" in message, message
+    shares = re.search(r"time per layer so far: ReLU\.backward (\d+)%", message)
+    assert shares and int(shares.group(1)) > 80, message
 
 
 def test_a_failing_digits_run_draws_the_confusion_matrix_and_misclassified_digits(course: Course,

@@ -23,6 +23,9 @@ from ..model.results import FAIL, PASS, CaseResult, ExerciseResult
 from ..model.values import Value
 from . import Context, failed_case, register
 
+SOFT_DEADLINE = 0.8
+"""Share of the exercise's time limit after which the child stops a training run and reports the time
+per layer (the parent's hard limit would kill it with nothing to say)."""
 MAX_CURVE = 400
 """Steps of the loss curve a report keeps (a longer run is thinned evenly)."""
 
@@ -36,7 +39,8 @@ def run(ctx: Context, spec_: CheckSpec) -> Iterator[CaseResult]:
         data = networks.data_of(spec, ex, ctx.seed, index)
         seed = networks.learner_seed(spec, ctx.seed, ex, index)
         init, orders = networks.draws(spec, seed, len(data.X))
-        plan = networks.plan(ex.target, spec, seed, init, orders, data)
+        soft = SOFT_DEADLINE * (ex.timeout_s or ctx.child.limits.timeout_s)
+        plan = networks.plan(ex.target, spec, seed, init, orders, data, soft)
         reply = ctx.run(plan.steps, plan.variables)
         yield from _judge(ctx, index, spec, data, orders, plan, reply)
         if spec.driver == "steps":

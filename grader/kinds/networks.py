@@ -232,8 +232,13 @@ class NetworkPlan:
     phases: dict[int, str]
 
 
+TIMED_METHODS = ["forward", "backward", "update"]
+
+
 def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orders: np.ndarray,
-          data: Data) -> NetworkPlan:
+         data: Data, soft_timeout: float | None = None) -> NetworkPlan:
+    """The plan of one training run; with ``soft_timeout`` the child stops the training after that many
+    seconds and says which layer's forward or backward took the time (the hard limit kills it silently)."""
     steps: list[dict[str, Any]] = []
     phases: dict[int, str] = {}
     slots: dict[str, int] = {}
@@ -262,6 +267,9 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
         return push({"op": "new", "target": target, "args": [], "kwargs": kwargs}, phase)
 
     limit = spec.compare_steps
+    timed = sorted({layer.target for layer in spec.layers} | {spec.loss_target, spec.optimizer_target})
+    push({"op": "timer", "targets": timed, "methods": TIMED_METHODS}, "timing the layers")
+    soft = {"soft_timeout": soft_timeout} if soft_timeout else {}
     keep = list(range(2 * len(spec.param_owner())))  # update(params, grads): the params after it, the grads
     if spec.driver in ("steps", "net"):
         if spec.driver == "steps":
@@ -277,7 +285,7 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
         watch = push({"op": "watch", "obj": opt, "method": "update", "limit": limit, "keep": keep},
                      "watching update")
         slots["returned_losses"] = push({"op": "train", "model": model, "loss": loss, "optimizer": opt,
-                                         "args": ["$X", "$y", "$order"], "batch_size": spec.batch_size},
+                                         "args": ["$X", "$y", "$order"], "batch_size": spec.batch_size, **soft},
                                         "training (forward, loss, backward, update)")
         slots["updates"] = push({"op": "watched", "step": watch}, "reading the updates")
     else:
@@ -301,7 +309,7 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
             args = ["$X", "$y", "$X_test", "$y_test", rng_argument(seed)] if tested else [rng_argument(seed)]
             kwargs = {"epochs": spec.epochs}
             history = [1]  # a recipe returns (model, history) or (model, history, test_accuracy)
-        result = push({"op": "new", "target": target, "args": args, "kwargs": kwargs}, "training")
+        result = push({"op": "new", "target": target, "args": args, "kwargs": kwargs, **soft}, "training")
         slots["history_loss"] = push({"op": "item", "obj": result, "path": [*history, "loss"]}, "reading history")
         slots["history_accuracy"] = push({"op": "item", "obj": result, "path": [*history, "accuracy"]},
                                          "reading history")

@@ -21,6 +21,7 @@ import os
 import resource
 import signal
 import sys
+import time
 import traceback
 import types
 from pathlib import Path
@@ -200,6 +201,10 @@ def _execute(step: dict[str, Any], index: int, args: list[Any], kwargs: dict[str
         env.setdefault("$watch", {})[index] = _Watch(owner, step["method"], step.get("keep"),
                                                      int(step.get("limit", 10_000)), "obj" not in step)
         return None
+    if op == "timer":
+        env.setdefault("$watch", {})[index] = env["$timer"] = _Timer([resolve(t, root) for t in step["targets"]],
+                                                                    step["methods"])
+        return None
     if op == "watched":
         return env.get("$watch", {}).get(int(step["step"]), _Watch.EMPTY).records()
     if op == "train":
@@ -275,6 +280,72 @@ class _Watch:
 
 
 _MISSING = object()
+
+
+class _Timer:
+    """Time spent in the methods of some classes (every instance's), for a message when training is too
+    slow: which layer's forward or backward took the time."""
+
+    def __init__(self, classes: list[type], methods: list[str]):
+        self.spent: dict[str, float] = {}
+        self._restore: list[Callable[[], None]] = []
+        for cls in classes:
+            for name in methods:
+                defined = next((k.__dict__[name] for k in cls.__mro__ if name in k.__dict__), None)
+                if isinstance(defined, types.FunctionType):
+                    self._wrap(cls, name, defined)
+
+    def _wrap(self, cls: type, name: str, original: Callable[..., Any]) -> None:
+        key, spent, own = f"{cls.__name__}.{name}", self.spent, cls.__dict__.get(name, _MISSING)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[key] = spent.get(key, 0.0) + time.perf_counter() - start
+
+        setattr(cls, name, timed)
+        self._restore.append(lambda: setattr(cls, name, own) if own is not _MISSING else delattr(cls, name))
+
+    def undo(self) -> None:
+        for restore in reversed(self._restore):
+            restore()
+        self._restore = []
+
+    def summary(self) -> str:
+        total = sum(self.spent.values())
+        if total <= 0:
+            return "no layer was called yet"
+        top = sorted(self.spent.items(), key=lambda kv: -kv[1])[:4]
+        return ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in top)
+
+
+class TrainingTooSlow(Exception):
+    """Raised into the learner's training at its soft deadline, with the time each layer took."""
+
+
+class _SoftDeadline:
+    """Interrupt a training step before the parent's hard deadline kills the child, so the reply can say
+    which layer took the time (a SIGALRM raised into the learner's code; a learner that swallows it is
+    still killed at the hard deadline)."""
+
+    def __init__(self, seconds: float, env: dict[str, Any]):
+        self.seconds, self.env = seconds, env
+
+    def _ring(self, signum: int, frame: Any) -> None:
+        timer = self.env.get("$timer")
+        spent = timer.summary() if timer is not None else "not timed"
+        raise TrainingTooSlow(f"training still running after {self.seconds:g} s; time per layer so far: {spent}")
+
+    def __enter__(self) -> "_SoftDeadline":
+        self.previous = signal.signal(signal.SIGALRM, self._ring)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.previous)
 _Watch.EMPTY = _Watch(None, "", None, 0, False)
 
 
@@ -464,6 +535,11 @@ def _run_steps(header: dict[str, Any], root: str, env: dict[str, Any]) -> tuple[
     def execute(step: dict[str, Any], index: int, i: int | None = None) -> Any:
         args = [arg(a, i) for a in step.get("args", [])]
         kwargs = {k: arg(v, i) for k, v in step.get("kwargs", {}).items()}
+        if step.get("soft_timeout"):  # a whole training run: stopped in time to say which layer was slow
+            with np.errstate(**fp), _SoftDeadline(float(step["soft_timeout"]), env):
+                value = _execute(step, index, args, kwargs, objects, env, root)
+            _only_the_original(me)
+            return value
         with np.errstate(**fp):
             value = _execute(step, index, args, kwargs, objects, env, root)
         _only_the_original(me)
