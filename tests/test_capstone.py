@@ -156,6 +156,8 @@ def test_a_failing_digits_run_draws_the_confusion_matrix_and_misclassified_digit
     sub = find("train_digits", "bias correction").submission(tmp_path / "sub")
     result = run_grade(course, sub, "7.5")
     case = next(c for c in result.exercises[0].checks[0].cases if not c.passed)
+    accuracy = case.details["losses"]["accuracy"]  # per epoch, both runs, drawn beside the loss per step
+    assert accuracy["steps_per_epoch"] == 96 and len(accuracy["torch"]) == len(accuracy["yours"]) == 2
     confusion = case.details["confusion"]
     matrix = np.array(confusion["matrix"])
     assert matrix.shape == (10, 10) and matrix.sum() == 360

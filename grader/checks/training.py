@@ -144,7 +144,11 @@ def _judge(ctx: Context, index: int, spec: NetworkSpec, data: networks.Data, ord
         if mine_losses is None:
             mine_losses = np.full(updates.count, np.nan)
     departure = _first_departure(ref, spec, data, steps, updates, targets, mine_losses, ctx.ex.tolerance)
-    curve = _curve(ref["loss"], mine_losses)
+    curve: dict[str, Any] = _curve(ref["loss"], mine_losses)
+    accuracies = _numbers(get("history_accuracy"))
+    if accuracies is not None and np.all(np.isfinite(accuracies)):  # per epoch, drawn at each epoch's last step
+        curve["accuracy"] = {"torch": [float(a) for a in ref["accuracy"]], "yours": accuracies.tolist(),
+                             "steps_per_epoch": len(steps) // spec.epochs}
     pictures = {**_hidden(spec, data, ref, get("final_params")), **_confusion(data, get("test_out"))}
     if departure is not None:
         t, quantity, message, suspect = departure

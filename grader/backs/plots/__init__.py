@@ -187,7 +187,19 @@ def training(title: str, details: dict[str, Any]) -> bytes:
         ax.axvline(first, color="black", ls=":", label=f"first departure (step {first})")
     ax.set_xlabel("step")
     ax.set_ylabel("training loss (of the step's batch)")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0, 1.01), ncol=3)  # above the axes: no overlap
+    accuracy = None if hidden else losses.get("accuracy")  # XOR: the hidden-layer picture says more
+    if accuracy:  # per epoch, at each epoch's last step, on a second axis
+        right = ax.twinx()
+        per = int(accuracy.get("steps_per_epoch", 1))
+        for key, marker, color in (("torch", "o", "tab:blue"), ("yours", "x", "tab:red")):
+            values = np.asarray(accuracy.get(key, []), dtype=np.float64)
+            style = marker if len(values) <= 20 else "-"  # many epochs: a line, not a wall of markers
+            right.plot(per * np.arange(1, len(values) + 1), values, style, color=color, ms=6, lw=0.8,
+                       label=f"accuracy per epoch, {key}")
+        right.set_ylabel("training accuracy")
+        right.set_ylim(0, 1.05)
+        right.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1, 1.01), ncol=2)
     fig.suptitle(title, fontsize=9)
     return _png(fig)
 
