@@ -204,3 +204,12 @@ def test_a_watched_method_is_put_back_when_the_plan_ends(tmp_path: Path, monkeyp
     reply, arrays = child.run_plan({"vars": ["p", "g"], "steps": steps}, [np.zeros(2), np.ones(2)], str(tmp_path))
     assert reply["error"] is None and reply["results"][3]["done"] == 1
     assert np.array_equal(arrays[0], [[-1.0, -1.0]]) and np.array_equal(arrays[1], [[1.0, 1.0]])  # p after, g
+
+
+def test_a_history_of_numpy_arrays_is_as_good_as_lists(course: Course, tmp_path: Path) -> None:
+    sub = make_submission(tmp_path / "sub", append={"networks": (
+        "_fit = fit\n\n\ndef fit(*args, **kwargs):\n    history = _fit(*args, **kwargs)\n"
+        "    return {k: np.array(v) for k, v in history.items()}\n")})
+    result = run_grade(course, sub, "7.3", "7.4")
+    assert [(e.id, e.points) for e in result.exercises] == [("7.3", 4.0), ("7.4", 3.0)], \
+        [e.reason for e in result.exercises]

@@ -15,7 +15,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..judge.compare import compare_arrays, fmt
+from ..judge import departures
+from ..judge.compare import compare_arrays
 from ..kinds import networks
 from ..kinds.networks import NetworkSpec
 from ..model.course import CheckSpec, Course, Tolerance
@@ -87,19 +88,11 @@ def _modes(ctx: Context, target: str, name: str) -> CaseResult:
 # --------------------------------------------------------------------------- judging
 
 
-def _column(value: Value, t: int) -> np.ndarray | None:
-    """Row t of a recorded column, as float64, or None where it is not a numeric array."""
-    if value.kind == "stacked":
-        a = value.arrays[0]
-        return a[t].astype(np.float64) if t < a.shape[0] and a.dtype.kind in "biuf" else None
-    if t < len(value.items) and value.items[t].kind in ("array", "scalar"):
-        a = value.items[t].arrays[0]
-        return a.astype(np.float64) if a.dtype.kind in "biuf" else None
-    return None
-
-
 def _numbers(value: Value | None) -> np.ndarray | None:
-    """A list of numbers (the losses the train op returned, a history's list) as a float array."""
+    """A list of numbers (the losses the train op returned, a history's list) as a float array; a 1-D
+    numeric array is as good."""
+    if value is not None and value.kind == "array" and value.arrays[0].ndim == 1 and value.arrays[0].dtype.kind in "biuf":
+        return value.arrays[0].astype(np.float64)
     if value is None or value.kind != "list":
         return None
     try:
@@ -135,7 +128,7 @@ def _judge(ctx: Context, index: int, spec: NetworkSpec, data: networks.Data, ord
     losses_value = get("losses")
     if losses_value is not None and losses_value.kind == "loop" and len(losses_value.items) == 2:
         targets, loss_col = losses_value.items
-        loss_rows = [_column(loss_col, t) for t in range(losses_value.count)]
+        loss_rows = [departures.column(loss_col, t) for t in range(losses_value.count)]
         mine_losses = np.array([float(r.reshape(-1)[0]) if r is not None and r.size == 1 else np.nan
                                 for r in loss_rows])
     else:
@@ -172,7 +165,7 @@ def _hidden(spec: NetworkSpec, data: networks.Data, ref: dict[str, np.ndarray], 
     n = len(spec.param_owner())
     if spec.data != "xor" or final is None or final.kind != "list" or len(final.items) != n:
         return {}
-    mine = [_column(Value("steps", "", (), (v,)), 0) for v in final.items]
+    mine = [departures.column(Value("steps", "", (), (v,)), 0) for v in final.items]
     if any(m is None or m.shape != ref[f"final{j}"].shape for j, m in enumerate(mine)):
         return {}
     as_lists = lambda arrays: [np.asarray(a, dtype=np.float64).tolist() for a in arrays]  # noqa: E731
@@ -207,7 +200,7 @@ def _init_mismatch(value: Value, ref: dict[str, np.ndarray], spec: NetworkSpec) 
     if value.kind != "list" or len(value.items) != n:
         return f"self.params should be a list of {n} arrays, got {value.type}"
     for j in range(n):
-        got = _column(Value("steps", "", (), (value.items[j],)), 0)
+        got = departures.column(Value("steps", "", (), (value.items[j],)), 0)
         expected = ref[f"init{j}"]
         if got is None or got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-12, atol=0):
             return (f"the initial {spec.label(j)} is not the one the docstring prescribes (drawn from rng in the "
@@ -224,10 +217,10 @@ def _first_departure(ref: dict[str, np.ndarray], spec: NetworkSpec, data: networ
     compared = min(len(steps), spec.compare_steps)
     for t, idx in enumerate(steps):
         if targets is not None:
-            got = _column(targets, t)
+            got = departures.column(targets, t)
             want = np.asarray(data.y[idx], dtype=np.float64)
             if got is None or got.shape != want.shape or not np.array_equal(got, want):
-                return t, "the batch's labels", _batch_hint(got, data, steps, t, losses, ref, spec), ""
+                return t, "the batch's labels", departures.batch_hint(got, data, steps, t, losses, ref, spec), ""
         if t >= len(losses):
             return t, "the loss", f"no loss at this step: torch made {len(steps)} steps, yours {len(losses)}", ""
         verdict = compare_arrays("loss", np.asarray(ref["loss"][t]), np.asarray(losses[t]), tol, against="torch")
@@ -254,14 +247,16 @@ def _first_departure(ref: dict[str, np.ndarray], spec: NetworkSpec, data: networ
             return t, "the optimizer update", (f"update(params, grads) received {len(updates.items) // 2} "
                                                f"parameters, the network has {n}"), ""
         for j in reversed(range(n)):  # backward reaches the last layer first
-            message = _compare(f"gradient of {spec.label(j)}", ref[f"grad{j}"][t], _column(updates.items[n + j], t), tol)
+            mine = departures.column(updates.items[n + j], t)
+            message = _compare(f"gradient of {spec.label(j)}", ref[f"grad{j}"][t], mine, tol)
             if message:
-                return (t, f"the gradient of {spec.label(j)}", message + _grad_hint(ref, updates, spec, t, j),
+                return (t, f"the gradient of {spec.label(j)}", message + departures.grad_hint(ref, updates, spec, t, j),
                         spec.layers[spec.param_owner()[j][0]].target)
         for j in range(n):
-            message = _compare(f"{spec.label(j)} after the update", ref[f"param{j}"][t], _column(updates.items[j], t), tol)
+            mine = departures.column(updates.items[j], t)
+            message = _compare(f"{spec.label(j)} after the update", ref[f"param{j}"][t], mine, tol)
             if message:
-                return (t, f"{spec.label(j)} after the update", message + _step_hint(ref, updates, spec, t, j),
+                return (t, f"{spec.label(j)} after the update", message + departures.step_hint(ref, updates, spec, t, j),
                         spec.optimizer_target)
     return None
 
@@ -273,84 +268,6 @@ def _compare(label: str, expected: np.ndarray, got: np.ndarray | None, tol: Tole
         return f"{label} has shape {got.shape}, torch's has {expected.shape}"
     verdict = compare_arrays(label, expected, got, tol, against="torch")
     return "" if verdict.ok else verdict.message
-
-
-def _grad_hint(ref: dict[str, np.ndarray], updates: Value, spec: NetworkSpec, t: int, j: int) -> str:
-    n = len(spec.param_owner())
-    mine = _column(updates.items[n + j], t)
-    theirs = ref[f"grad{j}"][t]
-    pos, layer, _ = spec.param_owner()[j]
-    if mine is None or mine.shape != theirs.shape:
-        return ""
-    if not np.any(mine) and np.any(theirs):
-        return (f"\nhint: your gradient is all zeros: backward never wrote it (does the network's backward reach "
-                f"layer {pos}? does the layer write into its grads arrays in place?)")
-    if t > 0:
-        before = _column(updates.items[n + j], t - 1)
-        if before is not None and np.allclose(mine, theirs + before, rtol=1e-6, atol=1e-10):
-            return ("\nhint: your gradient is torch's plus your previous step's: gradients are added up across "
-                    "steps; write them (grads[i][...] = ...) instead of adding (+=)")
-    later = [k for k, lay in enumerate(spec.layers) if k > pos and lay.param_shapes]
-    if later:  # the layers between this one and the next checked one pass dx down unchecked
-        between = [f"{k} ({spec.layers[k].cls})" for k in range(pos + 1, later[0] + 1)]
-        passers = ", ".join(between[:-1]) + (" or " if len(between) > 1 else "") + between[-1]
-        return (f"\nhint: the gradients of the layers after layer {pos} agree with torch's: the error is in "
-                f"layer {pos}'s backward, or in the gradient dx passed down to it by layer {passers}")
-    return f"\nhint: the error is in layer {pos}'s backward ({layer.cls}) or in the loss's backward"
-
-
-def _step_hint(ref: dict[str, np.ndarray], updates: Value, spec: NetworkSpec, t: int, j: int) -> str:
-    before = ref[f"init{j}"] if t == 0 else ref[f"param{j}"][t - 1]
-    mine = _column(updates.items[j], t)
-    if mine is None or mine.shape != before.shape:
-        return ""
-    mine, theirs = mine - before, ref[f"param{j}"][t] - before
-    if not np.any(theirs):
-        return ""
-    if not np.any(mine):
-        return "\nhint: the parameters did not change: the optimizer must update them in place (p -= ...)"
-    if spec.optimizer == "Adam" and not spec.opt_hyper.get("weight_decay") and not spec.opt_hyper.get("amsgrad"):
-        b1, b2 = spec.opt_hyper.get("betas", (0.9, 0.999))
-        eps, lr = spec.opt_hyper.get("eps", 1e-8), spec.opt_hyper.get("lr", 1e-3)
-        m = v = 0.0
-        for g in ref[f"grad{j}"][:t + 1]:  # every gradient before this step agreed with torch's
-            m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
-        if np.allclose(mine, -lr * m / (np.sqrt(v) + eps), rtol=1e-6, atol=1e-12):
-            return (f"\nhint: your step is lr * m / (sqrt(v) + eps) without dividing m by 1 - beta1^t and v by "
-                    f"1 - beta2^t (t = {t + 1}): the bias correction of Adam's moments is missing")
-    moved = theirs != 0
-    ratio = mine[moved] / theirs[moved]
-    factor = float(np.median(ratio))
-    # most entries off by one factor (where a gradient is tiny, Adam's eps blurs the ratio)
-    if np.mean(np.abs(ratio - factor) <= 1e-3 * abs(factor)) >= 0.9 and abs(factor - 1) > 1e-6:
-        return f"\nhint: your step is {fmt(factor)} times torch's, in the same direction: a scale (lr?) is off"
-    return "\nhint: the gradients agree, so the optimizer's update differs (your optim exercise may fail too)"
-
-
-def _batch_hint(got: np.ndarray | None, data: networks.Data, steps: list[np.ndarray], t: int,
-                losses: np.ndarray, ref: dict[str, np.ndarray], spec: NetworkSpec) -> str:
-    want = steps[t]
-    lines = [f"torch's batch holds rows {_rows(want)} of the data (the order rng.permutation gives); "
-             f"your labels are not theirs"]
-    start = t * spec.batch_size % len(data.y)
-    stored = np.asarray(data.y[start:start + len(want)], dtype=np.float64)
-    if got is not None and got.shape == stored.shape and np.array_equal(got, stored):
-        unshuffled = t == 0 and len(losses) and abs(losses[0] - float(ref["loss_unshuffled"])) <= 1e-9 * (
-            1 + abs(float(ref["loss_unshuffled"])))
-        if unshuffled:
-            lines.append("hint: your batches are the rows in their stored order: the batches are not shuffled "
-                         "(order = rng.permutation(len(X)) at the start of every epoch, then X[idx] and y[idx])")
-        else:
-            lines.append("hint: your labels are the rows in their stored order but your inputs are not: X was "
-                         "shuffled without y (index both with the same idx)")
-    elif got is not None and got.shape != want.shape:
-        lines.append(f"hint: your batch has {got.shape[0] if got.ndim else 1} rows, torch's {len(want)}")
-    return "\n".join(lines)
-
-
-def _rows(idx: np.ndarray) -> str:
-    shown = ", ".join(str(int(i)) for i in idx[:6])
-    return f"[{shown}{', ...' if len(idx) > 6 else ''}]"
 
 
 def _accuracy(name: str, spec: NetworkSpec, ref: dict[str, np.ndarray], history: Value | None,
