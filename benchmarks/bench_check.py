@@ -44,6 +44,7 @@ def main() -> None:
     rows = []
     variants = {  # label: extra arguments (the "table" row prints the report, to /dev/null)
         "cold": ["-q"], "warm": ["-q"], "warm -j 1": ["-q", "-j", "1"], "warm, table": [], "warm --html": ["-q"],
+        "warm -e A7": ["-q", "-e", "A7"],  # the capstone alone: five networks trained, step by step
     }
     for label, extra in variants.items():
         runs = []

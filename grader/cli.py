@@ -308,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="grade one submission and print a report")
     c.add_argument("submission", nargs="?", default=".", help="folder of .py modules (default: .)")
-    c.add_argument("-e", "--exercise", action="append", help="grade only this exercise (id or title); repeatable")
+    c.add_argument("-e", "--exercise", action="append", help="grade only this exercise (id or title) or assignment (id); repeatable")
     c.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     c.add_argument("--seed", type=int, help="grading seed (default: $GRADER_SEED, else the course's public seed); "
                    "any value for a local test, but `grade` and `gradescope-bundle` need a strong secret one: "

@@ -327,6 +327,7 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str], base_calls: int) 
         problems=tuple(r.raw("problems", [], types=(list,))),
         steps=int(r.raw("steps", 50, types=(int,))),
         forward_calls_in_backward=int(r.number("forward_calls_in_backward", base_calls, 0, 1 << 30, integer=True)),
+        timeout_s=float(r.number("timeout_s", 0, 0, 3600, low_open=True)) if r.has("timeout_s") else None,
     )
     r.done()
     if ex.curve is not None and not all(math.isfinite(v) for v in ex.curve):
@@ -357,6 +358,14 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str], base_calls: int) 
     for k in ex.kinks:  # a case that omits a named kink's hyper-parameter uses the numeric kinks only
         if isinstance(k, str) and k not in ex.hyper and not any(k in c.hyper for c in every_case):
             r.fail(f"kink {k!r} names no hyper-parameter of any case", "kinks")
+    if KINDS[kind].trains:  # a network's layers, loss, optimizer and driver are its hyper (grader.kinds.networks)
+        from .kinds.networks import spec_of
+
+        for i, case in enumerate(ex.cases):
+            try:
+                spec_of(ex, {**ex.hyper, **case.hyper})
+            except (ValueError, TypeError, IndexError, KeyError) as e:
+                r.fail(f"case {i}: {e}", "hyper")
     needing = [c.name for c in ex.checks if c.name not in TWINLESS_CHECKS]
     if ex.reference is None and needing:
         r.fail(f"missing required key 'reference' (the torch twin, or law): the {', '.join(needing)} "

@@ -81,12 +81,22 @@ def all_cases(e: ExerciseResult) -> list[Any]:
     return [c for check in e.checks for c in check.cases]
 
 
+NETWORK_PARTS = {"activations", "layers", "losses", "optim", "cnn", "regularization"}
+"""The modules networks.py (the capstone) imports its layers, losses and optimizers from."""
+
+
 def assert_only_these_fail(result: SubmissionResult, bad: set[str], graded: set[str]) -> None:
     """Exactly ``graded`` was graded; ``bad`` does not pass; every other exercise passes with full points;
     the submission as a whole (and its JSON form) is not passed."""
     exercises = by_id(result)
     assert set(exercises) == graded
+    # the capstone's networks (A7) are built from the learner's own activations, layers, losses...: hostile
+    # code in one of those modules may cost them too, so they are neither required to pass nor to fail
+    parts = {exercises[b].target.split(".")[0] for b in bad if b in exercises}
+    composed = {i for i, e in exercises.items() if e.target.startswith("networks.") and parts & NETWORK_PARTS}
     for ex_id, e in exercises.items():
+        if ex_id in composed - bad:
+            continue
         if ex_id in bad:
             assert e.status != PASS, ex_id
             assert e.points < e.max_points, ex_id
@@ -271,8 +281,12 @@ def test_printed_fake_score_is_only_output(fast_course: Course, tmp_path: Path) 
     assert len(e.output.encode()) <= fast_course.limits.output_kb * 1024 + 100
     data = to_dict(result)
     where = next(i for i, x in enumerate(data["assignments"][0]["exercises"]) if x["id"] == SIGMOID)
+    # only in output fields: the Sigmoid's, and those of the capstone's networks that run the same Sigmoid
+    composed = {f".assignments[{a}].exercises[{i}].output" for a, asg in enumerate(data["assignments"])
+                for i, x in enumerate(asg["exercises"]) if x["target"].startswith("networks.")}
     for needle in ("32/32", '"score": 100', '"passed": true'):
-        assert list(_occurrences(data, needle)) == [f".assignments[0].exercises[{where}].output"], needle
+        found = list(_occurrences(data, needle))
+        assert found[0] == f".assignments[0].exercises[{where}].output" and set(found[1:]) <= composed, needle
 
 
 def test_monkeypatched_numpy_comparisons_do_not_help(fast_course: Course, tmp_path: Path) -> None:

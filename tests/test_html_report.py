@@ -48,7 +48,8 @@ def test_report_is_self_contained_and_small(buggy_result, page: str) -> None:  #
     assert len(page.encode()) < 5 * 1024 * 1024
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", page), "the page must not load anything"
     assert "<script" not in page
-    failing = [e for e in buggy_result.exercises if e.status != "pass"]
+    # a figure per failing exercise; the capstone's networks (A7) stop at the bugged Affine's exception, which has none
+    failing = [e for e in buggy_result.exercises if e.status != "pass" and not e.id.startswith("7.")]
     assert len(failing) >= 10 and page.count("data:image/png;base64,") >= len(failing)
     assert "hint: your dW looks like the reference transposed" in page or "transposed" in page
 

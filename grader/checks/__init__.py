@@ -104,7 +104,7 @@ class Context:
         return self.douts({k: expected[k].shape for k in kinds.output_keys(self.ex)}, purpose, index)
 
     def run(self, steps: list[dict[str, Any]], variables: dict[str, np.ndarray], fp_errors: str = "default") -> Reply:
-        return self.child.run(steps, variables, fp_errors=fp_errors)
+        return self.child.run(steps, variables, timeout=self.ex.timeout_s, fp_errors=fp_errors)
 
     def sizes(self, arrays: dict[str, np.ndarray]) -> dict[str, tuple[int, str]]:
         """Sizes a cause hint may name (batch size, number of elements)."""

@@ -36,6 +36,9 @@ def compute_references(course: Course, seed: int, device: str,
         if kind.problems_required:  # optimizers: whole trajectories on named problems
             out.update(_optimizer_references(ex, seed, device))
             continue
+        if kind.trains:  # networks: a whole torch training run per case
+            out.update(_network_references(ex, seed, device))
+            continue
         if ex.curve is not None:
             for key, value in curves.references_for(ex, seed, device).items():
                 out[(ex.id, "curve", 0, key)] = value
@@ -84,6 +87,24 @@ def _optimizer_references(ex: Exercise, seed: int, device: str) -> dict[Key, np.
                 raise CourseError(f"{course_where(ex)}: case {i} on problem {problem!r}: {e}") from None
             for quantity, value in values.items():
                 out[(ex.id, f"trajectory:{problem}", i, quantity)] = value
+    return out
+
+
+def _network_references(ex: Exercise, seed: int, device: str) -> dict[Key, np.ndarray]:
+    """The torch twin's training run of every case, from the parameters and batches the learner's
+    seeded rng gives (grader.kinds.networks)."""
+    from ..kinds import networks
+    from ..references.networks import train
+
+    out: dict[Key, np.ndarray] = {}
+    for i, case in enumerate(ex.cases):
+        spec = networks.spec_of(ex, {**ex.hyper, **case.hyper})
+        data = networks.data_of(spec, ex, seed, i)
+        init, orders = networks.draws(spec, networks.learner_seed(spec, seed, ex, i), len(data.X))
+        values = train(spec, init, data, orders, device)
+        values.update({f"init{j}": p for j, p in enumerate(init)})
+        for quantity, value in values.items():
+            out[(ex.id, "case", i, quantity)] = value
     return out
 
 

@@ -18,7 +18,7 @@ from typing import Callable
 
 from .. import __version__, checks
 from ..fronts import NotebookMap, prepare_workdir, take_manifest
-from ..kinds import curves
+from ..kinds import curves, kind_of
 from ..model.course import Course, Exercise
 from ..model.results import (
     FAIL,
@@ -147,7 +147,7 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     started = time.perf_counter()
     make_private()
     seed = course.seed_for(options.seed)
-    wanted = [course.exercise(key) for key in options.exercises] if options.exercises else course.exercises
+    wanted = [ex for key in options.exercises for ex in course.select(key)] if options.exercises else course.exercises
     wanted_ids = {ex.id for ex in wanted}
     todo = [ex for a in course.assignments for ex in a.exercises if ex.id in wanted_ids]
     timer = Timer()
@@ -181,6 +181,10 @@ def grade(course: Course, submission: Path, options: Options | None = None,
             lane.close()
         shutil.rmtree(workdir, ignore_errors=True)
     result.isolation = next((lane.isolation for lane in lanes if lane.isolation), "?")
+    if any(kind_of(ex).trains for ex in todo):  # a network's failing layer names its own failing exercise
+        from ..checks.training import point_at_own_exercises
+
+        point_at_own_exercises(course, graded)
     for assignment in course.assignments:
         done = [graded[ex.id] for ex in assignment.exercises if ex.id in graded]
         if done:
@@ -303,7 +307,7 @@ def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, 
         out.checks.append(check)
         if failure is not None:
             check.cases.append(CaseResult(f"{spec.name} · skipped", failure.status,
-                                          f"not run: {_failure_text(failure, child.limits.timeout_s)}"))
+                                          f"not run: {_failure_text(failure, ex.timeout_s or child.limits.timeout_s)}"))
             continue
         try:
             ctx.at("case", None)
@@ -311,7 +315,8 @@ def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, 
                 check.cases.append(ctx.identify(spec.name, case))
         except ChildFailure as e:
             failure = e
-            check.cases.append(CaseResult(f"{spec.name} · aborted", e.status, _failure_text(e, child.limits.timeout_s)))
+            limit = ex.timeout_s or child.limits.timeout_s
+            check.cases.append(CaseResult(f"{spec.name} · aborted", e.status, _failure_text(e, limit)))
     out.output = child.output()
     out.duration_s = round(time.perf_counter() - started, 4)
     spent_in_child = child.busy_s - calls_before

@@ -113,6 +113,8 @@ def _cause(k: CaseResult, modules: frozenset[str]) -> str:
         return "wrong dtype (float64 expected)"
     if "numerical" in d:
         return "your backward disagrees with finite differences of your own forward"
+    if "first_step" in d and "losses" in d:  # a network's training (the step itself stays hidden)
+        return "departs from the torch twin's training"
     if "first_step" in d:
         return "diverges from torch.optim"
     if "n_bad" in d and "n" in d:

@@ -40,6 +40,8 @@ class Kind:
     element_wise_curve = False
     """The curve sweeps the whole input (a layer); otherwise one entry of the prediction (a loss)."""
     problems_required = False
+    trains = False
+    """A network trained whole: its references are a torch training run (grader.references.networks)."""
     """Graded on named problems (optimizer trajectories) rather than cases alone."""
     twin_backward = "none"
     """How the twin's gradients are taken: "none", "douts" (one upstream gradient per output), or "auto"
@@ -211,7 +213,16 @@ class Optimizer(Kind):
     updates_in_place = True
 
 
-KINDS: dict[str, Kind] = {k.name: k for k in (Layer(), Loss(), Function(), Optimizer())}
+class Network(Kind):
+    """A whole network built from the learner's earlier classes and trained (the capstone): its layers,
+    loss, optimizer, data and who runs the loop are the exercise's ``hyper`` (grader.kinds.networks);
+    graded step by step against a torch twin trained from the same parameters on the same batches."""
+
+    name = "network"
+    trains = True
+
+
+KINDS: dict[str, Kind] = {k.name: k for k in (Layer(), Loss(), Function(), Optimizer(), Network())}
 
 
 def kind_of(ex: Exercise) -> Kind:

@@ -126,6 +126,9 @@ class Exercise:
     """Optimizers: the test problems (grader.references.problems) each case is run on."""
     steps: int = 50
     """Optimizers: how many update steps each trajectory has."""
+    timeout_s: float | None = None
+    """Wall-clock limit of one call plan of this exercise (a whole training run); None: the course's
+    ``limits.timeout_s``."""
     forward_calls_in_backward: int = 1
     """How many times backward may call forward: once recomputes the output; a backward that estimates
     gradients by finite differences of forward calls it at least twice, and its gradients fail."""
@@ -199,6 +202,13 @@ class Course:
     @property
     def exercises(self) -> list[Exercise]:
         return [e for a in self.assignments for e in a.exercises]
+
+    def select(self, key: str) -> list[Exercise]:
+        """The exercises ``-e KEY`` names: every exercise of an assignment (``A7``), else one exercise."""
+        for a in self.assignments:
+            if key == a.id:
+                return list(a.exercises)
+        return [self.exercise(key)]
 
     def exercise(self, key: str) -> Exercise:
         """Find an exercise by id (``1.3``) or title (``Affine``), case-insensitively for titles."""

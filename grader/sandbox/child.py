@@ -21,6 +21,7 @@ import os
 import resource
 import signal
 import sys
+import time
 import traceback
 import types
 from pathlib import Path
@@ -192,7 +193,184 @@ def _execute(step: dict[str, Any], index: int, args: list[Any], kwargs: dict[str
         return np.int64(getattr(objects[step["obj"]], step["name"], _Missing()) is env[step["var"]])
     if op == "lookup":
         return _lookup(objects[step["obj"]], step["path"])
+    if op == "item":
+        return _item(objects[step["obj"]], step["path"])
+    if op == "pick":  # keep a part of a result as an object of its own (a recipe's trained model)
+        objects[index] = _item(objects[step["obj"]], step["path"])
+        return None
+    if op == "watch":
+        owner = objects[step["obj"]] if "obj" in step else resolve(step["target"], root)
+        env.setdefault("$watch", {})[index] = _Watch(owner, step["method"], step.get("keep"),
+                                                     int(step.get("limit", 10_000)), "obj" not in step)
+        return None
+    if op == "timer":
+        env.setdefault("$watch", {})[index] = env["$timer"] = _Timer([resolve(t, root) for t in step["targets"]],
+                                                                    step["methods"])
+        return None
+    if op == "watched":
+        return env.get("$watch", {}).get(int(step["step"]), _Watch.EMPTY).records()
+    if op == "train":
+        return _train(objects, args, step)
     raise ValueError(f"unknown op {op!r}")
+
+
+def _item(obj: Any, path: list[Any]) -> Any:
+    """``obj[path[0]][path[1]]...`` (fit's history dict, a recipe's tuple; ``".name"`` reads an attribute:
+    the trained model's ``.params``), or a _Missing marker."""
+    try:
+        for key in path:
+            obj = getattr(obj, key[1:]) if isinstance(key, str) and key.startswith(".") else obj[key]
+        return obj
+    except (LookupError, TypeError, AttributeError):
+        return _Missing()
+
+
+class _Watch:
+    """Records every call of one method (of an object, or of a class: all its instances): the call's
+    arguments as they are AFTER the call (lists flattened one level, then keyword values), then its
+    result, each encoded (copied) at once. An optimizer's ``update(params, grads)`` thus gives the
+    parameters after each step and the gradients it used; a loss's ``forward(pred, target)`` the batch's
+    labels and the loss. ``keep`` picks entries of that flat row; ``limit`` caps the rows recorded."""
+
+    EMPTY: "_Watch"
+
+    def __init__(self, owner: Any, name: str, keep: list[int] | None, limit: int, on_class: bool):
+        self.keep, self.limit, self.rows = keep, limit, []  # type: ignore[var-annotated]
+        self._restore: Callable[[], None] | None = None
+        if owner is None:
+            return
+        original = getattr(owner, name)
+        own = vars(owner).get(name, _MISSING) if hasattr(owner, "__dict__") else _MISSING
+        watch = self
+
+        def row(args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
+            if len(watch.rows) >= watch.limit:
+                return
+            flat = [x for a in args for x in (a if isinstance(a, (list, tuple)) else [a])]
+            flat += list(kwargs.values()) + [result]
+            if watch.keep is not None:
+                flat = [flat[k] if -len(flat) <= k < len(flat) else _Missing() for k in watch.keep]
+            watch.rows.append([encode(x) for x in flat])
+
+        if on_class:
+            def wrapped(obj: Any, *args: Any, **kwargs: Any) -> Any:
+                result = original(obj, *args, **kwargs)
+                row(args, kwargs, result)
+                return result
+        else:
+            def wrapped(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+                result = original(*args, **kwargs)
+                row(args, kwargs, result)
+                return result
+        setattr(owner, name, wrapped)
+        # the class (or object) as it was, once the plan ends: a class outlives the plan in this child
+        self._restore = lambda: setattr(owner, name, own) if own is not _MISSING else delattr(owner, name)
+
+    def undo(self) -> None:
+        """Put the watched method back as it was."""
+        if self._restore is not None:
+            self._restore()
+            self._restore = None
+
+    def records(self) -> "_Loop":
+        width = max((len(r) for r in self.rows), default=0)
+        columns: list[list[Encoded]] = [[] for _ in range(width)]
+        for r in self.rows:
+            for j in range(width):
+                columns[j].append(r[j] if j < len(r) else encode(_Missing()))
+        return _Loop(columns, len(self.rows), None)
+
+
+_MISSING = object()
+
+
+class _Timer:
+    """Time spent in the methods of some classes (every instance's), for a message when training is too
+    slow: which layer's forward or backward took the time."""
+
+    def __init__(self, classes: list[type], methods: list[str]):
+        self.spent: dict[str, float] = {}
+        self._restore: list[Callable[[], None]] = []
+        for cls in classes:
+            for name in methods:
+                defined = next((k.__dict__[name] for k in cls.__mro__ if name in k.__dict__), None)
+                if isinstance(defined, types.FunctionType):
+                    self._wrap(cls, name, defined)
+
+    def _wrap(self, cls: type, name: str, original: Callable[..., Any]) -> None:
+        key, spent, own = f"{cls.__name__}.{name}", self.spent, cls.__dict__.get(name, _MISSING)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[key] = spent.get(key, 0.0) + time.perf_counter() - start
+
+        setattr(cls, name, timed)
+        self._restore.append(lambda: setattr(cls, name, own) if own is not _MISSING else delattr(cls, name))
+
+    def undo(self) -> None:
+        for restore in reversed(self._restore):
+            restore()
+        self._restore = []
+
+    def summary(self) -> str:
+        total = sum(self.spent.values())
+        if total <= 0:
+            return "no layer was called yet"
+        top = sorted(self.spent.items(), key=lambda kv: -kv[1])[:4]
+        return ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in top)
+
+
+class TrainingTooSlow(Exception):
+    """Raised into the learner's training at its soft deadline, with the time each layer took."""
+
+
+class _SoftDeadline:
+    """Interrupt a training step before the parent's hard deadline kills the child, so the reply can say
+    which layer took the time (a SIGALRM raised into the learner's code; a learner that swallows it is
+    still killed at the hard deadline)."""
+
+    def __init__(self, seconds: float, env: dict[str, Any]):
+        self.seconds, self.env = seconds, env
+
+    def _ring(self, signum: int, frame: Any) -> None:
+        timer = self.env.get("$timer")
+        spent = timer.summary() if timer is not None else "not timed"
+        raise TrainingTooSlow(f"training still running after {self.seconds:g} s; time per layer so far: {spent}")
+
+    def __enter__(self) -> "_SoftDeadline":
+        self.previous = signal.signal(signal.SIGALRM, self._ring)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.previous)
+_Watch.EMPTY = _Watch(None, "", None, 0, False)
+
+
+def _train(objects: dict[int, Any], args: list[Any], step: dict[str, Any]) -> list[float]:
+    """The grader's own training loop over the learner's objects, for networks graded without their
+    ``fit``: each row of ``orders`` is one epoch's permutation, cut into batches of ``batch_size``; per
+    batch forward, loss, backward, one optimizer update. With no loss object the model computes its
+    own (``model.loss(x, t)``, then ``model.backward()``)."""
+    X, y, orders = args
+    size = int(step["batch_size"])
+    model, optimizer = objects[step["model"]], objects[step["optimizer"]]
+    loss = objects[step["loss"]] if step.get("loss") is not None else None
+    values = []
+    for idx in (row[s:s + size] for row in orders for s in range(0, len(row), size)):
+        if loss is None:
+            value = model.loss(X[idx], y[idx])
+            model.backward()
+        else:
+            value = loss.forward(model.forward(X[idx]), y[idx])
+            model.backward(loss.backward())
+        optimizer.update(model.params, model.grads)
+        values.append(value)
+    return values
 
 
 def _collect(iterable: Any, limit: int) -> list[Any]:
@@ -308,8 +486,20 @@ def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict
     """Execute the steps of one call plan; stop at the first failing step.
 
     A ``loop`` step runs its ``body`` steps ``times`` times (``$name#i`` is row i of an array at
-    iteration i) and returns each body step's values stacked over the iterations."""
+    iteration i) and returns each body step's values stacked over the iterations. Methods a ``watch``
+    step wrapped are put back when the plan ends, however it ends."""
     env = dict(zip(header["vars"], arrays))
+    try:
+        return _run_steps(header, root, env)
+    finally:
+        for watch in reversed(list(env.get("$watch", {}).values())):
+            try:
+                watch.undo()
+            except (AttributeError, TypeError):  # the learner's code removed or froze it
+                pass
+
+
+def _run_steps(header: dict[str, Any], root: str, env: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
     objects: dict[int, Any] = {}
     # The stability check wants to know where overflow and 0/0 happened, even when the final values are
     # right ("record": noted, the computation goes on) or to stop at the first one ("raise").
@@ -328,11 +518,13 @@ def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict
     def arg(a: Any, i: int | None = None) -> Any:
         """``$name`` is an array sent with the plan; ``$name#t`` a fresh copy of its row t (``#i``: the
         loop's iteration); lists nest; ``{"$rng": n}`` is a fresh ``numpy.random.Generator`` seeded
-        with n (for initializers)."""
+        with n (for initializers); ``{"$obj": k}`` the object step k created (a network's layers)."""
         if isinstance(a, list):
             return [arg(x, i) for x in a]
         if isinstance(a, dict) and set(a) == {"$rng"}:
             return np.random.default_rng(int(a["$rng"]))
+        if isinstance(a, dict) and set(a) == {"$obj"}:
+            return objects[int(a["$obj"])]
         if isinstance(a, str) and a.startswith("$"):
             name, _, row = a[1:].partition("#")
             if not row:
@@ -345,6 +537,11 @@ def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict
     def execute(step: dict[str, Any], index: int, i: int | None = None) -> Any:
         args = [arg(a, i) for a in step.get("args", [])]
         kwargs = {k: arg(v, i) for k, v in step.get("kwargs", {}).items()}
+        if step.get("soft_timeout"):  # a whole training run: stopped in time to say which layer was slow
+            with np.errstate(**fp), _SoftDeadline(float(step["soft_timeout"]), env):
+                value = _execute(step, index, args, kwargs, objects, env, root)
+            _only_the_original(me)
+            return value
         with np.errstate(**fp):
             value = _execute(step, index, args, kwargs, objects, env, root)
         _only_the_original(me)
@@ -380,7 +577,7 @@ def run_plan(header: dict[str, Any], arrays: list[Any], root: str) -> tuple[dict
                     return {"results": results, "error": value.error, "step": index}, out
                 continue
             value = execute(step, index)
-            head, arr = encode(value)
+            head, arr = _encode_loop(value) if isinstance(value, _Loop) else encode(value)
         except StepError as e:
             return {"results": results, "error": e.info, "step": index, **_calls(env), **_warned(fp_warnings)}, out
         except BaseException as e:  # noqa: BLE001 - SystemExit and friends are learner errors too

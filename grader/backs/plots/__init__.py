@@ -3,6 +3,7 @@
 - value comparisons (reference, stability, gradcheck's element-wise pass): the reference, yours, and
   |yours - reference| as heatmaps, worst cells marked, the cause hint in the title;
 - trajectories: the optimizer's path against torch's (for 2-D problems) and the distance per step;
+- training runs (networks): the loss per step of the learner's run against the torch twin's;
 - curves (activations and losses, when collected): the learner's f and f' against the reference over a
   range, the region where they disagree shaded.
 matplotlib (Agg) is imported only when a figure is drawn, so grading without plots never pays for it.
@@ -208,12 +209,111 @@ def curve(title: str, data: dict[str, Any]) -> bytes:
     return _png(fig)
 
 
+def training(title: str, details: dict[str, Any]) -> bytes:
+    """A network's loss per step, the learner's run against the torch twin's, the first departure marked."""
+    plt = _pyplot()
+    losses = details["losses"]
+    stride = int(losses.get("stride", 1))
+    hidden, confusion = details.get("hidden"), details.get("confusion")
+    if hidden:
+        fig, axes = plt.subplots(1, 4, figsize=(12, 3.2))
+        ax = axes[0]
+        _xor_panels(axes[1:], hidden)
+    elif confusion:
+        fig = plt.figure(figsize=(12, 6.4))
+        grid = fig.add_gridspec(2, 2 + MAX_IMAGES // 2, height_ratios=(1, 1.4), hspace=0.5)
+        ax = fig.add_subplot(grid[0, :])
+        _confusion_panels(fig, grid, confusion)
+    else:
+        fig, ax = plt.subplots(1, 1, figsize=(9, 3.2))
+    for key, style, color in (("torch", "-", "tab:blue"), ("yours", "--", "tab:red")):
+        values = np.array([np.nan if v is None else v for v in losses.get(key, [])], dtype=np.float64)
+        ax.plot(1 + stride * np.arange(len(values)), values, style, lw=1.4, color=color, label=key)
+    first = details.get("first_step")
+    if first:
+        ax.axvline(first, color="black", ls=":", label=f"first departure (step {first})")
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss (of the step's batch)")
+    ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0, 1.01), ncol=3)  # above the axes: no overlap
+    accuracy = None if hidden else losses.get("accuracy")  # XOR: the hidden-layer picture says more
+    if accuracy:  # per epoch, at each epoch's last step, on a second axis
+        right = ax.twinx()
+        per = int(accuracy.get("steps_per_epoch", 1))
+        for key, marker, color in (("torch", "o", "tab:blue"), ("yours", "x", "tab:red")):
+            values = np.asarray(accuracy.get(key, []), dtype=np.float64)
+            style = marker if len(values) <= 20 else "-"  # many epochs: a line, not a wall of markers
+            right.plot(per * np.arange(1, len(values) + 1), values, style, color=color, ms=6, lw=0.8,
+                       label=f"accuracy per epoch, {key}")
+        right.set_ylabel("training accuracy")
+        right.set_ylim(0, 1.05)
+        right.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1, 1.01), ncol=2)
+    fig.suptitle(title, fontsize=9)
+    return _png(fig)
+
+
+MAX_IMAGES = 8
+
+
+def _confusion_panels(fig: Any, grid: Any, confusion: dict[str, Any]) -> None:
+    """The test split's confusion matrix (rows: true class, columns: predicted) and misclassified images."""
+    matrix = np.asarray(confusion["matrix"], dtype=np.int64)
+    ax = fig.add_subplot(grid[1, :2])
+    ax.imshow(matrix, cmap="Blues")
+    for (i, j), n in np.ndenumerate(matrix):
+        if n:
+            ax.text(j, i, str(n), ha="center", va="center", fontsize=6, color="white" if n > matrix.max() / 2 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_xticks(range(matrix.shape[1]))
+    ax.set_yticks(range(matrix.shape[0]))
+    ax.set_title("confusion matrix (test split)")
+    side = int(confusion.get("side") or 0)
+    for k, wrong in enumerate(confusion.get("wrong", [])[:MAX_IMAGES]):
+        image = np.asarray(wrong["image"], dtype=np.float64)
+        if side * side != image.size:
+            break
+        sub = grid[1, 2:].subgridspec(2, MAX_IMAGES // 2)[k // (MAX_IMAGES // 2), k % (MAX_IMAGES // 2)]
+        ax = fig.add_subplot(sub)
+        ax.imshow(image.reshape(side, side), cmap="gray_r", interpolation="nearest")
+        ax.set_title(f"true {wrong['true']}, yours {wrong['predicted']}", fontsize=7)
+        ax.set_xticks([])
+        ax.set_yticks([])
+
+
+def _xor_panels(axes: Any, hidden: dict[str, Any]) -> None:
+    """The 4 points in input space, then in each trained network's hidden space h = relu(x W1 + b1), with
+    the output unit's decision line h W2 + b2 = 0: the hidden layer moves the points so one line splits them."""
+    X, y = np.asarray(hidden["X"], dtype=np.float64), np.asarray(hidden["y"]) > 0.5
+    panels = [("input space", X, None)]
+    for who in ("yours", "torch"):
+        W1, b1, W2, b2 = (np.asarray(a, dtype=np.float64) for a in hidden[who])
+        panels.append((f"hidden space, {who}", np.maximum(X @ W1 + b1, 0.0), (W2[:, 0], float(b2[0]))))
+    for ax, (name, points, line) in zip(axes, panels):
+        ax.scatter(points[~y, 0], points[~y, 1], marker="o", c="tab:blue", label="class 0")
+        ax.scatter(points[y, 0], points[y, 1], marker="^", c="tab:orange", label="class 1")
+        lo, hi = points.min(axis=0) - 0.5, points.max(axis=0) + 0.5
+        if line is not None and np.all(np.isfinite(line[0])) and np.isfinite(line[1]):
+            (w0, w1), b = line
+            xs = np.linspace(lo[0], hi[0], 2)
+            if abs(w1) > 1e-12:
+                ax.plot(xs, -(w0 * xs + b) / w1, "k--", lw=1, label="output = 0")
+            elif abs(w0) > 1e-12:
+                ax.axvline(-b / w0, color="k", ls="--", lw=1, label="output = 0")
+        if np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)):
+            ax.set_xlim(lo[0], hi[0])
+            ax.set_ylim(lo[1], hi[1])
+        ax.set_title(name)
+        ax.legend(fontsize=6)
+
+
 def _case_figure(ex: ExerciseResult, check: CheckResult, case: CaseResult) -> Figure | None:
     title = f"[{ex.id} {ex.title}] {check.name} · {case.name}"
     if "arrays" in case.details:
         return Figure(ex.id, check.name, case.name, title, heatmap(title, case.details))
     if "path" in case.details:
         return Figure(ex.id, check.name, case.name, title, trajectory(title, case.details))
+    if "losses" in case.details:
+        return Figure(ex.id, check.name, case.name, title, training(title, case.details))
     return None
 
 

@@ -1,0 +1,317 @@
+"""The ``training`` check: a whole network's training, step by step against a torch twin.
+
+The network is built from the learner's own classes (their Affine, ReLU, loss, optimizer...) with the
+parameters and batch order of the exercise's seed (grader.kinds.networks); the torch twin trained from
+the same start on the same batches (grader.references.networks) is in the reference store. While the
+learner's code trains, the child records every optimizer update (the gradients it was given and the
+parameters after it) and, where the learner runs the loop, every loss call (the batch's labels and the
+loss). Both runs go free: the first step where anything departs is the first mistake (everything before
+it agreed), and the message names that step, the layer (position and class) and the quantity, with the
+likely cause. A free run is then scored by its final accuracy against the twin's.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..judge import departures
+from ..judge.compare import compare_arrays
+from ..kinds import networks
+from ..kinds.networks import NetworkSpec
+from ..model.course import CheckSpec, Course, Tolerance
+from ..model.results import FAIL, PASS, CaseResult, ExerciseResult
+from ..model.values import Value
+from . import Context, failed_case, register
+
+SOFT_DEADLINE = 0.8
+"""Share of the exercise's time limit after which the child stops a training run and reports the time
+per layer (the parent's hard limit would kill it with nothing to say)."""
+MAX_CURVE = 400
+"""Steps of the loss curve a report keeps (a longer run is thinned evenly)."""
+
+
+@register("training")
+def run(ctx: Context, spec_: CheckSpec) -> Iterator[CaseResult]:
+    ex = ctx.ex
+    for index in range(len(ex.cases)):
+        ctx.at("case", index)
+        spec = networks.spec_of(ex, ctx.hyper("case", index))
+        data = networks.data_of(spec, ex, ctx.seed, index)
+        seed = networks.learner_seed(spec, ctx.seed, ex, index)
+        init, orders = networks.draws(spec, seed, len(data.X))
+        soft = SOFT_DEADLINE * (ex.timeout_s or ctx.child.limits.timeout_s)
+        plan = networks.plan(ex.target, spec, seed, init, orders, data, soft)
+        reply = ctx.run(plan.steps, plan.variables)
+        yield from _judge(ctx, index, spec, data, orders, plan, reply)
+        if spec.driver == "steps":
+            yield _modes(ctx, ex.target, f"case {index}")
+
+
+MODE_LAYERS = (("regularization.Dropout", {"p": 0.5}), ("regularization.BatchNorm1d", {}))
+"""Layers with a training and an evaluation mode (their ``train`` attribute) that train()/eval() must reach."""
+
+
+def _modes(ctx: Context, target: str, name: str) -> CaseResult:
+    """train() and eval() of a Sequential of a Dropout and a BatchNorm1d reach both layers' ``train``."""
+    steps: list[dict[str, Any]] = []
+    for layer, kwargs in MODE_LAYERS:
+        args = ["$gamma", "$beta"] if layer.endswith("BatchNorm1d") else []
+        steps.append({"op": "new", "target": layer, "args": args, "kwargs": kwargs})
+    model = len(steps)
+    steps.append({"op": "new", "target": target, "args": [[{"$obj": k} for k in range(model)]], "kwargs": {}})
+    reads = []
+    for method in ("eval", "train"):
+        steps.append({"op": "call", "obj": model, "method": method, "args": []})
+        for k in range(model):
+            reads.append((method, MODE_LAYERS[k][0].split(".")[1], len(steps)))
+            steps.append({"op": "lookup", "obj": k, "path": ["train"]})
+    reply = ctx.run(steps, {"gamma": np.ones(3), "beta": np.zeros(3)})
+    label = "train() and eval()"
+    if reply.failure is not None:
+        phase = "constructing Dropout and BatchNorm1d" if reply.failure.step < model else label
+        return failed_case(f"{name} · modes", phase, reply.failure)
+    for method, layer, at in reads:
+        value = reply.values[at]
+        want = method == "train"
+        got = bool(value.arrays[0]) if value.kind == "scalar" else None
+        if got is not want:
+            shown = "missing" if value.kind == "missing" else (value.type if got is None else str(got))
+            return CaseResult(f"{name} · modes", FAIL,
+                              f"{name}: after model.{method}(), the {layer}'s train is {shown}, expected {want}: "
+                              f"{method}() must reach every layer that has a mode (Dropout, BatchNorm1d)",
+                              {"quantity": f"{layer} after {method}()"})
+    return CaseResult(f"{name} · modes", PASS, f"{name}: train() and eval() reach Dropout and BatchNorm1d",
+                      {"quantity": label})
+
+
+# --------------------------------------------------------------------------- judging
+
+
+def _numbers(value: Value | None) -> np.ndarray | None:
+    """A list of numbers (the losses the train op returned, a history's list) as a float array; a 1-D
+    numeric array is as good."""
+    if value is not None and value.kind == "array" and value.arrays[0].ndim == 1 and value.arrays[0].dtype.kind in "biuf":
+        return value.arrays[0].astype(np.float64)
+    if value is None or value.kind != "list":
+        return None
+    try:
+        return np.array([float(np.asarray(i.arrays[0]).reshape(())) for i in value.items])
+    except (TypeError, ValueError):
+        return None
+
+
+def _judge(ctx: Context, index: int, spec: NetworkSpec, data: networks.Data, orders: np.ndarray,
+           plan: networks.NetworkPlan, reply: Any) -> Iterator[CaseResult]:
+    ref = ctx.expected("case", index)
+    name = f"case {index}"
+    failure = reply.failure
+    if failure is not None and failure.step >= plan.slots.get("pick", len(plan.steps)):
+        failure = None  # the trained model's forward on the test split feeds figures only
+    if failure is not None:  # the learner's code raised (a constructor, a layer, fit itself...)
+        yield failed_case(f"{name} · steps", plan.phases.get(failure.step, "call"), failure)
+        if spec.driver in ("fit", "recipe"):
+            yield failed_case(f"{name} · accuracy", plan.phases.get(failure.step, "call"), failure)
+        return
+    values = reply.values
+    get = lambda key: values[plan.slots[key]] if key in plan.slots and plan.slots[key] < len(values) else None  # noqa: E731
+    steps = networks.batches(orders, spec.batch_size)
+    if "init" in plan.slots and get("init") is not None:
+        bad = _init_mismatch(get("init"), ref, spec)
+        if bad:
+            yield CaseResult(f"{name} · steps", FAIL, f"{name}: {bad}", {"quantity": "initial parameters"})
+            return
+    updates = get("updates")
+    if updates is None or updates.kind != "loop":
+        yield CaseResult(f"{name} · steps", FAIL, f"{name}: no optimizer update was recorded", {"quantity": "updates"})
+        return
+    losses_value = get("losses")
+    if losses_value is not None and losses_value.kind == "loop" and len(losses_value.items) == 2:
+        targets, loss_col = losses_value.items
+        loss_rows = [departures.column(loss_col, t) for t in range(losses_value.count)]
+        mine_losses = np.array([float(r.reshape(-1)[0]) if r is not None and r.size == 1 else np.nan
+                                for r in loss_rows])
+    else:
+        targets = None
+        mine_losses = _numbers(get("returned_losses"))
+        if mine_losses is None:
+            mine_losses = np.full(updates.count, np.nan)
+    departure = _first_departure(ref, spec, data, steps, updates, targets, mine_losses, ctx.ex.tolerance)
+    curve: dict[str, Any] = _curve(ref["loss"], mine_losses)
+    accuracies = _numbers(get("history_accuracy"))
+    if accuracies is not None and np.all(np.isfinite(accuracies)):  # per epoch, drawn at each epoch's last step
+        curve["accuracy"] = {"torch": [float(a) for a in ref["accuracy"]], "yours": accuracies.tolist(),
+                             "steps_per_epoch": len(steps) // spec.epochs}
+    pictures = {**_hidden(spec, data, ref, get("final_params")), **_confusion(data, get("test_out"))}
+    if departure is not None:
+        t, quantity, message, suspect = departure
+        epoch, batch = divmod(t, len(steps) // spec.epochs)
+        head = (f"{name}: training departs from torch's at step {t + 1} of {len(steps)} (epoch {epoch + 1}, "
+                f"batch {batch + 1}), in {quantity}")
+        yield CaseResult(f"{name} · steps", FAIL, head + "\n  " + message.replace("\n", "\n  "),
+                         {"quantity": quantity, "first_step": t + 1, "suspect": suspect, "losses": curve, **pictures})
+    else:
+        compared = min(len(steps), spec.compare_steps)
+        yield CaseResult(f"{name} · steps", PASS, f"{name}: all {len(steps)} steps match torch's (the loss at every "
+                         f"step; every gradient and parameter over the first {compared})",
+                         {"steps": len(steps), "losses": curve, **pictures})
+    if spec.driver in ("fit", "recipe"):
+        yield _accuracy(name, spec, ref, get("history_accuracy"), get("test_accuracy"))
+
+
+def _hidden(spec: NetworkSpec, data: networks.Data, ref: dict[str, np.ndarray], final: Value | None) -> dict[str, Any]:
+    """XOR's picture: both trained networks' parameters (W1, b1, W2, b2) and the 4 points, for the figure
+    of the points in input space and in each learned hidden space, with the output's decision line."""
+    n = len(spec.param_owner())
+    if spec.data != "xor" or final is None or final.kind != "list" or len(final.items) != n:
+        return {}
+    mine = [departures.column(Value("steps", "", (), (v,)), 0) for v in final.items]
+    if any(m is None or m.shape != ref[f"final{j}"].shape for j, m in enumerate(mine)):
+        return {}
+    as_lists = lambda arrays: [np.asarray(a, dtype=np.float64).tolist() for a in arrays]  # noqa: E731
+    return {"hidden": {"X": data.X.tolist(), "y": data.y.reshape(-1).tolist(), "yours": as_lists(mine),
+                       "torch": as_lists(ref[f"final{j}"] for j in range(n))}}
+
+
+MAX_WRONG = 8
+"""Misclassified test images a figure shows."""
+
+
+def _confusion(data: networks.Data, out: Value | None) -> dict[str, Any]:
+    """The trained model's confusion matrix on the test split and its first misclassified images."""
+    if out is None or out.kind != "array" or data.X_test is None or data.y_test is None:
+        return {}
+    scores = out.arrays[0]
+    if scores.ndim != 2 or scores.shape[0] != len(data.y_test) or scores.dtype.kind not in "biuf":
+        return {}
+    predicted = np.argmax(scores, axis=1)
+    classes = int(max(scores.shape[1], data.y_test.max() + 1))
+    matrix = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(matrix, (data.y_test, predicted), 1)
+    wrong = np.flatnonzero(predicted != data.y_test)[:MAX_WRONG]
+    side = int(round(np.sqrt(data.X_test.shape[1]))) if data.X_test.ndim == 2 else 0
+    return {"confusion": {"matrix": matrix.tolist(), "side": side,
+                          "wrong": [{"image": np.round(data.X_test[i], 4).tolist(), "true": int(data.y_test[i]),
+                                     "predicted": int(predicted[i])} for i in wrong]}}
+
+
+def _init_mismatch(value: Value, ref: dict[str, np.ndarray], spec: NetworkSpec) -> str:
+    n = len(spec.param_owner())
+    if value.kind != "list" or len(value.items) != n:
+        return f"self.params should be a list of {n} arrays, got {value.type}"
+    for j in range(n):
+        got = departures.column(Value("steps", "", (), (value.items[j],)), 0)
+        expected = ref[f"init{j}"]
+        if got is None or got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-12, atol=0):
+            return (f"the initial {spec.label(j)} is not the one the docstring prescribes (drawn from rng in the "
+                    "stated order and scale)")
+    return ""
+
+
+def _first_departure(ref: dict[str, np.ndarray], spec: NetworkSpec, data: networks.Data,
+                     steps: list[np.ndarray], updates: Value, targets: Value | None, losses: np.ndarray,
+                     tol: Tolerance) -> tuple[int, str, str, str] | None:
+    """(step index, quantity, message, the class most likely at fault or "") of the first departure: per step the batch's labels, the loss,
+    the gradients from the last layer down (the order backward computes them), the parameters."""
+    n = len(spec.param_owner())
+    compared = min(len(steps), spec.compare_steps)
+    for t, idx in enumerate(steps):
+        if targets is not None:
+            got = departures.column(targets, t)
+            want = np.asarray(data.y[idx], dtype=np.float64)
+            if got is None or got.shape != want.shape or not np.array_equal(got, want):
+                return t, "the batch's labels", departures.batch_hint(got, data, steps, t, losses, ref, spec), ""
+        if t >= len(losses):
+            return t, "the loss", f"no loss at this step: torch made {len(steps)} steps, yours {len(losses)}", ""
+        verdict = compare_arrays("loss", np.asarray(ref["loss"][t]), np.asarray(losses[t]), tol, against="torch")
+        if not verdict.ok:
+            hint = ""
+            if t == 0 and targets is not None:
+                hint = ("\nhint: the labels are the right batch's, so the initial parameters (drawn as the docstring "
+                        "says, in its order?), the forward pass or the loss differ, or the inputs are not the same "
+                        "rows as the labels (index X and y with the same idx)")
+            elif t == 0:
+                hint = ("\nhint: the first loss depends only on the initial parameters, the first batch and the "
+                        "forward pass (are the parameters drawn as the docstring says, in its order?)")
+            elif t - 1 < compared:
+                hint = ("\nhint: everything agreed up to the previous step, the parameters the optimizer updated "
+                        "included, so this loss was not computed from them: does the network use the very arrays "
+                        "the optimizer updates (params gathered as copies, or rebound)?")
+            return t, "the loss", verdict.message + hint, ""
+        if t >= compared:
+            continue
+        if t >= updates.count:
+            return t, "the optimizer update", (f"no optimizer update at this step (yours made {updates.count}); "
+                                               "one update per batch"), ""
+        if len(updates.items) != 2 * n:
+            return t, "the optimizer update", (f"update(params, grads) received {len(updates.items) // 2} "
+                                               f"parameters, the network has {n}"), ""
+        for j in reversed(range(n)):  # backward reaches the last layer first
+            mine = departures.column(updates.items[n + j], t)
+            message = _compare(f"gradient of {spec.label(j)}", ref[f"grad{j}"][t], mine, tol)
+            if message:
+                return (t, f"the gradient of {spec.label(j)}", message + departures.grad_hint(ref, updates, spec, t, j),
+                        spec.layers[spec.param_owner()[j][0]].target)
+        for j in range(n):
+            mine = departures.column(updates.items[j], t)
+            message = _compare(f"{spec.label(j)} after the update", ref[f"param{j}"][t], mine, tol)
+            if message:
+                return (t, f"{spec.label(j)} after the update", message + departures.step_hint(ref, updates, spec, t, j),
+                        spec.optimizer_target)
+    return None
+
+
+def _compare(label: str, expected: np.ndarray, got: np.ndarray | None, tol: Tolerance) -> str:
+    if got is None:
+        return f"{label} is not a numeric array"
+    if got.shape != expected.shape:
+        return f"{label} has shape {got.shape}, torch's has {expected.shape}"
+    verdict = compare_arrays(label, expected, got, tol, against="torch")
+    return "" if verdict.ok else verdict.message
+
+
+def _accuracy(name: str, spec: NetworkSpec, ref: dict[str, np.ndarray], history: Value | None,
+              test: Value | None) -> CaseResult:
+    theirs = float(ref["test_accuracy"]) if "test_accuracy" in ref else float(ref["accuracy"][-1])
+    what = "test accuracy" if "test_accuracy" in ref else "accuracy after the last epoch"
+    if "test_accuracy" in ref:
+        mine_arr = None if test is None or test.kind != "scalar" else test.arrays[0]
+        mine = None if mine_arr is None else float(mine_arr)
+    else:
+        accs = _numbers(history)
+        mine = None if accs is None or len(accs) != spec.epochs else float(accs[-1])
+        if accs is not None and len(accs) != spec.epochs:
+            return CaseResult(f"{name} · accuracy", FAIL, f"{name}: history['accuracy'] has {len(accs)} entries, "
+                              f"one per epoch is {spec.epochs}", {"quantity": "accuracy"})
+    if mine is None:
+        return CaseResult(f"{name} · accuracy", FAIL, f"{name}: no {what} came back (a float)", {"quantity": "accuracy"})
+    low = max(theirs - spec.margin, spec.min_accuracy)
+    details = {"quantity": "accuracy", "yours": mine, "torch": theirs}
+    if mine >= low - 1e-12:
+        return CaseResult(f"{name} · accuracy", PASS, f"{name}: {what} {mine:.4f}, torch's {theirs:.4f} (at least "
+                          f"{low:.4f} needed)", details)
+    return CaseResult(f"{name} · accuracy", FAIL, f"{name}: {what} {mine:.4f}, below {low:.4f} (torch's {theirs:.4f} "
+                      f"less {spec.margin:g}, and at least {spec.min_accuracy:g})", details)
+
+
+def _curve(theirs: np.ndarray, mine: np.ndarray) -> dict[str, list[float]]:
+    """Loss per step, both runs, thinned to MAX_CURVE points (JSON-safe: non-finite as None)."""
+    stride = max(1, -(-len(theirs) // MAX_CURVE))
+    clean = lambda a: [float(v) if np.isfinite(v) else None for v in np.asarray(a, dtype=np.float64)[::stride]]  # noqa: E731
+    return {"stride": stride, "torch": clean(theirs), "yours": clean(mine)}  # type: ignore[dict-item]
+
+
+def point_at_own_exercises(course: Course, graded: dict[str, ExerciseResult]) -> None:
+    """A network's first departure in a layer (or in the optimizer's update) names that class's own
+    exercise: "your Affine fails 1.10 too: fix that first" when it was graded in the same run and fails."""
+    by_target = {ex.target: ex for ex in course.exercises}
+    for result in graded.values():
+        for check in result.checks:
+            if check.name != "training":
+                continue
+            for case in check.cases:
+                own = by_target.get(str(case.details.get("suspect", "")))
+                if case.passed or own is None or own.id not in graded or graded[own.id].status == PASS:
+                    continue
+                case.message += (f"\n  your {own.name} fails its own exercise {own.id} too "
+                                 f"({graded[own.id].reason.splitlines()[0][:120]}): fix that first")

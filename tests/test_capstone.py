@@ -1,0 +1,215 @@
+"""The capstone (A7): whole networks from the learner's own classes, trained and graded step by step.
+
+The planted bugs (tests/mutants.py, check "training") are graded in tests/test_planted_bugs.py; here: the
+shipped digits, ``-e`` with an assignment id, full marks for the solutions and none for the stubs, a
+malformed network in a course file, and the training-curve figure.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tomllib
+
+from grader.backs import html, plots
+from grader.coursefile import load_course
+from grader.data import HERE, digits
+from grader.model.course import Course
+from grader.model.errors import CourseError
+from grader.model.results import NOT_IMPLEMENTED
+
+from .conftest import EXERCISES, ROOT, SOLUTIONS, make_submission, run_grade
+from .mutants import find
+
+A7 = ["7.1", "7.2", "7.3", "7.4", "7.5", "7.6"]
+
+
+def test_digits_ship_with_their_licence_and_a_fixed_split() -> None:
+    X_train, y_train, X_test, y_test = digits()
+    assert X_train.shape == (1437, 64) and X_test.shape == (360, 64)
+    assert y_train.dtype == np.int64 and set(np.unique(np.concatenate([y_train, y_test]))) == set(range(10))
+    assert X_train.min() == 0.0 and X_train.max() == 1.0
+    again = digits()
+    assert all(np.array_equal(a, b) for a, b in zip((X_train, y_train, X_test, y_test), again))
+    assert (HERE / "digits.npz").stat().st_size < 100_000
+    assert "CC BY 4.0" in (HERE / "LICENSE").read_text()
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert set(package_data["grader.data"]) >= {"digits.npz", "LICENSE"}
+
+
+def test_digits_are_scikit_learns() -> None:
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    bundled = sklearn_datasets.load_digits()
+    X_train, y_train, X_test, y_test = digits()
+    X = np.concatenate([X_train, X_test]) * 16
+    y = np.concatenate([y_train, y_test])
+    # the same 1,797 images, in the split's order: every image with its label, once
+    ours = sorted(zip(map(bytes, X.astype(np.uint8)), y))
+    theirs = sorted(zip(map(bytes, bundled.data.astype(np.uint8)), bundled.target))
+    assert ours == theirs
+
+
+def test_an_assignment_id_selects_its_exercises(course: Course) -> None:
+    assert [e.id for e in course.select("A7")] == A7
+    assert [e.id for e in course.select("7.3")] == ["7.3"]
+    with pytest.raises(CourseError, match="no exercise"):
+        course.select("A99")
+
+
+def test_solutions_get_full_marks_and_the_digits_mlp_matches_torch(course: Course) -> None:
+    result = run_grade(course, SOLUTIONS, "A7")
+    assert [e.id for e in result.exercises] == A7
+    for ex in result.exercises:
+        assert ex.points == ex.max_points, (ex.id, ex.reason)
+    digits_mlp = next(e for e in result.exercises if e.id == "7.5")
+    accuracy = next(c for c in digits_mlp.checks[0].cases if c.name.endswith("accuracy"))
+    assert accuracy.details["yours"] >= 0.9 and abs(accuracy.details["yours"] - accuracy.details["torch"]) <= 0.01
+    cnn = next(e for e in result.exercises if e.id == "7.6")
+    accuracy = next(c for c in cnn.checks[0].cases if c.name.endswith("accuracy"))
+    assert accuracy.details["yours"] == accuracy.details["torch"] >= 0.8
+    xor = next(e for e in result.exercises if e.id == "7.4")
+    assert [c.details["yours"] for c in xor.checks[0].cases if c.name.endswith("accuracy")] == [1.0, 1.0, 1.0]
+
+
+def test_stubs_score_zero_as_not_implemented(course: Course) -> None:
+    result = run_grade(course, EXERCISES, "A7")
+    for ex in result.exercises:
+        assert ex.points == 0 and ex.status == NOT_IMPLEMENTED, (ex.id, ex.status, ex.reason)
+        assert "is not implemented yet" in ex.reason
+
+
+@pytest.mark.parametrize("change, problem", [
+    ("[[Affine, 6, 8], ReLU, [Affine, 8, 8], Tanh, [Affine, 8, 3]]", "unknown layer 'Softsign'"),
+    ("driver: steps", "driver must be one of"),
+])
+def test_a_malformed_network_is_a_course_error(tmp_path: Path, change: str, problem: str) -> None:
+    text = (ROOT / "course.yml").read_text()
+    bad = {"[[Affine, 6, 8], ReLU, [Affine, 8, 8], Tanh, [Affine, 8, 3]]": "[[Affine, 6, 8], Softsign]",
+           "driver: steps": "driver: by_hand"}[change]
+    assert text.count(change) == 1
+    for folder in ("solutions", "tests"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "course.yml").write_text(text.replace(change, bad))
+    with pytest.raises(CourseError, match=re.escape(problem)) as caught:
+        load_course(tmp_path / "course.yml")
+    assert "hyper" in str(caught.value) and "7.1" not in problem
+
+
+def test_a_failing_run_draws_both_loss_curves(course: Course, tmp_path: Path) -> None:
+    sub = find("train_xor", "adds its gradients").submission(tmp_path / "sub")
+    result = run_grade(course, sub, "7.4")
+    figures = [f for f in plots.figures(result) if f.check == "training"]
+    assert figures and figures[0].png.startswith(b"\x89PNG")
+    case = next(c for c in result.exercises[0].checks[0].cases if not c.passed)
+    losses = case.details["losses"]
+    assert len(losses["torch"]) == len(losses["yours"]) == 300 and case.details["first_step"] == 2
+    # XOR's picture: both trained networks (W1, b1, W2, b2) and the 4 points, drawn beside the curves
+    hidden = case.details["hidden"]
+    assert [np.shape(a) for a in hidden["yours"]] == [(2, 2), (2,), (2, 1), (1,)] and len(hidden["X"]) == 4
+    page = html.render(result)
+    assert page.count('<img alt="[7.4 XOR] training') == len(figures)
+
+
+def test_a_training_run_has_its_own_time_limit(course: Course, tmp_path: Path) -> None:
+    """Long exercises state their own wall-clock limit per call plan (course.yml ``timeout_s``); a learner's
+    training that hangs is stopped at that limit and the message says so."""
+    digits_mlp = course.exercise("7.5")
+    assert digits_mlp.timeout_s == 30 and course.exercise("7.1").timeout_s is None
+    quick = dataclasses.replace(course, assignments=tuple(
+        dataclasses.replace(a, exercises=tuple(dataclasses.replace(e, timeout_s=1.5) for e in a.exercises))
+        if a.id == "A7" else a for a in course.assignments))
+    # a loop that swallows the soft deadline's exception runs into the hard limit, which kills the child
+    sub = make_submission(tmp_path / "sub", append={"networks": (
+        "def train_xor(rng, epochs=300):\n    while True:\n        try:\n            while True:\n"
+        "                pass\n        except BaseException:\n            pass\n")})
+    result = run_grade(quick, sub, "7.4")
+    (xor,) = result.exercises
+    assert xor.points == 0 and "longer than 1.5 s" in xor.reason
+
+
+def test_too_slow_training_names_the_slowest_layer(course: Course, tmp_path: Path) -> None:
+    """Before the hard limit, the child stops a training run and says which layer took the time."""
+    quick = dataclasses.replace(course, assignments=tuple(
+        dataclasses.replace(a, exercises=tuple(dataclasses.replace(e, timeout_s=2.0) for e in a.exercises))
+        if a.id == "A7" else a for a in course.assignments))
+    slow_relu = find("train_xor", "lr 0.05")  # any submission; then ReLU.backward made slow
+    sub = make_submission(tmp_path / "sub", replace={"networks": slow_relu.source().replace(
+        "SGD(lr=0.05)", "SGD(lr=0.5)")}, append={"activations": (
+            "import time as _time\n_backward = ReLU.backward\n"
+            "def _slow(self, dout):\n    _time.sleep(0.01)\n    return _backward(self, dout)\n"
+            "ReLU.backward = _slow\n")})
+    result = run_grade(quick, sub, "7.4")
+    (xor,) = result.exercises
+    assert xor.points == 0
+    message = next(c.message for c in xor.checks[0].cases if not c.passed)
+    assert "TrainingTooSlow: training still running after 1.6 s" in message, message
+    shares = re.search(r"time per layer so far: ReLU\.backward (\d+)%", message)
+    assert shares and int(shares.group(1)) > 80, message
+
+
+def test_a_failing_digits_run_draws_the_confusion_matrix_and_misclassified_digits(course: Course,
+                                                                                   tmp_path: Path) -> None:
+    sub = find("train_digits", "bias correction").submission(tmp_path / "sub")
+    result = run_grade(course, sub, "7.5")
+    case = next(c for c in result.exercises[0].checks[0].cases if not c.passed)
+    accuracy = case.details["losses"]["accuracy"]  # per epoch, both runs, drawn beside the loss per step
+    assert accuracy["steps_per_epoch"] == 96 and len(accuracy["torch"]) == len(accuracy["yours"]) == 2
+    confusion = case.details["confusion"]
+    matrix = np.array(confusion["matrix"])
+    assert matrix.shape == (10, 10) and matrix.sum() == 360
+    assert 0 < len(confusion["wrong"]) <= 8 and all(len(w["image"]) == 64 for w in confusion["wrong"])
+    assert all(w["true"] != w["predicted"] for w in confusion["wrong"])
+    (figure,) = [f for f in plots.figures(result) if f.check == "training"]
+    assert figure.png.startswith(b"\x89PNG")
+
+
+def test_a_departing_layer_names_its_own_failing_exercise(course: Course, tmp_path: Path) -> None:
+    sub = find("train_digits", "db the mean").submission(tmp_path / "sub")
+    alone = run_grade(course, sub, "7.5")
+    assert "fails its own exercise" not in alone.exercises[0].reason  # Affine not graded: nothing claimed
+    both = run_grade(course, sub, "7.5", "1.10")
+    network = next(e for e in both.exercises if e.id == "7.5")
+    steps = next(c for c in network.checks[0].cases if not c.passed)
+    assert "layer 6 (Affine) b" in steps.message
+    assert "your Affine fails its own exercise 1.10 too" in steps.message and "fix that first" in steps.message
+
+
+def test_a_watched_method_is_put_back_when_the_plan_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child records a class's method calls (every instance's) for one plan only: the class outlives
+    the plan in the child, and a later plan (another exercise) must find it as it was."""
+    spec = importlib.util.spec_from_file_location("_child_under_test", ROOT / "grader" / "sandbox" / "child.py")
+    child = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(child)  # type: ignore[union-attr]
+    (tmp_path / "stepper.py").write_text("class Step:\n    def update(self, params, grads):\n"
+                                         "        for p, g in zip(params, grads):\n            p -= g\n"
+                                         "def run(p, g):\n    s = Step()\n    s.update([p], [g])\n    s.update([p], [g])\n"
+                                         "    raise ValueError('stops here')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import stepper  # type: ignore[import-not-found]
+
+    original = stepper.Step.update
+    steps = [{"op": "watch", "target": "stepper.Step", "method": "update", "limit": 5},
+             {"op": "func", "target": "stepper.run", "args": ["$p", "$g"], "kwargs": {}}]
+    reply, _ = child.run_plan({"vars": ["p", "g"], "steps": steps}, [np.zeros(2), np.ones(2)], str(tmp_path))
+    assert reply["error"]["message"] == "ValueError: stops here"  # the plan ended by the learner's exception
+    assert stepper.Step.update is original and "update" in vars(stepper.Step)
+    steps = [{"op": "new", "target": "stepper.Step", "args": [], "kwargs": {}},
+             {"op": "watch", "obj": 0, "method": "update", "keep": [0, 1]},
+             {"op": "call", "obj": 0, "method": "update", "args": [["$p"], ["$g"]]},
+             {"op": "watched", "step": 1}]
+    reply, arrays = child.run_plan({"vars": ["p", "g"], "steps": steps}, [np.zeros(2), np.ones(2)], str(tmp_path))
+    assert reply["error"] is None and reply["results"][3]["done"] == 1
+    assert np.array_equal(arrays[0], [[-1.0, -1.0]]) and np.array_equal(arrays[1], [[1.0, 1.0]])  # p after, g
+
+
+def test_a_history_of_numpy_arrays_is_as_good_as_lists(course: Course, tmp_path: Path) -> None:
+    sub = make_submission(tmp_path / "sub", append={"networks": (
+        "_fit = fit\n\n\ndef fit(*args, **kwargs):\n    history = _fit(*args, **kwargs)\n"
+        "    return {k: np.array(v) for k, v in history.items()}\n")})
+    result = run_grade(course, sub, "7.3", "7.4")
+    assert [(e.id, e.points) for e in result.exercises] == [("7.3", 4.0), ("7.4", 3.0)], \
+        [e.reason for e in result.exercises]
