@@ -143,6 +143,13 @@ def case(course: Course, exercise: str, index: int, out: Path, seed: int | None 
              *casefile.describe(values), "load it:"] + [f"  {line}" for line in casefile.snippet(ex, values, out)])
 
 
+def roster(path: str | Path | None) -> dict[str, dict[str, str]] | None:
+    """Student identifier -> name and email, from a roster CSV (None without one)."""
+    from .backs.gradebook import read_roster
+
+    return read_roster(Path(path)) if path else None
+
+
 def report(results: Path) -> SubmissionResult:
     """A Result tree read back from its JSON file."""
     from .model.results import from_dict

@@ -9,14 +9,11 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Callable
 
 from . import api
-from .model.course import Course
 from .model.errors import GraderError
 
 SEED_FD_ENV = "GRADER_SEED_FD"
-WATCH_INTERVAL_S = 0.5
 
 
 def _hide_seed() -> None:
@@ -120,48 +117,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     passed = run(options)
     if args.watch:
-        _watch(course, submission, options, run)
+        from .watch import watch
+
+        watch(course, submission, options, run)
     return 0 if passed else 1
-
-
-def _watch(course: Course, submission: Path, options: object, run: Callable[[object], bool]) -> None:
-    """Regrade when the submission's files change: the exercises of the changed modules (all of them
-    for a notebook), until Ctrl-C."""
-    import dataclasses
-    import time
-
-    def snapshot() -> dict[Path, float]:
-        files = [*submission.rglob("*.py"), *submission.rglob("*.ipynb")] if submission.is_dir() else [submission]
-        return {p: p.stat().st_mtime for p in files if p.is_file() and ".ipynb_checkpoints" not in p.parts}
-
-    selected = {ex.id for ex in course.exercises if not options.exercises  # type: ignore[attr-defined]
-                or ex.id in options.exercises or ex.title in options.exercises}  # type: ignore[attr-defined]
-    before = snapshot()
-    print(f"watching {submission} (Ctrl-C to stop)", file=sys.stderr, flush=True)
-    try:
-        while True:
-            time.sleep(WATCH_INTERVAL_S)
-            now = snapshot()
-            changed = {p for p in set(now) | set(before) if now.get(p) != before.get(p)}
-            before = now
-            if not changed:
-                continue
-            modules = {p.stem for p in changed if p.suffix == ".py"}
-            notebook = any(p.suffix == ".ipynb" for p in changed)
-            ids = [ex.id for ex in course.exercises if ex.id in selected and (notebook or ex.module in modules)]
-            if not ids:
-                continue
-            print(f"\n{', '.join(sorted(p.name for p in changed))} changed: regrading {len(ids)} exercise(s)",
-                  file=sys.stderr, flush=True)
-            run(dataclasses.replace(options, exercises=ids))  # type: ignore[type-var]
-    except KeyboardInterrupt:
-        print("stopped watching", file=sys.stderr)
-
-
-def _roster(path: str | None) -> dict[str, dict[str, str]] | None:
-    from .backs.gradebook import read_roster
-
-    return read_roster(Path(path)) if path else None
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -179,7 +138,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     course = api.load(api.find_course(args.course, folder))
     options = BatchOptions(seed=_seed(args), device=args.device, jobs=max(1, args.jobs), force=args.force,
                            gradescope=args.format == "gradescope", executor="dask" if args.dask else "local",
-                           address=args.dask or "", roster=_roster(args.roster))
+                           address=args.dask or "", roster=api.roster(args.roster))
     total = len(scan_submissions(folder)[0])
     columns = (TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                TextColumn("{task.description}"))

@@ -24,7 +24,7 @@ from .mutants import find
 
 def test_setting_names_hyper_parameters_and_shapes(course: Course) -> None:
     conv = course.exercise("Conv2d")
-    assert conv.setting("case", 3) == "stride=1, padding='same'; x (2, 2, 5, 5); W (3, 2, 2, 4); b (3,)"
+    assert conv.setting("case", 3) == "padding='same'; x (2, 2, 5, 5); W (3, 2, 2, 4); b (3,)"
     assert course.exercise("Sigmoid").setting("stability", 0) == "x (4, 6)"  # a check's own cases
     assert conv.setting("case", 99) == "" and conv.setting("case", None) == ""
 
@@ -35,7 +35,7 @@ def test_every_case_of_a_graded_result_is_named_by_its_setting(course: Course, t
     cases = [k for c in result.exercises[0].checks for k in c.cases]
     assert cases and all(k.setting for k in cases)
     failing = next(k for k in cases if not k.passed and k.name.startswith("case 0"))
-    setting = "reduction='mean'; pred (4, 3); target (4, 3)"
+    setting = "pred (4, 3); target (4, 3)"  # the default reduction (mean) is not restated
     assert failing.setting == setting
     assert failing.title == f"case 0 ({setting}) · {failing.name.split(' · ')[1]}"
     # JSON keeps it, and reads it back
@@ -69,7 +69,7 @@ def test_case_command_writes_a_public_case_that_reproduces_the_reference(env: di
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == (f"wrote {path}: exercise 3.6 (Conv2d), case 3 "
-                        "(stride=1, padding='same'; x (2, 2, 5, 5); W (3, 2, 2, 4); b (3,))")
+                        "(padding='same'; x (2, 2, 5, 5); W (3, 2, 2, 4); b (3,))")
     assert "  dout: float64 (2, 3, 5, 5)" in lines and "  expected_dW: float64 (3, 2, 2, 4)" in lines
     snippet = lines[lines.index("load it:") + 1:]
     assert len(snippet) == 3
@@ -89,7 +89,7 @@ def test_case_command_writes_a_public_case_that_reproduces_the_reference(env: di
     finally:
         sys.path.remove(str(work))
     c = np.load(path)
-    assert json.loads(str(c["hyper"])) == {"stride": 1, "padding": "same"}
+    assert json.loads(str(c["hyper"])) == {"padding": "same"}
     layer = Conv2d(c["W"].copy(), c["b"].copy(), stride=1, padding="same")
     layer.forward(c["x"])
     np.testing.assert_allclose(layer.backward(c["dout"]), c["expected_dx"], rtol=1e-10, atol=1e-12)

@@ -157,10 +157,16 @@ class Exercise:
         if index is None or not 0 <= index < len(cases):
             return ""
         chosen = cases[index]
-        hyper = {**self.hyper, **chosen.hyper}
+        hyper = {k: v for k, v in {**self.hyper, **chosen.hyper}.items()
+                 if not isinstance(v, (list, tuple, dict)) or len(repr(v)) <= MAX_SETTING_VALUE}
         parts = [", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in hyper.items()),
                  "; ".join(f"{n} {s.shape}" for n, s in chosen.arrays.items())]
         return "; ".join(p for p in parts if p)
+
+
+MAX_SETTING_VALUE = 24
+"""Longest list or mapping shown in a case's setting (a kernel size, yes; a network's layer list, no:
+the exercise already says what it builds)."""
 
 
 @dataclass(frozen=True)

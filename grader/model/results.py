@@ -55,9 +55,9 @@ class CaseResult:
     @property
     def title(self) -> str:
         """The name with the setting after the case's number: ``case 3 (padding=same; x (2, 2, 5, 5)) · out``."""
-        if not self.setting:
-            return self.name
         head, sep, rest = self.name.partition(" · ")
+        if not self.setting or "(" in head:  # no setting, or the check named the case by its own already
+            return self.name
         return f"{head} ({self.setting}){sep}{rest}"
 
 
