@@ -163,7 +163,7 @@ def uniform_affine(fan_in, fan_out, limit, rng):
     return Affine(W, b)
 
 
-def train_xor(rng, epochs=300):
+def train_xor(rng, epochs):
     """Solve XOR with the 2-2-1 network: Affine(2, 2) -> ReLU -> Affine(2, 1), logistic output.
 
     The data: X = [[0, 0], [0, 1], [1, 0], [1, 1]] (float64), y = [[0], [1], [1], [0]] (float64).
@@ -180,7 +180,7 @@ def train_xor(rng, epochs=300):
     raise NotImplementedError("train_xor is not implemented yet: write your code here")
 
 
-def train_digits(X_train, y_train, X_test, y_test, rng, epochs=2):
+def train_digits(X_train, y_train, X_test, y_test, rng, epochs):
     """The MLP of the course text, on the 8x8 digits: 64-64-64-64-10.
 
     The network: Affine(64, 64) -> ReLU -> Affine(64, 64) -> ReLU ->
@@ -198,7 +198,7 @@ def train_digits(X_train, y_train, X_test, y_test, rng, epochs=2):
     raise NotImplementedError("train_digits is not implemented yet: write your code here")
 
 
-def train_digits_cnn(X_train, y_train, X_test, y_test, rng, epochs=2):
+def train_digits_cnn(X_train, y_train, X_test, y_test, rng, epochs):
     """A small convolutional network on the 8x8 digits, seen as 1-channel images.
 
     The images: X.reshape(-1, 1, 8, 8) for both splits.

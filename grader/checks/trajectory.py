@@ -197,7 +197,8 @@ def _hint(ref: dict[str, np.ndarray], got: dict[str, Value], step: int, n_params
 def _known_ratios(family: str, hyper: dict[str, Any], step: int) -> list[tuple[float, str]]:
     """Ratios (learner's step / torch's step) that name their cause, for the first diverging step."""
     out: list[tuple[float, str]] = []
-    mu = float(hyper.get("momentum", 0.0) or 0.0)
+    # the Momentum and Nesterov exercises' twins default momentum to 0.9 (torch.optim.SGD: 0)
+    mu = float(hyper.get("momentum", 0.9 if family in ("momentum", "nesterov") else 0.0) or 0.0)
     if family == "nesterov" and step == 1 and mu:
         out += [((1 + mu + mu * mu) / (1 + mu),
                  f"(1 + mu + mu^2) / (1 + mu) with mu = {mu:g}: the look-ahead is done twice (g + mu * buf with a "
@@ -207,7 +208,7 @@ def _known_ratios(family: str, hyper: dict[str, Any], step: int) -> list[tuple[f
                  "the first step): no look-ahead at all (plain momentum), or a buffer that starts at 0 or is "
                  "updated after the step? torch steps by g + mu * buf with the updated buffer")]
     dampening = float(hyper.get("dampening", 0.0) or 0.0)
-    if family == "sgd" and step == 1 and dampening:
+    if family in ("sgd", "momentum") and step == 1 and dampening:
         out.append((1 - dampening, f"1 - dampening = {1 - dampening:g}: dampening is applied at the first step; torch "
                                    "starts the buffer at the gradient itself, undamped"))
     if family in ("adam", "adamw"):

@@ -33,6 +33,10 @@ DISPLAY_ONLY = ("matplotlib", "IPython", "ipywidgets", "seaborn", "plotly", "bok
                 "nbgrader", "grader", "pylab", "ipykernel", "display")
 """Imports kept out of notebook modules: plotting, widgets, display and the grader's own notebook helper
 (none of them is available in the sandbox, and no definition needs them to be graded)."""
+GRADER_CALLS = ("check", "grade_cell")
+"""``check("Affine")`` cells of a learner notebook: the grader's own, dropped and counted in one note per
+notebook (a released notebook has one after every exercise)."""
+GRADER_OWN = "the grader's own"
 MAX_NOTES = 60
 
 
@@ -45,6 +49,8 @@ class Cell:
     defines: dict[str, int] = field(default_factory=dict)
     """Top-level names it defines (def, class, assignment) -> line in the cell."""
     dropped: list[str] = field(default_factory=list)
+    grader_lines: int = 0
+    """Statements of the grader's own (``check(...)``, ``from grader.notebook import check``) dropped."""
     futures: list[str] = field(default_factory=list)
 
 
@@ -91,9 +97,14 @@ def _judge(stmt: ast.stmt) -> tuple[bool, list[str], str]:
         shown = [a.name for a in stmt.names if _display_only(a.name)]
         return (False, [], "display-only import") if shown else (True, [], "")
     if isinstance(stmt, ast.ImportFrom):
+        if stmt.level == 0 and (stmt.module or "").split(".")[0] == "grader":
+            return False, [], GRADER_OWN
         if stmt.level == 0 and _display_only(stmt.module):
             return False, [], "display-only import"
         return True, [], ""
+    if (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Name)
+            and stmt.value.func.id in GRADER_CALLS):
+        return False, [], GRADER_OWN
     if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         names = [n for t in targets for n in (_names(t) or [""])]
@@ -148,7 +159,9 @@ def keep_definitions(number: int, source: str) -> Cell:
                 continue
         for n in range(start, end + 1):
             cell.lines[n - 1] = f"# (dropped) {cell.lines[n - 1]}"
-        if why:
+        if why == GRADER_OWN:
+            cell.grader_lines += 1
+        elif why:
             cell.dropped.append(f"line {start}: {_first(raw, stmt)} ({why})")
     return cell
 
@@ -207,6 +220,10 @@ def write_notebooks(notebooks: list[tuple[Path, str]], workdir: Path, targets: l
         written[-1].write_text(text)
         manifest["modules"][f"{nb.module}.py"] = {"notebook": nb.name, "cells": spans}
         manifest["notes"] += [f"{nb.name}, cell {c.number}: {d}" for c in nb.cells for d in c.dropped]
+        own = [c.number for c in nb.cells if c.grader_lines]
+        if own:
+            manifest["notes"].append(f"{nb.name}, cell{'s' if len(own) > 1 else ''} {', '.join(map(str, own))}: "
+                                     f"check(...) and its import (the grader's own, not run when grading)")
     wanted: dict[str, list[str]] = {}
     for target in targets:
         module, _, name = target.rpartition(".")

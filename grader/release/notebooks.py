@@ -143,7 +143,7 @@ def exercise_cells(course: Course, exercise: Exercise, *, answer: str) -> list[N
     ]
 
 
-def _intro(course: Course, assignment: Assignment) -> str:
+def _intro(course: Course, assignment: Assignment, earlier: list[str] | None = None) -> str:
     total = sum(e.points for e in assignment.exercises)
     rows = "\n".join(f"| {e.id} | {e.title} | `{e.target}` | {e.points:g} |" for e in assignment.exercises)
     return (
@@ -163,6 +163,9 @@ def _intro(course: Course, assignment: Assignment) -> str:
         "the messages and "
         f"figures; `check(\"{assignment.id}\")` grades the whole assignment. From a terminal, "
         "`grader check .` in the folder of this notebook grades everything."
+        + (f"\n\n**Your earlier work.** This assignment builds on your own classes: keep "
+           f"{', '.join(f'`{m}.py`' for m in earlier)} (your solutions of the earlier assignments) in the "
+           "folder of this notebook." if earlier else "")
     )
 
 
@@ -262,12 +265,17 @@ class _Builder:
                     cells.append(nbformat.v4.new_code_cell(later.text.rstrip("\n"), metadata=support))
         return cells
 
-    def check_cross_imports(self) -> None:
-        for module, seg in self.cross_imports:
-            missing = sorted(n for n in seg.defines if n not in self.defined)
-            if missing:
-                raise ReleaseError(f"{module}.py", None, f"imports {', '.join(missing)} from course module "
-                                   f"{seg.imports_from!r}, which the notebook of {self.assignment.id} does not define")
+    def check_cross_imports(self) -> list[str]:
+        """Imports of other course modules whose names this notebook does not define are kept: they
+        import the learner's own work of earlier assignments (the capstone builds networks from it).
+        Returns those modules (the introduction asks for them beside the notebook)."""
+        needed: list[str] = []
+        for _module, seg in self.cross_imports:
+            if any(n not in self.defined for n in seg.defines):
+                if seg.text not in self.imports:
+                    self.imports.append(seg.text)
+                needed += [] if seg.imports_from in needed else [seg.imports_from]
+        return needed
 
 
 def assignment_notebook(course: Course, assignment: Assignment, source_for: Callable[[str], str],
@@ -287,15 +295,15 @@ def assignment_notebook(course: Course, assignment: Assignment, source_for: Call
         the assignment's first exercise in it) its docstring, its support code and its exercises.
 
     Raises:
-        ReleaseError: If a module does not parse, a target is not defined at its module's top level, two
-            modules define one name differently, or an import of another course module cannot be served
-            by this notebook.
+        ReleaseError: If a module does not parse, a target is not defined at its module's top level, or
+            two modules define one name differently. An import of another course module whose names the
+            notebook does not define is kept (the learner's earlier work), and the introduction says so.
     """
     builder = _Builder(course, assignment)
     sections = [builder.module_cells(module, source_for(module))
                 for module in dict.fromkeys(e.module for e in assignment.exercises)]
-    builder.check_cross_imports()
-    cells = [nbformat.v4.new_markdown_cell(_intro(course, assignment), metadata=_meta("intro"))]
+    earlier = builder.check_cross_imports()
+    cells = [nbformat.v4.new_markdown_cell(_intro(course, assignment, earlier), metadata=_meta("intro"))]
     if check:
         cells.append(nbformat.v4.new_code_cell(IMPORT_CHECK, metadata=_meta("import-check")))
     if builder.imports:
