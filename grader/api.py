@@ -77,9 +77,9 @@ def write_gradescope(course: Course, submission: Path, options: object, result: 
                      out: Path) -> None:
     """results.json for Gradescope: the public grading visible at once, a secret-seed grading (already
     redacted) hidden until the due date, both in one file."""
-    from .backs.gradebook import write_atomically
     from .backs.gradescope import gradescope_results
     from .engine.grading import grade
+    from .files import write_atomically
 
     if course.is_secret(options.seed):  # type: ignore[attr-defined]
         public = grade(course, submission, dataclasses.replace(options, seed=None))  # type: ignore[type-var]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.backs import gradebook
+from grader import files
 from grader.cli import main
 from grader.executors import Task, local
 from grader.executors import batch as batch_module
@@ -151,7 +151,7 @@ def _fill_after(monkeypatch: pytest.MonkeyPatch, n_ok: int) -> None:
         f = real(fd, *args, **kwargs)  # type: ignore[arg-type]
         return f if count[0] <= n_ok else _FullDisk(f)
 
-    monkeypatch.setattr(gradebook.os, "fdopen", fdopen)
+    monkeypatch.setattr(files.os, "fdopen", fdopen)
 
 
 def _no_partial_files(out: Path) -> None:

@@ -23,7 +23,7 @@ class Back:
 
 
 def _json(result: SubmissionResult, path: Path) -> None:
-    from .gradebook import write_atomically
+    from ..files import write_atomically
 
     write_atomically(path, to_json(result))  # a full disk leaves no empty or partial file
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -66,16 +64,3 @@ def read_roster(path: Path) -> dict[str, dict[str, str]]:
         raise GraderError(f"{path}: a roster needs a header row with a 'student' (or 'id') column")
     return {row[key].strip(): {"name": (row.get("name") or "").strip(), "email": (row.get("email") or "").strip()}
             for row in rows if (row.get(key) or "").strip()}
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file beside the target, then rename: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import struct
-import tempfile
 import threading
 from importlib import metadata
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .. import references
+from ..files import write_atomically
 from ..kinds import inputs
 
 Key = tuple[str, str, int, str]
@@ -100,17 +100,9 @@ class ReferenceStore:
                 self._by_case.setdefault(key[:3], {})[key[3]] = value
 
     def _save(self) -> None:
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._take({k: v for k, v in self._load().items() if k[0] not in self.done})  # another process's
         markers = {(ex_id, DONE, 0, ""): np.zeros(0, np.uint8) for ex_id in self.done}
-        fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(pack_arrays({**self.values, **markers}))
-            os.replace(tmp, self.path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_atomically(self.path, pack_arrays({**self.values, **markers}), folder_mode=0o700)
 
     def prepare(self, ids: Sequence[str] | None = None) -> None:
         """Load, or compute, the references of these exercises (all of the course's by default); after

@@ -23,7 +23,8 @@ from typing import Callable
 
 from .. import __version__
 from ..backs.classbook import read_results, summarize
-from ..backs.gradebook import gradebook_csv, write_atomically
+from ..backs.gradebook import gradebook_csv
+from ..files import write_atomically
 from ..model.course import Course
 from ..model.errors import GraderError
 from ..model.results import from_dict

@@ -3,7 +3,6 @@ client that registers :class:`Prepare`, so that distributed is needed only where
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from ..files import write_atomically
 from ..model.errors import GraderError, SubmissionError
 from . import Row, Task
 
@@ -78,15 +78,7 @@ def place_references(digest: str, seed: int, device: str, key: str, data: bytes)
     target = cache_dir() / f"refs-{key}.bin"
     if target.exists() and target.stat().st_size == len(data):
         return
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomically(target, data, folder_mode=0o700)
 
 
 _SHARED: dict[str, Any] = {}
