@@ -25,7 +25,12 @@ REFERENCED = ("stability",)
 def compute_references(course: Course, seed: int, device: str,
                        only: Collection[str] | None = None) -> dict[Key, np.ndarray]:
     """The reference values of the course for one seed (of the exercises ``only`` names, else all):
-    each case of each exercise, forward and backward."""
+    each case of each exercise, forward and backward; torch on one thread (references.one_torch_thread)."""
+    with references.one_torch_thread():
+        return _compute(course, seed, device, only)
+
+
+def _compute(course: Course, seed: int, device: str, only: Collection[str] | None) -> dict[Key, np.ndarray]:
     out: dict[Key, np.ndarray] = {}
     for ex in course.exercises:
         if only is not None and ex.id not in only:

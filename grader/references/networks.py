@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from ..kinds.networks import Data, NetworkSpec, batches
-from . import twin
+from . import one_torch_thread, twin
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "ReLU": torch.relu, "Sigmoid": torch.sigmoid, "Tanh": torch.tanh,
@@ -59,12 +59,8 @@ def train(spec: NetworkSpec, init: list[np.ndarray], data: Data, orders: np.ndar
 
     Runs on one thread: these networks are small, and a tiny op handed to a thread pool on a busy machine
     waited milliseconds for it (binary_cross_entropy_with_logits on 4 rows took 9 ms instead of 8 us)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_torch_thread():
         return _train(spec, init, data, orders, device)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train(spec: NetworkSpec, init: list[np.ndarray], data: Data, orders: np.ndarray,
