@@ -134,14 +134,14 @@ def render(result: SubmissionResult, console: Console | None = None, details: bo
             console.print("  " + escape(note), highlight=False, emoji=False)
     failing = [e for e in result.exercises if e.status not in (PASS, NOT_IMPLEMENTED)]
     if details:
+        shared_of = {e.id: _shared_text(e) for e in failing}
         grouped: dict[str, list[ExerciseResult]] = {}
         for e in failing:
-            shared = _shared_text(e)
-            if shared is not None:
-                grouped.setdefault(shared, []).append(e)
+            if shared_of[e.id] is not None:
+                grouped.setdefault(shared_of[e.id], []).append(e)  # type: ignore[arg-type]
         printed: set[str] = set()
         for e in failing:
-            shared = _shared_text(e)
+            shared = shared_of[e.id]
             if shared is not None and len(grouped[shared]) > 1:
                 if shared in printed:
                     continue
