@@ -11,13 +11,16 @@ path; split, the readers for cases, checks and limits would pass that context ar
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .courseschema import REQUIRED, SECTIONS, Field
 from .kinds import KINDS
 from .model.course import (
     DEFAULT_RANGE,
@@ -50,6 +53,13 @@ def known_checks() -> list[str]:
     from .checks import known
 
     return known()
+
+
+def did_you_mean(name: str, known: list[str]) -> str:
+    """``; did you mean 'points'?`` for the nearest known name, else empty."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6) or \
+        difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 # --------------------------------------------------------------------------- YAML with line numbers
@@ -116,7 +126,25 @@ def _wrap(node: yaml.Node, loader: yaml.SafeLoader, file: Path, where: str = "")
         return _Node(out, line)
     if isinstance(node, yaml.SequenceNode):
         return _Node([_wrap(n, loader, file, f"{where}[{i}]") for i, n in enumerate(node.value)], line)
-    return _Node(loader.construct_object(node), line)
+    value = loader.construct_object(node)
+    if isinstance(value, str) and not node.style and _YAML12_NUMBER.match(value):  # plain, unquoted
+        raise CourseError(f"{file}:{line}: {where.lstrip('.') or '(top)'}: YAML 1.1 reads {value} as the text "
+                          f"{value!r}, not a number: write {_yaml11_number(value)} (a dot, and a signed exponent)"
+                          " or quote it if text is meant")
+    return _Node(value, line)
+
+
+_YAML12_NUMBER = re.compile(r"^[-+]?(\d[\d_]*\.?\d*|\.\d+)([eE][-+]?\d+)$")
+"""A number in YAML 1.2 and JSON, text in YAML 1.1 (PyYAML's): ``1e-5``, ``1.0e5``, ``2E+3``."""
+
+
+def _yaml11_number(text: str) -> str:
+    mantissa, exponent = re.split("[eE]", text.replace("_", ""))
+    if "." not in mantissa:
+        mantissa += ".0"
+    elif mantissa.endswith("."):
+        mantissa += "0"
+    return f"{mantissa}e{exponent if exponent[0] in '+-' else '+' + exponent}"
 
 
 def _unwrap(node: _Node) -> Any:
@@ -128,10 +156,14 @@ def _unwrap(node: _Node) -> Any:
 
 
 class _Reader:
-    """Typed access to a YAML mapping that reports the file, line and key path of any problem."""
+    """Typed access to a YAML mapping that reports the file, line and key path of any problem.
 
-    def __init__(self, file: Path, node: _Node, path: str):
+    ``section`` names its schema (:data:`grader.courseschema.SECTIONS`): the keys it may hold, their
+    types, defaults and bounds. Every key read was declared there (else :class:`SchemaDrift`)."""
+
+    def __init__(self, file: Path, node: _Node, path: str, section: str):
         self.file, self.node, self.path = file, node, path
+        self.section = SECTIONS[section]
         if not isinstance(node.value, dict):
             self.fail(f"expected a mapping, got {type(node.value).__name__}")
         self.used: set[str] = set()
@@ -141,15 +173,31 @@ class _Reader:
         where = f"{self.path}.{key}" if key else self.path
         raise CourseError(f"{self.file}:{line}: {where.lstrip('.') or '(top)'}: {message}")
 
+    def field(self, key: str) -> Field:
+        try:
+            field = self.section[key]
+        except KeyError:
+            raise SchemaDrift(f"the loader reads {self.section.name}.{key}, which grader.courseschema does not "
+                              "declare") from None
+        KEYS_READ.add((self.section.name, field.name))
+        return field
+
     def has(self, key: str) -> bool:
+        self.field(key)
         return key in self.node.value
 
-    def raw(self, key: str, default: Any = ..., *, types: tuple[type, ...] = ()) -> Any:
+    def raw(self, key: str, default: Any = ..., *, types: tuple[type, ...] | None = None) -> Any:
+        """The value of ``key``; absent: ``default``, else the schema's (a required key: an error).
+        ``types``: the schema's unless given."""
+        field = self.field(key)
         self.used.add(key)
+        types = field.types if types is None else types
         if key not in self.node.value:
-            if default is ...:
+            default = field.default if default is ... else default
+            if default is REQUIRED:
                 self.fail(f"missing required key {key!r}")
-            return default
+            return list(default) if isinstance(default, list) else dict(default) if isinstance(default, dict) \
+                else default
         value = _unwrap(self.node.value[key])
         if isinstance(value, float) and not math.isfinite(value):
             self.fail(f"expected a finite number, got {value!r}", key)
@@ -158,32 +206,46 @@ class _Reader:
             self.fail(f"expected {names}, got {type(value).__name__} {value!r}", key)
         return value
 
-    def number(self, key: str, default: Any, low: float, high: float = math.inf, *, integer: bool = False,
-               low_open: bool = False) -> Any:
-        """A finite number within [low, high] (or (low, high] with ``low_open``), named in the error."""
+    def number(self, key: str, default: Any = ..., *, integer: bool = False) -> Any:
+        """A finite number within the schema's bounds, named in the error."""
+        field = self.field(key)
+        low, high, low_open = field.low, field.high, field.low_open
         value = self.raw(key, default, types=(int,) if integer else _NUM)
         if value < low or (low_open and value == low) or value > high:
-            bound = ("positive" if low_open and low == 0 else "non-negative" if low == 0 else f"at least {low}") + \
-                (f" and at most {high}" if high < math.inf else "")
+            bound = ("positive" if low_open and low == 0 else "non-negative" if low == 0 else f"at least {low:g}") + \
+                (f" and at most {high:g}" if high < math.inf else "")
             self.fail(f"must be {bound}, got {value!r}", key)
         return value
 
     def child(self, key: str) -> _Reader:
+        section = self.field(key).section or key
         self.used.add(key)
-        return _Reader(self.file, self.node.value[key], f"{self.path}.{key}")
+        if key not in self.node.value:
+            self.fail(f"missing required key {key!r}")
+        return _Reader(self.file, self.node.value[key], f"{self.path}.{key}", section)
 
     def items(self, key: str) -> list[_Reader]:
+        section = self.field(key).section
         self.used.add(key)
         node = self.node.value.get(key)
         if node is None or not isinstance(node.value, list):
             self.fail(f"expected a list under {key!r}", key)
-        return [_Reader(self.file, n, f"{self.path}.{key}[{i}]") for i, n in enumerate(node.value)]
+        return [_Reader(self.file, n, f"{self.path}.{key}[{i}]", section) for i, n in enumerate(node.value)]
 
     def done(self) -> None:
         """Refuse keys nobody read: they are typos or options this engine does not have."""
         for key in self.node.value:
             if key not in self.used:
-                self.fail(f"unknown key {key!r}", key)
+                self.fail(f"unknown key {key!r}{did_you_mean(key, self.section.names())}", key)
+
+
+class SchemaDrift(AssertionError):
+    """The loader reads a key grader.courseschema does not declare: a bug of the grader, not the course."""
+
+
+KEYS_READ: set[tuple[str, str]] = set()
+"""(section, key) of every key the loader has asked about in this process: the test that the schema and
+the loader agree (tests/test_courseschema.py) compares it with the schema."""
 
 
 # --------------------------------------------------------------------------- validation
@@ -194,7 +256,7 @@ _NUM = (int, float)
 def _tolerance(r: _Reader | None, base: Tolerance) -> Tolerance:
     if r is None:
         return base
-    tol = Tolerance(float(r.raw("rtol", base.rtol, types=_NUM)), float(r.raw("atol", base.atol, types=_NUM)))
+    tol = Tolerance(float(r.raw("rtol", base.rtol)), float(r.raw("atol", base.atol)))
     r.done()
     if tol.rtol < 0 or tol.atol < 0:
         r.fail("tolerances must be non-negative")
@@ -204,33 +266,32 @@ def _tolerance(r: _Reader | None, base: Tolerance) -> Tolerance:
 def _limits(r: _Reader | None) -> Limits:
     if r is None:
         return Limits()
-    d = Limits()
-    day, tb = 86_400, 1 << 20  # generous ceilings: beyond them setrlimit and the clocks overflow
+    # the schema's ceilings are generous: beyond them setrlimit and the clocks overflow
     limits = Limits(
-        timeout_s=float(r.number("timeout_s", d.timeout_s, 0, day, low_open=True)),
-        memory_mb=int(r.number("memory_mb", d.memory_mb, 128, tb, integer=True)),
-        cpu_s=int(r.number("cpu_s", d.cpu_s, 1, day, integer=True)),
-        file_mb=int(r.number("file_mb", d.file_mb, 1, tb, integer=True)),
-        output_kb=int(r.number("output_kb", d.output_kb, 0, tb, integer=True)),
+        timeout_s=float(r.number("timeout_s")),
+        memory_mb=int(r.number("memory_mb", integer=True)),
+        cpu_s=int(r.number("cpu_s", integer=True)),
+        file_mb=int(r.number("file_mb", integer=True)),
+        output_kb=int(r.number("output_kb", integer=True)),
     )
     r.done()
     return limits
 
 
 def _array_spec(r: _Reader, key: str) -> ArraySpec:
-    value = r.raw(key, types=(list, dict))
+    value = r.raw(key)
     if isinstance(value, list):
         spec = ArraySpec(shape=tuple(value))
     else:
         sub = r.child(key)
         lo, hi = DEFAULT_RANGE
         spec = ArraySpec(
-            shape=tuple(sub.raw("shape", types=(list,))),
-            low=float(sub.raw("low", lo, types=_NUM)),
-            high=float(sub.raw("high", hi, types=_NUM)),
-            classes=sub.raw("classes", None, types=(int,)),
-            choices=tuple(float(c) for c in sub.raw("choices", [], types=(list,))) or None,
-            relu=sub.raw("relu", False, types=(bool,)),
+            shape=tuple(sub.raw("shape")),
+            low=float(sub.raw("low", lo)),
+            high=float(sub.raw("high", hi)),
+            classes=sub.raw("classes"),
+            choices=tuple(float(c) for c in sub.raw("choices") or []) or None,
+            relu=sub.raw("relu"),
         )
         sub.done()
         if not all(math.isfinite(c) for c in spec.choices or ()):
@@ -256,7 +317,7 @@ def _case(r: _Reader, arrays_required: bool = True) -> Case:
         if key == "hyper":
             continue
         arrays[key] = _array_spec(r, key)
-    hyper = r.raw("hyper", {}, types=(dict,))
+    hyper = r.raw("hyper")
     r.done()
     if not arrays and arrays_required:
         r.fail("a case needs at least one input array")
@@ -268,13 +329,14 @@ def _checks(r: _Reader) -> tuple[CheckSpec, ...]:
     sub = r.child("checks")
     for name in sub.node.value:
         if name not in known_checks():
-            sub.fail(f"unknown check {name!r}; known checks: {', '.join(known_checks())}", name)
-        value = sub.raw(name, types=(int, float, dict))
+            sub.fail(f"unknown check {name!r}{did_you_mean(str(name), known_checks()) or ';'} known checks: "
+                     f"{', '.join(known_checks())}", name)
+        value = sub.raw(name)
         if isinstance(value, dict):
             opts = sub.child(name)
-            weight = float(opts.raw("weight", 1.0, types=_NUM))
+            weight = float(opts.raw("weight"))
             cases = tuple(_case(c) for c in opts.items("cases")) if opts.has("cases") else ()
-            quantities = tuple(opts.raw("quantities", [], types=(list,)))
+            quantities = tuple(opts.raw("quantities", []))
             opts.done()
         else:
             weight, cases, quantities = float(value), (), ()
@@ -290,44 +352,44 @@ def _checks(r: _Reader) -> tuple[CheckSpec, ...]:
 
 
 def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str], base_calls: int) -> Exercise:
-    ex_id = str(r.raw("id", types=(str, int, float)))
+    ex_id = str(r.raw("id"))
     if ex_id in seen:
         r.fail(f"duplicate exercise id {ex_id!r}", "id")
     seen.add(ex_id)
-    kind = r.raw("kind", types=(str,))
+    kind = r.raw("kind")
     if kind not in KINDS:
         r.fail(f"kind must be one of {', '.join(KINDS)}, got {kind!r}", "kind")
     k = KINDS[kind]
-    target = r.raw("target", types=(str,))
+    target = r.raw("target")
     if target.count(".") != 1 or not all(part.isidentifier() for part in target.split(".")):
         r.fail(f"target must look like module.Name, got {target!r}", "target")
-    points = float(r.raw("points", types=_NUM))
+    points = float(r.raw("points"))
     if points < 0:
         r.fail("points must be non-negative", "points")
     ex = Exercise(
         id=ex_id,
-        title=r.raw("title", types=(str,)),
+        title=r.raw("title"),
         kind=kind,
         target=target,
-        reference=r.raw("reference", None, types=(str,)),
+        reference=r.raw("reference"),
         points=points,
         checks=_checks(r),
         cases=tuple(_case(c, arrays_required=k.arrays_required) for c in r.items("cases")),
-        params=tuple(r.raw("params", [], types=(list,))),
-        hyper=r.raw("hyper", {}, types=(dict,)),
-        kinks=tuple(k if isinstance(k, str) else float(k) for k in r.raw("kinks", [], types=(list,))),
-        margin=float(r.number("margin", 1e-2, 0)),
+        params=tuple(r.raw("params")),
+        hyper=r.raw("hyper"),
+        kinks=tuple(k if isinstance(k, str) else float(k) for k in r.raw("kinks")),
+        margin=float(r.number("margin")),
         tolerance=_tolerance(r.child("tolerance") if r.has("tolerance") else None, base_tol),
-        inputs=tuple(r.raw("inputs", list(k.default_inputs), types=(list,))),
-        outputs=tuple(r.raw("outputs", ["out"], types=(list,))),
-        buffers=tuple(r.raw("buffers", [], types=(list,))),
-        args=tuple(tuple(a) if isinstance(a, list) else a for a in r.raw("args", [], types=(list,))),
-        mutates=tuple(r.raw("mutates", [], types=(list,))),
-        curve=tuple(float(v) for v in r.raw("curve", [], types=(list,))) or None,  # type: ignore[arg-type]
-        problems=tuple(r.raw("problems", [], types=(list,))),
-        steps=int(r.raw("steps", 50, types=(int,))),
-        forward_calls_in_backward=int(r.number("forward_calls_in_backward", base_calls, 0, 1 << 30, integer=True)),
-        timeout_s=float(r.number("timeout_s", 0, 0, 3600, low_open=True)) if r.has("timeout_s") else None,
+        inputs=tuple(r.raw("inputs", list(k.default_inputs))),
+        outputs=tuple(r.raw("outputs")),
+        buffers=tuple(r.raw("buffers")),
+        args=tuple(tuple(a) if isinstance(a, list) else a for a in r.raw("args", [])),
+        mutates=tuple(r.raw("mutates")),
+        curve=tuple(float(v) for v in r.raw("curve") or []) or None,  # type: ignore[arg-type]
+        problems=tuple(r.raw("problems")),
+        steps=int(r.raw("steps")),
+        forward_calls_in_backward=int(r.number("forward_calls_in_backward", base_calls, integer=True)),
+        timeout_s=float(r.number("timeout_s")) if r.has("timeout_s") else None,
     )
     r.done()
     if ex.curve is not None and not all(math.isfinite(v) for v in ex.curve):
@@ -381,7 +443,7 @@ def _hide(top: _Reader, path: Path) -> tuple[Path, ...]:
     """The folders to mask, each existing inside the course folder (a path outside it, or a misspelled
     one, would be masked nowhere useful while the secret it meant stays readable)."""
     default = ["solutions"] if (path.parent / "solutions").exists() else []
-    entries = top.raw("hide", default, types=(list,))
+    entries = top.raw("hide", default)
     hide = []
     for p in entries:
         if not isinstance(p, str) or not p:
@@ -422,26 +484,26 @@ def load_course(path: str | Path) -> Course:
         raise CourseError(f"{path}: not valid YAML: nested too deeply") from None
     finally:
         loader.dispose()
-    top = _Reader(path, tree, "")
-    version = top.raw("version", types=(int,))
+    top = _Reader(path, tree, "", "course")
+    version = top.raw("version")
     if version != 1:
         top.fail(f"unsupported course file version {version}; this grader reads version 1", "version")
     tol = _tolerance(top.child("tolerance") if top.has("tolerance") else None, Tolerance())
     limits = _limits(top.child("limits") if top.has("limits") else None)
     hide = _hide(top, path)
-    calls = int(top.number("forward_calls_in_backward", 1, 0, 1 << 30, integer=True))
+    calls = int(top.number("forward_calls_in_backward", integer=True))
     seen: set[str] = set()
     assignments = []
     for a in top.items("assignments"):
         exercises = tuple(_exercise(e, tol, seen, calls) for e in a.items("exercises"))
-        assignments.append(Assignment(str(a.raw("id", types=(str, int))), a.raw("title", types=(str,)), exercises))
+        assignments.append(Assignment(str(a.raw("id")), a.raw("title"), exercises))
         a.done()
     course = Course(
         path=path,
-        title=top.raw("title", types=(str,)),
+        title=top.raw("title"),
         assignments=tuple(assignments),
         limits=limits,
-        public_seed=int(top.number("seed", 0, 0, 2 ** 32 - 1, integer=True)),
+        public_seed=int(top.number("seed", integer=True)),
         hide=hide,
         digest=hashlib.sha256(data).hexdigest()[:16],
     )

@@ -107,7 +107,7 @@ def test_validate_a_broken_course_names_file_and_line(env: dict[str, str], tmp_p
     broken.write_text(text)
     message = one_line_error(grader(env, "validate", str(broken)))
     assert message == (f"grader: error: {broken.resolve()}:{line}: assignments[0].exercises[0].pionts: "
-                       "unknown key 'pionts'")
+                       "unknown key 'pionts'; did you mean 'points'?")
 
 
 def test_release_check_exercises_are_in_sync(env: dict[str, str]) -> None:

@@ -112,7 +112,7 @@ MALFORMED = {
         "- id: r", EX0, "missing required key 'points'"),
     "unknown check name": (
         "          gradcheck: 1\n", "          gradchek: 1\n",
-        "gradchek: 1", f"{EX0}.checks.gradchek", "unknown check 'gradchek'; known checks: "),
+        "gradchek: 1", f"{EX0}.checks.gradchek", "unknown check 'gradchek'; did you mean 'gradcheck'? known checks: "),
     "wrong kind": (
         "kind: layer", "kind: neuron",
         "kind: neuron", f"{EX0}.kind", "kind must be one of layer, loss, function"),
