@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import coursefile
+from grader import coursefile, courseyaml
 from grader.courseschema import EXAMPLES, SECTIONS, markdown
 from grader.model.errors import CourseError
 
@@ -28,10 +28,10 @@ def _course(exercises: str) -> str:
 
 
 def test_every_declared_key_is_read_by_the_loader_and_no_other() -> None:
-    coursefile.KEYS_READ.clear()
+    courseyaml.KEYS_READ.clear()
     coursefile.load_course(ROOT / "course.yml")
     declared = {(s.name, f.name) for s in SECTIONS.values() for f in (*s.fields, *([s.extra] if s.extra else []))}
-    assert coursefile.KEYS_READ == declared
+    assert courseyaml.KEYS_READ == declared
 
 
 @pytest.mark.parametrize("kind", list(EXAMPLES))
