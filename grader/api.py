@@ -118,11 +118,12 @@ def nbgrader_course(course_path: Path, out: Path, assignments: list[str] | None 
 
 
 def validate(path: str | Path) -> Course:
-    """Load a course file and check it against the twin registry too (which imports torch)."""
-    from .coursefile import check_twins
+    """Load a course file, then check it against its solutions/ and its torch twins (which imports torch):
+    grader.authoring.validation."""
+    from .authoring.validation import validate as deep
 
     course = load(path)
-    check_twins(course)
+    deep(course)
     return course
 
 

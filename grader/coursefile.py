@@ -286,8 +286,11 @@ def load_course(path: str | Path) -> Course:
     seen: set[str] = set()
     assignments = []
     for a in top.items("assignments"):
+        a_id = str(a.raw("id"))
+        if a_id in (b.id for b in assignments):  # `-e A1` would pick the first
+            a.fail(f"duplicate assignment id {a_id!r}", "id")
         exercises = tuple(_exercise(e, tol, seen, calls) for e in a.items("exercises"))
-        assignments.append(Assignment(str(a.raw("id")), a.raw("title"), exercises))
+        assignments.append(Assignment(a_id, a.raw("title"), exercises))
         a.done()
     course = Course(
         path=path,

@@ -21,9 +21,11 @@ _NUM = (int, float)
 
 
 def did_you_mean(name: str, known: list[str]) -> str:
-    """``; did you mean 'points'?`` for the nearest known name, else empty."""
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6) or \
-        difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+    """``; did you mean 'points'?`` for the nearest known name (case aside: Silu finds SiLU), else empty."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if not close:
+        lowered = {k.lower(): k for k in known}
+        close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)]
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
@@ -158,7 +160,7 @@ class Reader:
         if key not in self.node.value:
             default = field.default if default is ... else default
             if default is REQUIRED:
-                self.fail(f"missing required key {key!r}")
+                self.missing(key)
             return list(default) if isinstance(default, list) else dict(default) if isinstance(default, dict) \
                 else default
         value = _unwrap(self.node.value[key])
@@ -184,7 +186,7 @@ class Reader:
         section = self.field(key).section or key
         self.used.add(key)
         if key not in self.node.value:
-            self.fail(f"missing required key {key!r}")
+            self.missing(key)
         return Reader(self.file, self.node.value[key], f"{self.path}.{key}", section)
 
     def items(self, key: str) -> list[Reader]:
@@ -194,6 +196,14 @@ class Reader:
         if node is None or not isinstance(node.value, list):
             self.fail(f"expected a list under {key!r}", key)
         return [Reader(self.file, n, f"{self.path}.{key}[{i}]", section) for i, n in enumerate(node.value)]
+
+    def missing(self, key: str) -> None:
+        """A required key is absent: name the misspelling that took its place, if one did."""
+        names = self.section.names()
+        for typo in self.node.value:
+            if typo not in names and did_you_mean(typo, [key]):
+                self.fail(f"unknown key {typo!r}; did you mean {key!r}?", typo)
+        self.fail(f"missing required key {key!r}")
 
     def done(self) -> None:
         """Refuse keys nobody read: they are typos or options this engine does not have."""

@@ -109,6 +109,9 @@ MALFORMED = {
         "pionts: 3", f"{EX0}.pionts", "unknown key 'pionts'"),
     "points misspelt, so missing": (
         "        points: 3\n", "        pionts: 3\n",
+        "pionts: 3", f"{EX0}.pionts", "unknown key 'pionts'; did you mean 'points'?"),
+    "points missing": (
+        "        points: 3\n", "",
         "- id: r", EX0, "missing required key 'points'"),
     "unknown check name": (
         "          gradcheck: 1\n", "          gradchek: 1\n",

@@ -37,6 +37,12 @@ def _compute(course: Course, seed: int, device: str, only: Collection[str] | Non
             continue
         if ex.reference is None:  # judged by rules of its own checks
             continue
+        if ex.reference not in references.load():  # before any path (curves, trajectories) looks it up
+            from ..courseyaml import did_you_mean
+
+            raise CourseError(f"{course.path}: {course_where(ex)}: no torch twin named {ex.reference!r}"
+                              f"{did_you_mean(ex.reference, sorted(references.load()))} (`grader validate` names "
+                              "the line)")
         kind = kind_of(ex)
         if kind.problems_required:  # optimizers: whole trajectories on named problems
             out.update(_optimizer_references(ex, seed, device))
