@@ -2,6 +2,9 @@
 
 Exit codes: 0 everything passed (or the command succeeded), 1 some check failed, 2 usage, course or
 submission error (the message names the file, line or field).
+
+Why one module: one parser for every command, so that `grader --help` lists them all; past 400 lines
+since `grader new`, to be split (per command group) when the parallel slices are merged.
 """
 from __future__ import annotations
 
@@ -182,6 +185,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from .authoring.scaffold import new_exercise
+
+    course = Path(args.course) / "course.yml" if args.course and Path(args.course).is_dir() else \
+        api.find_course(args.course, Path.cwd())
+    print("\n".join(new_exercise(course, args.kind, args.name, args.module, args.assignment)))
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from .backs.listing import course_lines, course_markdown
 
@@ -330,6 +342,19 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a course file and its references")
     v.add_argument("course", nargs="?", default="course.yml")
     v.set_defaults(func=cmd_validate)
+
+    from .authoring.scaffold import TEMPLATES
+
+    new = sub.add_parser("new", help="scaffold a new exercise, valid as written").add_subparsers(dest="what", required=True)
+    what = ("append an exercise to course.yml (comments kept), its solution between markers, its torch twin "
+            "(references.py) and a planted-bug test, each a placeholder marked TODO; the course validates after it")
+    ne = new.add_parser("exercise", help=what, description=what)
+    ne.add_argument("--kind", required=True, choices=list(TEMPLATES))
+    ne.add_argument("--name", required=True, help="the class or function name (SiLU)")
+    ne.add_argument("--module", required=True, help="the module of solutions/ it goes in (activations)")
+    ne.add_argument("--assignment", help="assignment id (default: the last; a new id adds an assignment)")
+    ne.add_argument("--course", help="course folder or file (default: $GRADER_COURSE, else course.yml nearby)")
+    ne.set_defaults(func=cmd_new)
 
     r = sub.add_parser("release", help="regenerate exercises/ (student stubs, notebooks stripped too) from "
                                        "solutions/; --notebooks DIR also writes one learner notebook per assignment")
