@@ -182,7 +182,7 @@ MALFORMED = {
         "compare with it"),
     "negative tolerance": (
         "        reference: relu\n", "        reference: relu\n        tolerance: {rtol: -1.0e-6}\n",
-        "tolerance: {rtol: -1.0e-6}", f"{EX0}.tolerance", "tolerances must be non-negative"),
+        "tolerance: {rtol: -1.0e-6}", f"{EX0}.tolerance.rtol", "must be non-negative, got -1e-06"),
 }
 
 

@@ -60,3 +60,49 @@ def test_a_quoted_number_like_text_is_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "course.yml"
     path.write_text(_course(EXAMPLES["loss"]).replace("title: MSELoss", "title: '1e5'"))
     assert coursefile.load_course(path).exercises[0].title == "1e5"
+
+
+def _placed(section: str, key: str, value: object) -> str:
+    """A valid course with ``key: value`` put in ``section``."""
+    item = f"{{{key}: {value}}}"
+    example = EXAMPLES["loss"]
+    if section == "course":
+        return _course(example).replace("hide: []\n", f"hide: []\n{key}: {value}\n")
+    if section in ("tolerance", "limits"):
+        return _course(example).replace("hide: []\n", f"hide: []\n{section}: {item}\n")
+    if section == "exercise":
+        return _course(example.replace("  points: 3\n", f"  points: 3\n  {key}: {value}\n"))
+    if section == "check":
+        return _course(example.replace("checks: {reference: 3,", f"checks: {{reference: {item},"))
+    assert section == "array", section
+    return _course(example.replace("{pred: [4, 3],", f"{{pred: {{shape: [4, 3], {key}: {value}}},"))
+
+
+BOUNDED = [(s.name, f) for s in SECTIONS.values() for f in s.fields if f.bounds_text()]
+
+
+@pytest.mark.parametrize("section, field", BOUNDED, ids=[f"{s}.{f.name}" for s, f in BOUNDED])
+def test_the_loader_enforces_each_declared_bound(tmp_path: Path, section: str, field: object) -> None:
+    """Just past each bound the schema declares is refused, naming the key; the bound itself is accepted."""
+    import math
+
+    integer = float not in field.types  # type: ignore[attr-defined]
+    outside, inside = [], []
+    if field.low > -math.inf:  # type: ignore[attr-defined]
+        outside.append(field.low if field.low_open else field.low - (1 if integer else 0.5))  # type: ignore[attr-defined]
+        if not field.low_open:  # type: ignore[attr-defined]
+            inside.append(field.low)  # type: ignore[attr-defined]
+    if field.high < math.inf:  # type: ignore[attr-defined]
+        outside.append(field.high + 1)  # type: ignore[attr-defined]
+        inside.append(field.high)  # type: ignore[attr-defined]
+    path = tmp_path / "course.yml"
+    for value in outside:
+        text = _placed(section, field.name, int(value) if integer else float(value))  # type: ignore[attr-defined]
+        path.write_text(text)
+        with pytest.raises(CourseError, match=rf"\b{field.name}\b"):  # type: ignore[attr-defined]
+            coursefile.load_course(path)
+    for value in inside:
+        if section == "exercise" and field.name == "points":  # type: ignore[attr-defined]
+            continue  # given in the example already
+        path.write_text(_placed(section, field.name, int(value) if integer else float(value)))  # type: ignore[attr-defined]
+        coursefile.load_course(path)

@@ -184,15 +184,21 @@ def test_a_malformed_course_is_one_line_naming_file_and_line(folder: Path, name:
     assert fragment.format(solutions=folder / "solutions") in lines[0]
 
 
-def test_check_refuses_a_malformed_course_with_the_same_line(folder: Path) -> None:
-    """`grader check` loads through the same loader: the same message (here, in the API)."""
-    text = COURSE.replace("          gradcheck: 1\n", "          gradchek: 1\n")
-    (folder / "course.yml").write_text(text)
+@pytest.mark.parametrize("name", ["check name misspelled", "a tolerance YAML reads as text", "array spec key misspelled"])
+def test_check_refuses_a_malformed_course_with_the_same_line(folder: Path, name: str, capsys: pytest.CaptureFixture[str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """`grader check` loads through the same loader: the same one line as `grader validate`."""
+    old, new, _, _ = MALFORMED[name]
+    path = folder / "course.yml"
+    path.write_text(COURSE.replace(old, new))
+    code, out, err = validate(path, capsys, monkeypatch)
+    assert code == 2
+    assert cli.main(["check", "--course", str(path), str(folder / "solutions")]) == 2
+    again = capsys.readouterr()
+    assert (again.out, again.err) == ("", err)
     with pytest.raises(CourseError) as info:
-        load_course(folder / "course.yml")
-    line = text.splitlines().index("          gradchek: 1") + 1
-    assert str(info.value).startswith(f"{folder / 'course.yml'}:{line}: assignments[0].exercises[0].checks.gradchek: "
-                                      "unknown check 'gradchek'; did you mean 'gradcheck'?")
+        load_course(path)
+    assert err == f"grader: error: {info.value}\n"
 
 
 def test_every_single_deletion_from_the_bundled_course_is_a_course_error(tmp_path: Path) -> None:
