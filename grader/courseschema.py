@@ -316,7 +316,9 @@ def markdown() -> str:
            "(made by `grader release`). `grader validate` checks the file, every target against `solutions/` "
            "and every torch twin against the declared cases; each problem is reported as one line naming "
            "`course.yml:LINE` and the key path. Unknown keys are errors (with the nearest known key "
-           "suggested): a typo must never silently change what is graded.",
+           "suggested): a typo must never silently change what is graded. `grader new exercise --kind KIND "
+           "--name NAME --module MODULE` appends a valid exercise of a kind (entry, solution, twin, planted-bug "
+           "test) to start from.",
            "",
            "YAML 1.1 reads `1e-5` as text: write `1.0e-5` (a dot, and a signed exponent).",
            ""]
