@@ -41,12 +41,16 @@ class Field:
     """The exercise kinds the key applies to (empty: every kind)."""
     section: str = ""
     """The section a mapping value (or each item of a list) is read as."""
+    type_doc: str = ""
+    """How the doc states the type, where the types alone would mislead."""
 
     @property
     def required(self) -> bool:
         return self.default is REQUIRED and not self.default_text
 
     def type_text(self) -> str:
+        if self.type_doc:
+            return self.type_doc
         if self.section:
             link = f"[{self.section}](#{self.section})"
             return f"list of {link}" if list in self.types else f"number or {link}" if int in self.types else link
@@ -66,6 +70,8 @@ class Field:
             return str(self.default).lower()
         if isinstance(self.default, float):
             return f"`{yaml_number(self.default)}`"
+        if isinstance(self.default, list):
+            return f"`[{', '.join(map(str, self.default))}]`"
         return f"`{self.default!r}`" if not isinstance(self.default, str) else f"`{self.default}`"
 
     def bounds_text(self) -> str:
@@ -202,7 +208,8 @@ SECTIONS: dict[str, Section] = {s.name: s for s in (
     Section("case", "One input case: every key but `hyper` names an input array and says how to draw it "
             "(an [array](#array) spec).", (
         Field("hyper", (dict,), "Hyper-parameters of this case, over the exercise's `hyper`.", {}),
-    ), extra=Field("*", (list, dict), "An input array: a shape, or a spec.", section="array")),
+    ), extra=Field("*", (list, dict), "An input array: a shape, or a spec.", section="array",
+                       type_doc="shape list or [array](#array)")),
     Section("array", "How to draw one input array: a shape list (`[4, 5]`, uniform in [-3, 3]) or a mapping.", (
         Field("shape", (list,), "The array's shape: positive integers."),
         Field("low", NUM, "Lower end of the uniform draw.", -3.0),
