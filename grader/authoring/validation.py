@@ -120,6 +120,8 @@ def check_target(course: Course, ex: Exercise, where: Where) -> None:
     if not solutions.is_dir():
         return
     module = solutions / f"{ex.module}.py"
+    if not module.is_file() and (solutions / ex.module / "__init__.py").is_file():
+        module = solutions / ex.module / "__init__.py"  # a package
     if not module.is_file():
         if (solutions / f"{ex.module}.ipynb").is_file():
             return  # a notebook solution: its definitions are the notebook's cells
