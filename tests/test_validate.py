@@ -219,3 +219,18 @@ def test_every_single_deletion_from_the_bundled_course_is_a_course_error(tmp_pat
         except Exception as e:  # noqa: BLE001 - the point of the test
             failures.append(f"line {i + 1} {lines[i].strip()!r}: {type(e).__name__}: {e}")
     assert failures == []
+
+
+def test_check_names_a_missing_twin_in_one_line(folder: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A misspelled twin is refused by `grader check` too, before the curve (which looked it up first and
+    raised a bare KeyError) or any case needs it."""
+    monkeypatch.setenv("GRADER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr("grader.sandbox.runner.make_private", lambda: None)
+    path = folder / "course.yml"
+    path.write_text(COURSE.replace("reference: relu", "reference: rellu").replace("kinks: [0]", "kinks: [0]\n        curve: [-2, 2]"))
+    code = cli.main(["check", "-q", "-e", "r", "--course", str(path), str(folder / "solutions")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (f"grader: error: {path}: exercise r (Rectifier): no torch twin named 'rellu'; did you mean 'relu'? "
+                   "(`grader validate` names the line)\n")
