@@ -293,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("grade", help="grade a folder of submissions (folders, .zip, .ipynb) in parallel")
     g.add_argument("submissions")
     g.add_argument("--out", required=True, metavar="RESULTS", help="folder for one JSON per student + gradebook.csv")
-    g.add_argument("-j", "--jobs", type=int, default=1, help="parallel workers (default 1)")
+    g.add_argument("-j", "--jobs", type=int, default=1, help="parallel workers on this machine (default 1; with "
+                   "--dask the cluster's workers set it)")
     g.add_argument("--seed", type=int, help="secret grading seed, at least 64 bits: make one with `grader secret` "
                    "(default: $GRADER_SEED, else the public seed)")
     g.add_argument("--seed-fd", type=int, help=argparse.SUPPRESS)
