@@ -2,6 +2,7 @@
 and an installed grader that grades with no repository nearby (issue 14; issue 17's wheel acceptance)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 import zipfile
@@ -68,6 +69,27 @@ def test_init_of_one_assignment_takes_the_course_modules_its_stubs_import(course
                 if line.startswith("from ") and (EXERCISES / (line.split()[1] + ".py")).exists()}
     assert imported and imported <= written  # networks.py imports layers.py, activations.py, ...
     assert f"-e {last.id}" in (tmp_path / "hw" / "README.txt").read_text()
+
+
+def test_init_copies_stub_packages_and_data_files(course: Course, tmp_path: Path) -> None:
+    """A course's stubs may be packages with data (grader release mirrors solutions/ as a tree)."""
+    folder = tmp_path / "course"
+    (folder / "exercises" / "pkg").mkdir(parents=True)
+    (folder / "exercises" / "pkg" / "__init__.py").write_text("from helpers import norm\n")
+    (folder / "exercises" / "pkg" / "table.bin").write_bytes(b"\0\1")
+    (folder / "exercises" / "helpers.py").write_text("def norm(x):\n    return x\n")
+    (folder / "exercises" / "other.py").write_text("")
+    (folder / "exercises" / "weights.npz").write_bytes(b"npz")
+    exercise = dataclasses.replace(course.exercises[0], target="pkg.Thing")
+    small = dataclasses.replace(course, path=folder / "course.yml",
+                                assignments=(dataclasses.replace(course.assignments[0], exercises=(exercise,)),))
+    init_homework(small, tmp_path / "hw", [small.assignments[0].id])
+    got = sorted(p.relative_to(tmp_path / "hw").as_posix() for p in (tmp_path / "hw").rglob("*"))
+    assert got == ["README.txt", "helpers.py", "pkg", "pkg/__init__.py", "pkg/table.bin", "weights.npz"]
+    (folder / "course.yml").write_text("")
+    assert set(kit.kit_files(folder)) == {"course.yml", "exercises/helpers.py", "exercises/other.py",
+                                          "exercises/pkg/__init__.py", "exercises/pkg/table.bin",
+                                          "exercises/weights.npz"}  # the kit takes exercises/ whole
 
 
 def test_init_writes_notebooks_of_the_stubs(course: Course, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import difflib
 import shlex
+import shutil
 from pathlib import Path
 from typing import Sequence
 
@@ -48,35 +49,48 @@ def _chosen(course: Course, ids: Sequence[str] | None) -> list[Assignment]:
     return chosen
 
 
-def _course_imports(source: Path, available: set[str]) -> set[str]:
-    """The modules of the course folder that a stub imports (``from layers import Affine``)."""
+def _entries(stubs: Path) -> dict[str, Path]:
+    """The stubs folder's top-level entries by module name: ``layers`` -> layers.py, ``pkg`` -> pkg/; other
+    files (data) under their own name."""
+    entries = {}
+    for p in sorted(stubs.iterdir()):
+        if p.name == "__pycache__" or p.name.startswith("."):
+            continue
+        entries[p.stem if p.suffix == ".py" else p.name] = p
+    return entries
+
+
+def _course_imports(entry: Path, available: set[str]) -> set[str]:
+    """The modules of the course folder that a stub (a module, or a package's modules) imports."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"), str(source))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
+    for source in [entry] if entry.is_file() else sorted(entry.rglob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"), str(source))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
     return names & available
 
 
-def _modules(stubs: Path, assignments: list[Assignment], everything: bool) -> list[str]:
-    """The stub modules to write: every one for the whole course, else those of the assignments and,
-    transitively, the course modules they import (networks.py imports layers.py)."""
-    available = {p.stem for p in stubs.glob("*.py")}
-    wanted = [m for a in assignments for e in a.exercises for m in [e.module.split(".")[0]]]
-    missing = sorted(set(wanted) - available)
+def _to_copy(stubs: Path, assignments: list[Assignment], everything: bool) -> list[Path]:
+    """The stubs to copy: all of them for the whole course, else the modules of the assignments and,
+    transitively, the course modules they import (networks.py imports layers.py), with every data file."""
+    entries = _entries(stubs)
+    modules = {name for name, p in entries.items() if p.suffix == ".py" or (p / "__init__.py").is_file()}
+    wanted = list(dict.fromkeys(e.module.split(".")[0] for a in assignments for e in a.exercises))
+    missing = [m for m in wanted if m not in modules]
     if missing:
         raise GraderError(f"{stubs}: no stub for module(s) {', '.join(missing)} (an instructor writes them with "
                           "`grader release`)")
     if everything:
-        return sorted(available)
-    todo, seen = list(dict.fromkeys(wanted)), set()
+        return list(entries.values())
+    todo, seen = wanted, set()
     while todo:
         module = todo.pop()
         if module not in seen:
             seen.add(module)
-            todo += sorted(_course_imports(stubs / f"{module}.py", available) - seen)
-    return sorted(seen)
+            todo += sorted(_course_imports(entries[module], modules) - seen)
+    return [p for name, p in entries.items() if name in seen or p.is_file() and p.suffix != ".py"]
 
 
 def _readme(course: Course, folder: Path, assignments: list[Assignment], files: list[str], notebooks: bool) -> str:
@@ -92,7 +106,7 @@ def _readme(course: Course, folder: Path, assignments: list[Assignment], files: 
          "Replace each `raise NotImplementedError` with your code; keep the names of the classes and functions."),
         "",
         "Check your work (from the folder that holds this one):",
-        f"    grader check {folder}{ids}          every exercise, with a report",
+        f"    grader check {folder}{ids}          your exercises, with a report",
         *([f"    grader check {folder} -e {shlex.quote(first)}   one exercise (`grader list` shows every id and title)"]
           if first else []),
         f"    grader check {folder} --failed       only what did not pass last time",
@@ -123,19 +137,26 @@ def init_homework(course: Course, folder: Path, assignments: Sequence[str] | Non
                           "never overwrites work (choose another name, or remove it)")
     stubs = _stubs_folder(course)
     chosen = _chosen(course, assignments)
+    entries = _to_copy(stubs, chosen, everything=not assignments and not notebooks)
+    texts: dict[str, bytes] = {}
     if notebooks:
-        _modules(stubs, chosen, False)  # every module has its stub
 
         def source(module: str) -> str:
             return (stubs / f"{module.replace('.', '/')}.py").read_text(encoding="utf-8")
 
-        files = {notebook_name(a): write_notebook(assignment_notebook(course, a, source)) for a in chosen}
-    else:
-        files = {f"{m}.py": (stubs / f"{m}.py").read_bytes() for m in _modules(stubs, chosen, not assignments)}
-    files[README] = _readme(course, folder, chosen, list(files), notebooks).encode("utf-8")
+        texts = {notebook_name(a): write_notebook(assignment_notebook(course, a, source)) for a in chosen}
+        entries = [p for p in entries if p.suffix != ".py" and not p.is_dir()]  # data files only
+    names = [*texts, *(p.name + ("/" if p.is_dir() else "") for p in entries)]
+    texts[README] = _readme(course, folder, chosen, names, notebooks).encode("utf-8")
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, content in files.items():
+    for entry in entries:
+        if entry.is_dir():
+            shutil.copytree(entry, folder / entry.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copyfile(entry, folder / entry.name)
+        written.append(folder / entry.name)
+    for name, content in texts.items():
         (folder / name).write_bytes(content)
         written.append(folder / name)
     return written

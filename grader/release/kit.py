@@ -29,14 +29,16 @@ Start a homework folder from it with `grader init hw`, then grade it with `grade
 
 
 def kit_files(root: Path) -> dict[str, Path]:
-    """What the kit holds, by its path inside the kit: course.yml and the stubs (``exercises/*.py``) of
-    the course folder ``root``. Nothing else is read, so a secret cannot travel by accident."""
+    """What the kit holds, by its path inside the kit: course.yml and the files of ``exercises/`` (the
+    stubs ``grader release`` writes, with their data) of the course folder ``root``. Nothing else is read,
+    so a secret cannot travel by accident."""
     course = root / "course.yml"
     exercises = root / "exercises"
     if not course.is_file() or not exercises.is_dir():
         raise FileNotFoundError(f"{root}: a learner kit needs course.yml and exercises/ there")
     files = {"course.yml": course}
-    files.update({f"exercises/{p.name}": p for p in sorted(exercises.glob("*.py"))})
+    files.update({f"exercises/{p.relative_to(exercises).as_posix()}": p for p in sorted(exercises.rglob("*"))
+                  if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"})
     return files
 
 
