@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import tarfile
 import textwrap
 import zipfile
 from pathlib import Path
@@ -19,7 +20,7 @@ from grader.model.errors import CourseError, GraderError
 from grader.release import kit
 from grader.release.homework import init_homework
 from tests.conftest import EXERCISES, ROOT, SOLUTIONS
-from tests.wheel_venv import WheelVenv, members
+from tests.wheel_venv import WheelVenv, build_sdist_then_wheel, members
 
 # --- the kit, without a build -----------------------------------------------------------------------------
 
@@ -127,6 +128,16 @@ def test_the_wheel_holds_the_kit_and_no_secret(wheel_venv: WheelVenv) -> None:
         for name, source in kit.kit_files(ROOT).items():
             assert z.read(bundled[name]) == source.read_bytes(), name  # one source of truth: copied at build
         assert not [n for n in names if z.read(n) in solutions]  # no solution under another name either
+
+
+def test_the_sdist_holds_no_secret_and_a_wheel_built_from_it_holds_the_kit(tmp_path: Path) -> None:
+    sdist, wheel = build_sdist_then_wheel(tmp_path / "dist", tmp_path)
+    with tarfile.open(sdist) as t:
+        names = [n.split("/", 1)[1] for n in t.getnames() if "/" in n]
+    assert "course.yml" in names and "exercises/layers.py" in names
+    assert not [n for n in names if n.split("/")[0] in ("solutions", "tests")]
+    assert f"grader/{kit.KIT_DIR}/exercises/layers.py" in members(wheel)
+    assert not [n for n in members(wheel) if "solutions" in n.split("/")]
 
 
 def test_an_installed_grader_starts_and_grades_homework_with_no_repository(wheel_venv: WheelVenv,

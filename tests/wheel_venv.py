@@ -32,6 +32,25 @@ def build_wheel(out: Path, scratch: Path) -> Path:
     return wheels[0]
 
 
+def build_sdist_then_wheel(out: Path, scratch: Path) -> tuple[Path, Path]:
+    """The publishing path (what ``python -m build`` does): a source distribution from a copy of the
+    repository, then a wheel built from the unpacked sdist alone."""
+    import tarfile
+
+    source = scratch / "source"
+    shutil.copytree(ROOT, source, ignore=_NOT_SOURCES)
+    subprocess.run([sys.executable, "-c", f"from setuptools import build_meta; build_meta.build_sdist({str(out)!r})"],
+                   cwd=source, check=True, capture_output=True, timeout=300)
+    (sdist,) = out.glob("nn_grader-*.tar.gz")
+    with tarfile.open(sdist) as t:
+        t.extractall(scratch / "unpacked", **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    (unpacked,) = (scratch / "unpacked").iterdir()
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index",
+                    str(unpacked), "-w", str(out)], check=True, capture_output=True, timeout=300)
+    (wheel,) = out.glob("nn_grader-*.whl")
+    return sdist, wheel
+
+
 def members(wheel: Path) -> list[str]:
     with zipfile.ZipFile(wheel) as z:
         return z.namelist()
