@@ -32,6 +32,7 @@ from .model.course import (
     Tolerance,
 )
 from .model.errors import CourseError
+from .release.kit import is_kit
 
 
 def check_twins(course: Course) -> None:
@@ -390,6 +391,8 @@ def _hide(top: _Reader, path: Path) -> tuple[Path, ...]:
         if resolved == path.parent or path.parent not in resolved.parents:
             top.fail(f"{p!r} lies outside the course folder {path.parent}", "hide")
         if not resolved.exists():
+            if is_kit(path.parent):  # a learner kit ships no secrets: what they would mask is absent by design
+                continue
             top.fail(f"{p!r} does not exist in the course folder {path.parent} (a misspelled name would leave "
                      "the real folder readable)", "hide")
         hide.append(resolved)
