@@ -18,7 +18,7 @@ from typing import Callable
 
 from .. import __version__, checks
 from ..fronts import NotebookMap, prepare_workdir, take_manifest
-from ..kinds import curves, kind_of
+from ..kinds import curves, interfaces, kind_of
 from ..model.course import Course, Exercise
 from ..model.results import (
     FAIL,
@@ -336,7 +336,7 @@ def _rule_violation(ex: Exercise, found: list[rules.Violation]) -> ExerciseResul
 def _collect_curve(ex: Exercise, seed: int, child: Child, refs: ReferenceStore) -> dict[str, object]:
     steps, variables = curves.steps(ex, seed)
     try:
-        reply = child.run(steps, variables)
+        reply = child.run(interfaces.adapt(ex, steps), variables)
         values = reply.values if reply.failure is None else None
     except ChildFailure:
         values = None
