@@ -87,50 +87,49 @@ def check(r: Any, ex: Exercise) -> None:
     hyper-parameter has a place, and nothing names what the exercise does not have."""
     iface = ex.interface
     assert iface is not None
+    sub = r.child("interface")
     kind = KINDS[ex.kind]
     outputs = output_keys(ex)
     diff = kind.differentiable(ex)
     known_arrays = {*kind.inputs(ex, {}), *ex.params, *outputs, *(n for c in ex.cases for n in c.arrays)}
     if iface.style == "functions":
         if ex.buffers:
-            r.fail("style 'functions' cannot carry buffers (running statistics): use the class protocol", "interface")
+            sub.fail("style 'functions' cannot carry buffers (running statistics): use the class protocol", "style")
         allowed = {*outputs, "cache", *("d" + n for n in diff)}
         extra = [n for n in iface.returns if n not in allowed]
         if extra:
-            r.fail(f"interface.returns: {', '.join(extra)} is not an output, 'cache' or a gradient "
-                   f"({', '.join(sorted(allowed))})", "interface")
+            sub.fail(f"{', '.join(extra)} is not an output, 'cache' or a gradient ({', '.join(sorted(allowed))})",
+                     "returns")
         missing = [o for o in outputs if o not in iface.returns]
         if missing:
-            r.fail(f"interface.returns lacks the output(s) {', '.join(missing)}", "interface")
-        source = iface.gives if iface.backward else iface.returns
+            sub.fail(f"lacks the output(s) {', '.join(missing)}", "returns")
         wanted = ["d" + n for n in diff]
-        lacking = [g for g in wanted if g not in source]
+        lacking = [g for g in wanted if g not in (iface.gives if iface.backward else iface.returns)]
         if lacking:
-            where = "gives" if iface.backward else "returns (no backward function)"
-            r.fail(f"interface.{where} lacks the gradient(s) {', '.join(lacking)}", "interface")
+            sub.fail(f"lacks the gradient(s) {', '.join(lacking)}" +
+                     ("" if iface.backward else " (with no backward function, forward returns them)"),
+                     "gives" if iface.backward else "returns")
         extra = [g for g in iface.gives if g not in wanted]
         if extra:
-            r.fail(f"interface.gives: {', '.join(extra)} is not a gradient of this exercise "
-                   f"({', '.join(wanted)})", "interface")
+            sub.fail(f"{', '.join(extra)} is not a gradient of this exercise ({', '.join(wanted)})", "gives")
     if iface.style == "attributes":
         unknown = [p for p in iface.grads if p not in ex.params]
         lacking = [p for p in ex.params if p not in iface.grads]
         if unknown or lacking:
-            r.fail(f"interface.grads must name each parameter ({', '.join(ex.params) or 'none'}) once; "
-                   f"{'unknown: ' + ', '.join(unknown) if unknown else 'missing: ' + ', '.join(lacking)}",
-                   "interface")
+            sub.fail(f"must name each parameter ({', '.join(ex.params) or 'none'}) once; "
+                     f"{'unknown: ' + ', '.join(unknown) if unknown else 'missing: ' + ', '.join(lacking)}", "grads")
     for name in iface.axes:
         if name not in known_arrays:
-            r.fail(f"interface.axes names {name!r}, which is no array of this exercise "
-                   f"({', '.join(sorted(known_arrays))})", "interface")
+            sub.fail(f"names {name!r}, which is no array of this exercise ({', '.join(sorted(known_arrays))})",
+                     "axes")
     if iface.style == "config":
         given = {_PATH.match(p).group(1) for p in iface.config.values()}  # type: ignore[union-attr]
         for i, case in enumerate(ex.cases):
             lost = [k for k in {**ex.hyper, **case.hyper} if k not in given]
             if lost:
-                r.fail(f"case {i}: hyper-parameter(s) {', '.join(lost)} have no key in interface.config "
-                       f"(it maps {', '.join(f'{k}: {v}' for k, v in iface.config.items()) or 'nothing'})",
-                       "interface")
+                sub.fail(f"case {i}: hyper-parameter(s) {', '.join(lost)} have no key in the config dict (it "
+                         f"maps {', '.join(f'{k}: {v}' for k, v in iface.config.items()) or 'nothing'})",
+                         "config" if sub.has("config") else "style")
 
 
 def grads_in_place(ex: Exercise) -> bool:

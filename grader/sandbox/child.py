@@ -345,10 +345,10 @@ class _Attributes:
         out = []
         for p in self.spec["params"]:
             attribute = self.spec["grads"][p]
-            value = getattr(self.obj, attribute, _MISSING)
-            if value is _MISSING:
-                raise InterfaceError(f"{self.spec['forward']} has no attribute {attribute} after backward (the "
-                                     f"course reads d{p} from self.{attribute})")
+            value = getattr(self.obj, attribute, None)
+            if value is None:
+                raise InterfaceError(f"{self.spec['forward']} has no attribute {attribute} after backward, or it "
+                                     f"is None (the course reads d{p} from self.{attribute})")
             out.append(_ours(self.spec, p, value))
         return out
 
