@@ -192,18 +192,18 @@ assignments:
 """
 
 MALFORMED = [
-    ("layer", "style: funtions", 16, "style must be one of functions, attributes, config"),
-    ("loss", "style: attributes\ngrads: {W: dW}", 16, "a loss exercise takes style functions"),
+    ("layer", "style: funtions", 16, "style must be one of functions, class, config"),
+    ("loss", "style: class\ngrads: {W: dW}", 16, "a loss exercise takes style functions"),
     ("layer", "style: functions\nreturns: [out, cache]\nbackward: affine_backward\ngives: [dx, dW]", 19,
      "interface.gives: lacks the gradient(s) db"),
     ("layer", "style: functions\nreturns: [out, cache]\nbackward: affine_backward", 18, "'backward' and 'gives'"),
     ("layer", "style: functions\nreturns: [cache]", 17, "interface.returns: lacks the output(s) out"),
     ("layer", "style: functions\nreturns: [out, cash]\ngives: [dx]\nbackward: b", 17, "cash is not an output"),
-    ("layer", "style: attributes\ngrads: {W: dW}", 17, "interface.grads: must name each parameter (W, b) once; "
+    ("layer", "style: class\ngrads: {W: dW}", 17, "interface.grads: must name each parameter (W, b) once; "
      "missing: b"),
-    ("layer", "style: attributes\ngrads: {W: dW, b: db}\naxes: {W: [1, 1]}", 18, "must be a permutation"),
-    ("layer", "style: attributes\ngrads: {W: dW, b: db}\naxes: {V: [1, 0]}", 18, "names 'V', which is no array"),
-    ("layer", "style: attributes\ngrads: {W: dW, b: db}\nbakward: x", 18, "unknown key 'bakward' for style"),
+    ("layer", "style: class\ngrads: {W: dW, b: db}\naxes: {W: [1, 1]}", 18, "must be a permutation"),
+    ("layer", "style: class\ngrads: {W: dW, b: db}\naxes: {V: [1, 0]}", 18, "names 'V', which is no array"),
+    ("layer", "style: class\ngrads: {W: dW, b: db}\nbakward: x", 18, "unknown key 'bakward' for style"),
     ("optimizer", "style: config\nconfig: {learning_rate: l r}", 17, "expected a hyper-parameter name"),
     ("optimizer", "style: config\nconfig: {momentum: momentum}", 17, "hyper-parameter(s) lr have no key"),
 ]
@@ -223,3 +223,40 @@ def test_a_malformed_interface_names_file_line_and_key(kind, interface, line, sa
     with pytest.raises(CourseError) as e:
         load_course(path)
     assert f"{path}:{line}:" in str(e.value) and says in str(e.value), str(e.value)
+
+
+# ------------------------------------------------------------------ batch-first sequences, by declaration
+
+BATCH_FIRST = '''
+class BatchFirstRNN(RNN):
+    """The same RNN with batch-first sequences: xs (N, T, D) -> hs (N, T, H)."""
+
+    def forward(self, xs, h0):
+        return super().forward(xs.transpose(1, 0, 2), h0).transpose(1, 0, 2)
+
+    def backward(self, dhs):
+        dxs, dh0 = super().backward(dhs.transpose(1, 0, 2))
+        return dxs.transpose(1, 0, 2), dh0
+'''
+
+
+def test_batch_first_sequences_are_mapped_by_declaration(tmp_path: Path) -> None:
+    """The bundled (time-first) RNN exercise, declared batch-first: a batch-first class earns every point,
+    its grads checked in place as in the class protocol; one that reads the sequence time-first does not."""
+    bundled = yaml.safe_load((ROOT / "course.yml").read_text())
+    block = next(e for a in bundled["assignments"] for e in a["exercises"] if e["title"] == "RNN")
+    block.update(target="recurrent.BatchFirstRNN",
+                 interface={"style": "class", "axes": {"xs": [1, 0, 2], "out": [1, 0, 2]}})
+    data = {k: v for k, v in bundled.items() if k != "assignments"}
+    data.update(hide=[], assignments=[{"id": "S", "title": "sequences", "exercises": [block]}])
+    (tmp_path / "course.yml").write_text(yaml.safe_dump(data, sort_keys=False))
+    course = load_course(tmp_path / "course.yml")
+    good = make_submission(tmp_path / "good", append={"recurrent": BATCH_FIRST})
+    (ex,) = run_grade(course, good).exercises
+    assert ex.points == ex.max_points, [k.message for c in ex.checks for k in c.cases if not k.passed]
+    contract = next(c for c in ex.checks if c.name == "contract")
+    assert any("grads written in place" in k.name for k in contract.cases)
+    time_first = make_submission(tmp_path / "bad", append={"recurrent": BATCH_FIRST.replace(
+        "super().forward(xs.transpose(1, 0, 2), h0).transpose(1, 0, 2)", "super().forward(xs, h0)")})
+    (ex,) = run_grade(course, time_first).exercises
+    assert ex.points == 0

@@ -127,7 +127,7 @@ class Layer(Kind):
     curve_points = 201
     element_wise_curve = True
     twin_backward = "douts"
-    interface_styles = ("functions", "attributes")
+    interface_styles = ("functions", "class")
 
     def inputs(self, ex: Exercise, arrays: dict[str, Any]) -> list[str]:
         return list(ex.inputs)

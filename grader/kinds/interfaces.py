@@ -20,7 +20,7 @@ from . import KINDS, output_keys
 
 KEYS = {
     "functions": {"style", "returns", "backward", "gives", "axes"},
-    "attributes": {"style", "grads", "axes"},
+    "class": {"style", "grads", "axes"},
     "config": {"style", "config", "state"},
 }
 
@@ -77,8 +77,6 @@ def read(r: Any, kind: str, target: str) -> Interface:
     if style == "functions" and bool(iface.backward) != bool(iface.gives):
         sub.fail("'backward' and 'gives' come together: the backward function and the parts of its result",
                  "backward" if iface.backward else "gives")
-    if style == "attributes" and not iface.grads:
-        sub.fail("style 'attributes' needs 'grads': each parameter's gradient attribute, e.g. {W: dW}", "grads")
     return iface
 
 
@@ -112,7 +110,7 @@ def check(r: Any, ex: Exercise) -> None:
         extra = [g for g in iface.gives if g not in wanted]
         if extra:
             sub.fail(f"{', '.join(extra)} is not a gradient of this exercise ({', '.join(wanted)})", "gives")
-    if iface.style == "attributes":
+    if iface.style == "class" and iface.grads:
         unknown = [p for p in iface.grads if p not in ex.params]
         lacking = [p for p in ex.params if p not in iface.grads]
         if unknown or lacking:
@@ -134,8 +132,11 @@ def check(r: Any, ex: Exercise) -> None:
 
 def grads_in_place(ex: Exercise) -> bool:
     """Whether the learner's code owns ``self.grads`` arrays that backward must write into (the class
-    protocol); functions and attributes return or rebind fresh gradients, which is their protocol."""
-    return ex.interface is None
+    protocol, its arrays seen as they are); functions return fresh gradients and attributes are rebound,
+    which is their protocol."""
+    iface = ex.interface
+    return iface is None or (iface.style == "class" and not iface.grads and not any(p in iface.axes
+                                                                                   for p in ex.params))
 
 
 def compared_state(ex: Exercise, torch_name: str) -> bool:

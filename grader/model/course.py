@@ -86,12 +86,12 @@ class CheckSpec:
 @dataclass(frozen=True)
 class Interface:
     """How an existing assignment's code is called in place of the class protocol (docs/interfaces.md):
-    forward/backward functions with a cache, a class exposing its gradients as attributes, or a functional
+    forward/backward functions with a cache, a class (gradients as attributes, arrays in its own layout), or a functional
     optimizer with a config dict. Names are the course's own (``x``, ``W``, ``dW``, ``lr``, torch's state
     names); the mappings say what the learner's code calls them."""
 
     style: str
-    """``functions``, ``attributes`` or ``config``."""
+    """``functions``, ``class`` or ``config``."""
     backward: str = ""
     """functions: ``module.name`` of the backward function; empty when forward returns the gradients too."""
     returns: tuple[str, ...] = ()
@@ -99,7 +99,8 @@ class Interface:
     gives: tuple[str, ...] = ()
     """functions: the parts of backward's result, in order (``dx``, ``dW``, ``db``)."""
     grads: dict[str, str] = field(default_factory=dict)
-    """attributes: parameter -> the attribute holding its gradient after backward (``W: dW``)."""
+    """class: parameter -> the attribute holding its gradient after backward (``W: dW``); empty: the
+    class keeps ``self.grads`` as the class protocol does."""
     config: dict[str, str] = field(default_factory=dict)
     """config: the learner's config key -> the hyper-parameter it holds (``learning_rate: lr``,
     ``beta1: betas[0]``)."""

@@ -270,8 +270,8 @@ def _adapted(spec: dict[str, Any], made: Any, args: list[Any], kwargs: dict[str,
     style = spec.get("style")
     if style == "functions":
         return _Functions(spec, made, resolve(spec["backward"], root) if spec["backward"] else None, args, kwargs)
-    if style == "attributes":
-        return _Attributes(spec, made, args, kwargs)
+    if style == "class":
+        return _Class(spec, made, args, kwargs)
     if style == "config":
         return _Config(spec, made, kwargs)
     raise ValueError(f"unknown interface style {style!r}")
@@ -318,9 +318,9 @@ class _Functions:
         return _grads_returned(spec, parts, self.grads)
 
 
-class _Attributes:
-    """A class whose backward leaves the parameters' gradients in attributes (``self.dW``), with arrays in
-    the learner's layout (``W`` as (out, in))."""
+class _Class:
+    """A class with forward and backward, its arrays in the learner's layout (``W`` as (out, in), batch-first
+    sequences), its parameters' gradients in attributes (``self.dW``) or in ``self.grads``."""
 
     def __init__(self, spec: dict[str, Any], cls: Any, params: list[Any], kwargs: dict[str, Any]):
         self.spec = spec
@@ -342,6 +342,11 @@ class _Attributes:
 
     @property
     def grads(self) -> list[Any]:
+        if not self.spec["grads"]:
+            grads = self.obj.grads
+            if not any(p in self.spec["axes"] for p in self.spec["params"]) or not isinstance(grads, (list, tuple)):
+                return grads
+            return [_ours(self.spec, p, g) for p, g in zip(self.spec["params"], grads)]
         out = []
         for p in self.spec["params"]:
             attribute = self.spec["grads"][p]
