@@ -260,3 +260,21 @@ def test_batch_first_sequences_are_mapped_by_declaration(tmp_path: Path) -> None
         "super().forward(xs.transpose(1, 0, 2), h0).transpose(1, 0, 2)", "super().forward(xs, h0)")})
     (ex,) = run_grade(course, time_first).exercises
     assert ex.points == 0
+
+
+def test_a_backward_by_finite_differences_of_the_forward_function_is_caught(cs231n: Course, tmp_path: Path) -> None:
+    """As for a class's forward: a backward that calls affine_forward many times estimates, not derives."""
+    numeric = '''
+    dx = np.zeros_like(x)
+    for i in np.ndindex(*x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += 1e-6
+        xm[i] -= 1e-6
+        dx[i] = np.sum((affine_forward(xp, w, b)[0] - affine_forward(xm, w, b)[0]) * dout) / 2e-6
+'''
+    sub = _mutated(tmp_path / "sub", EXAMPLE / "solutions", "layers",
+                   [("    dx = dout.dot(w.T).reshape(x.shape)\n", numeric)])
+    (ex,) = run_grade(cs231n, sub, "affine").exercises
+    reference = next(c for c in ex.checks if c.name == "reference")
+    dx = [k for k in reference.cases if k.name.endswith("· dx")]
+    assert dx and all(not k.passed and "backward calls forward" in k.message for k in dx), [k.message for k in dx]

@@ -180,7 +180,8 @@ def _execute(step: dict[str, Any], index: int, args: list[Any], kwargs: dict[str
     if op == "call":
         obj = objects[step["obj"]]
         if step["method"] == "backward":
-            with _Counting(obj, "forward") as counter:
+            owner, name = obj.counted() if isinstance(obj, _Adapter) else (obj, "forward")
+            with _Counting(owner, name) as counter:
                 value = obj.backward(*args, **kwargs)
             env.setdefault("$forward_calls", {})[index] = counter.calls
             return value
@@ -285,7 +286,14 @@ def _grads_returned(spec: dict[str, Any], parts: dict[str, Any], grads: list[Any
     return dins[0] if len(dins) == 1 else tuple(dins)
 
 
-class _Functions:
+class _Adapter:
+    """What the three adapters share: where the learner's forward lives, to count its calls in backward."""
+
+    def counted(self) -> tuple[Any, str]:
+        return self, "forward"
+
+
+class _Functions(_Adapter):
     """``forward(*inputs, *params, **hyper) -> (out, cache)`` and ``backward(*douts, cache) -> (dx, dW,
     ...)`` (CS231n), or one function returning the value and its gradients (``softmax_loss``)."""
 
@@ -295,6 +303,11 @@ class _Functions:
         self.params = list(params)
         self.grads: list[Any] = [None] * len(params)
         self.saved: dict[str, Any] = {}
+
+    def counted(self) -> tuple[Any, str]:
+        """The forward function, as a name of its module: a backward calls it through that name."""
+        module, _, name = self.spec["forward"].rpartition(".")
+        return sys.modules.get(module, self), name
 
     def forward(self, *inputs: Any) -> Any:
         spec = self.spec
@@ -318,13 +331,16 @@ class _Functions:
         return _grads_returned(spec, parts, self.grads)
 
 
-class _Class:
+class _Class(_Adapter):
     """A class with forward and backward, its arrays in the learner's layout (``W`` as (out, in), batch-first
     sequences), its parameters' gradients in attributes (``self.dW``) or in ``self.grads``."""
 
     def __init__(self, spec: dict[str, Any], cls: Any, params: list[Any], kwargs: dict[str, Any]):
         self.spec = spec
         self.obj = cls(*[_theirs(spec, p, a) for p, a in zip(spec["params"], params)], **kwargs)
+
+    def counted(self) -> tuple[Any, str]:
+        return self.obj, "forward"
 
     def forward(self, *inputs: Any) -> Any:
         spec = self.spec
@@ -363,7 +379,7 @@ class _Class:
         return getattr(self.obj, name)
 
 
-class _Config:
+class _Config(_Adapter):
     """A functional optimizer, ``next_w, config = update(w, dw, config)``, with one config dict per
     parameter (as CS231n's solver keeps them); ``state[i][torch_name]`` reads the mapped config keys."""
 
