@@ -136,7 +136,8 @@ def test_the_twins_of_the_comparison_pass_unchanged(class_twins: Course) -> None
 SHAPES = [
     ("affine", "layers", [("    return out, cache\n\n\ndef affine_backward", "    return out\n\n\ndef affine_backward")],
      "layers.affine_forward returned an array of shape (4, 3), expected a tuple of 2: (out, cache)"),
-    ("affine", "layers", [("    return dx, dw, db\n", "    return dx, dw\n")],
+    ("affine", "layers", [("db = np.sum(dout, axis=0)\n    ### END SOLUTION\n    return dx, dw, db\n",
+                           "db = np.sum(dout, axis=0)\n    ### END SOLUTION\n    return dx, dw\n")],
      "layers.affine_backward returned a tuple of 2 (ndarray, ndarray), expected a tuple of 3: (dx, dW, db)"),
     ("softmax_loss", "layers", [("    return loss, dx\n", "    return loss\n")],
      "layers.softmax_loss returned a float64, expected a tuple of 2: (out, dpred)"),
@@ -206,6 +207,8 @@ MALFORMED = [
     ("layer", "style: class\ngrads: {W: dW, b: db}\nbakward: x", 18, "unknown key 'bakward' for style"),
     ("optimizer", "style: config\nconfig: {learning_rate: l r}", 17, "expected a hyper-parameter name"),
     ("optimizer", "style: config\nconfig: {momentum: momentum}", 17, "hyper-parameter(s) lr have no key"),
+    ("layer", "style: functions\nreturns: [out, cache]\nbackward: b\ngives: [dx, dW, db]\nconfig: {rate: alpha}",
+     20, "hyper-parameter(s) lr have no key"),
 ]
 
 

@@ -19,7 +19,7 @@ from ..model.course import Exercise, Interface
 from . import KINDS, output_keys
 
 KEYS = {
-    "functions": {"style", "returns", "backward", "gives", "axes"},
+    "functions": {"style", "returns", "backward", "gives", "axes", "config"},
     "class": {"style", "grads", "axes"},
     "config": {"style", "config", "state"},
 }
@@ -120,7 +120,7 @@ def check(r: Any, ex: Exercise) -> None:
         if name not in known_arrays:
             sub.fail(f"names {name!r}, which is no array of this exercise ({', '.join(sorted(known_arrays))})",
                      "axes")
-    if iface.style == "config":
+    if iface.style == "config" or iface.config:
         given = {_PATH.match(p).group(1) for p in iface.config.values()}  # type: ignore[union-attr]
         for i, case in enumerate(ex.cases):
             lost = [k for k in {**ex.hyper, **case.hyper} if k not in given]
@@ -154,6 +154,7 @@ def wire(ex: Exercise) -> dict[str, Any]:
     return {"style": iface.style, "forward": ex.target, "backward": iface.backward,
             "inputs": list(kind.inputs(ex, {})), "params": list(ex.params), "diff_inputs": diff_inputs,
             "outputs": output_keys(ex), "returns": list(iface.returns), "gives": list(iface.gives),
+            "config_arg": iface.style == "functions" and bool(iface.config),
             "grads": dict(iface.grads), "state": {torch: theirs for theirs, torch in iface.state.items()},
             "axes": {k: list(v) for k, v in iface.axes.items()}}
 
@@ -188,7 +189,7 @@ def adapt(ex: Exercise, steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if step.get("op") != "new" or step.get("target") != ex.target:
             return step
         kwargs = step.get("kwargs", {})
-        if ex.interface.style == "config":  # type: ignore[union-attr]
+        if ex.interface.config or ex.interface.style == "config":  # type: ignore[union-attr]
             kwargs = config_of(ex.interface, kwargs)  # type: ignore[arg-type]
         return {**step, "kwargs": kwargs, "interface": spec}
 

@@ -102,8 +102,8 @@ class Interface:
     """class: parameter -> the attribute holding its gradient after backward (``W: dW``); empty: the
     class keeps ``self.grads`` as the class protocol does."""
     config: dict[str, str] = field(default_factory=dict)
-    """config: the learner's config key -> the hyper-parameter it holds (``learning_rate: lr``,
-    ``beta1: betas[0]``)."""
+    """config (and functions, whose forward then takes the dict last): the learner's config key -> the
+    hyper-parameter it holds (``learning_rate: lr``, ``beta1: betas[0]``, ``pad: padding``)."""
     state: dict[str, str] = field(default_factory=dict)
     """config: the learner's config key -> torch's state name it holds (``m: exp_avg``); only these states
     are compared."""

@@ -313,7 +313,8 @@ class _Functions(_Adapter):
         spec = self.spec
         names = [*spec["inputs"], *spec["params"]]
         args = [_theirs(spec, n, a) for n, a in zip(names, [*inputs, *self.params])]
-        self.saved = _parts(spec["forward"], self.fwd(*args, **self.hyper), spec["returns"])
+        result = self.fwd(*args, dict(self.hyper)) if spec.get("config_arg") else self.fwd(*args, **self.hyper)
+        self.saved = _parts(spec["forward"], result, spec["returns"])
         outs = [_ours(spec, o, self.saved[o]) for o in spec["outputs"]]
         return outs[0] if len(outs) == 1 else tuple(outs)
 
