@@ -281,3 +281,21 @@ def test_a_backward_by_finite_differences_of_the_forward_function_is_caught(cs23
     reference = next(c for c in ex.checks if c.name == "reference")
     dx = [k for k in reference.cases if k.name.endswith("· dx")]
     assert dx and all(not k.passed and "backward calls forward" in k.message for k in dx), [k.message for k in dx]
+
+
+def test_a_notebook_defining_the_function_pair_is_graded(cs231n: Course, tmp_path: Path) -> None:
+    """The backward function is looked up in the notebooks as the target is (one cell per function)."""
+    import ast
+    import json
+
+    source = (EXAMPLE / "solutions" / "layers.py").read_text()
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    cells = ["import numpy as np\n"] + ["".join(lines[n.lineno - 1:n.end_lineno]) for n in tree.body
+                                       if isinstance(n, ast.FunctionDef) and n.name.startswith("affine_")]
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "work.ipynb").write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": c} for c in cells]}))
+    (ex,) = run_grade(cs231n, sub, "affine").exercises
+    assert ex.points == ex.max_points, [k.message for c in ex.checks for k in c.cases if not k.passed][:3]

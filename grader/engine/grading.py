@@ -199,7 +199,7 @@ def _prepare(course: Course, submission: Path, seed: int,
     """What grading one submission needs before a child starts: the private working folder, its notebook
     manifest (read before any child runs: what a child writes is never read), the reference store and
     the folders to hide. The working folder is removed if any of it fails."""
-    workdir = prepare_workdir(submission, [ex.target for ex in course.exercises])
+    workdir = prepare_workdir(submission, [t for ex in course.exercises for t in interfaces.targets(ex)])
     try:
         places = take_manifest(workdir)
         refs = reference_store(course, seed, options.device, directory=options.cache, use_disk=options.use_cache,

@@ -130,6 +130,12 @@ def check(r: Any, ex: Exercise) -> None:
                          "config" if sub.has("config") else "style")
 
 
+def targets(ex: Exercise) -> list[str]:
+    """Every ``module.name`` of the learner's code the exercise calls: its target, and a backward function
+    (a notebook submission must define both)."""
+    return [ex.target] + ([ex.interface.backward] if ex.interface is not None and ex.interface.backward else [])
+
+
 def grads_in_place(ex: Exercise) -> bool:
     """Whether the learner's code owns ``self.grads`` arrays that backward must write into (the class
     protocol, its arrays seen as they are); functions return fresh gradients and attributes are rebound,
