@@ -205,6 +205,7 @@ MALFORMED = [
     ("layer", "style: class\ngrads: {W: dW, b: db}\naxes: {W: [1, 1]}", 18, "must be a permutation"),
     ("layer", "style: class\ngrads: {W: dW, b: db}\naxes: {V: [1, 0]}", 18, "names 'V', which is no array"),
     ("layer", "style: class\ngrads: {W: dW, b: db}\nbakward: x", 18, "unknown key 'bakward' for style"),
+    ("layer", "style: class\naxes: {x: [0, 2, 1]}", 17, "x: [0, 2, 1] permutes 3 axes, but case 0's x has 2"),
     ("optimizer", "style: config\nconfig: {learning_rate: l r}", 17, "expected a hyper-parameter name"),
     ("optimizer", "style: config\nconfig: {momentum: momentum}", 17, "hyper-parameter(s) lr have no key"),
     ("layer", "style: functions\nreturns: [out, cache]\nbackward: b\ngives: [dx, dW, db]\nconfig: {rate: alpha}",

@@ -116,10 +116,14 @@ def check(r: Any, ex: Exercise) -> None:
         if unknown or lacking:
             sub.fail(f"must name each parameter ({', '.join(ex.params) or 'none'}) once; "
                      f"{'unknown: ' + ', '.join(unknown) if unknown else 'missing: ' + ', '.join(lacking)}", "grads")
-    for name in iface.axes:
+    for name, perm in iface.axes.items():
         if name not in known_arrays:
             sub.fail(f"names {name!r}, which is no array of this exercise ({', '.join(sorted(known_arrays))})",
                      "axes")
+        for i, case in enumerate(ex.cases):
+            if name in case.arrays and len(case.arrays[name].shape) != len(perm):
+                sub.fail(f"{name}: {list(perm)} permutes {len(perm)} axes, but case {i}'s {name} has "
+                         f"{len(case.arrays[name].shape)}", "axes")
     if iface.style == "config" or iface.config:
         given = {_PATH.match(p).group(1) for p in iface.config.values()}  # type: ignore[union-attr]
         for i, case in enumerate(ex.cases):
