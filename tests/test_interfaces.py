@@ -300,3 +300,14 @@ def test_a_notebook_defining_the_function_pair_is_graded(cs231n: Course, tmp_pat
         {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": c} for c in cells]}))
     (ex,) = run_grade(cs231n, sub, "affine").exercises
     assert ex.points == ex.max_points, [k.message for c in ex.checks for k in c.cases if not k.passed][:3]
+
+
+@pytest.mark.parametrize("ex_id", ["relu", "softmax_loss"])
+def test_figures_draw_the_learners_curve(ex_id: str, cs231n: Course) -> None:
+    """The curve plan (f and f' over a range) runs through the interface as the checks' plans do."""
+    from grader.engine.grading import Options, grade
+
+    (ex,) = grade(cs231n, EXAMPLE / "solutions", Options(exercises=[ex_id], all_figures=True, plots=True)).exercises
+    curve = ex.plot_data["curve"]
+    assert "yours" in curve["f"] and "yours" in curve["df"]
+    assert curve["f"]["yours"] == pytest.approx(curve["f"]["reference"], abs=1e-9)
