@@ -72,6 +72,7 @@ PAIRS = {
     "softmax_loss": "SoftmaxCrossEntropy",
     "sgd_momentum": "Momentum",
     "adam": "Adam",
+    "rnn": "RNN",
 }
 
 BUGS = [
@@ -85,6 +86,10 @@ BUGS = [
     ("adam", "optim", [('mb / (np.sqrt(vb) + config["epsilon"])',
                         'config["m"] / (np.sqrt(config["v"]) + config["epsilon"])')],
      find("Adam", "no bias correction"), "trajectory"),
+    ("rnn", "rnn_layers", [("dh0 = dprev_h", "dh0 = np.zeros_like(dprev_h)")], find("RNN", "dh0 returned as zeros"),
+     "reference"),
+    ("rnn", "rnn_layers", [("dWx += dWxt", "dWx = dWxt"), ("dWh += dWht", "dWh = dWht"), ("db += dbt", "db = dbt")],
+     find("RNN", "= instead of +="), "reference"),
     ("sgd_momentum", "optim", [("next_w = w + v", "next_w = w - v")],
      Mutant("Momentum", "optim", "momentum step taken with the wrong sign", "trajectory", "param",
             old='p -= self.lr * state["momentum_buffer"]', new='p += self.lr * state["momentum_buffer"]'),
@@ -113,7 +118,7 @@ def class_twins(tmp_path_factory: pytest.TempPathFactory, cs231n: Course) -> Cou
     return load_course(folder / "course.yml")
 
 
-@pytest.mark.parametrize("bug", BUGS, ids=[b[0] for b in BUGS])
+@pytest.mark.parametrize("bug", BUGS, ids=[f"{b[0]}-{i}" for i, b in enumerate(BUGS)])
 def test_a_planted_bug_gets_the_class_protocols_message(bug, cs231n: Course, class_twins: Course,
                                                         tmp_path: Path) -> None:
     ex_id, module, changes, mutant, check = bug
