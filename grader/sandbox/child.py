@@ -6,7 +6,10 @@ confinement.py (loaded by file path, so the grader package, the references and t
 reach). Before any learner code runs it limits its own resources and confines itself
 (confinement.py): all of it, or it exits with the reason and runs no learner code. It receives input
 arrays and returns raw output arrays: it never sees a reference value, a solution or the grading seed,
-and it decides nothing about scores.
+and it decides nothing about scores. An exercise declared with an ``interface:`` (existing assignment
+shapes: function pairs, gradient attributes, config-dict optimizers) is run through a small adapter that
+keeps the class protocol; a result of the wrong form raises InterfaceError, reported like any learner
+error.
 
 Why one module: it runs as a script that may import only the standard library, numpy and its two
 path-loaded siblings; splitting it would add path-loaded modules to the untrusted side.
