@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .kinds import KINDS
+from .kinds import KINDS, interfaces
 from .model.course import (
     DEFAULT_RANGE,
     TWINLESS_CHECKS,
@@ -328,6 +328,7 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str], base_calls: int) 
         problems=tuple(r.raw("problems", [], types=(list,))),
         steps=int(r.raw("steps", 50, types=(int,))),
         forward_calls_in_backward=int(r.number("forward_calls_in_backward", base_calls, 0, 1 << 30, integer=True)),
+        interface=interfaces.read(r, kind, target) if r.has("interface") else None,
         timeout_s=float(r.number("timeout_s", 0, 0, 3600, low_open=True)) if r.has("timeout_s") else None,
     )
     r.done()
@@ -375,6 +376,8 @@ def _exercise(r: _Reader, base_tol: Tolerance, seen: set[str], base_calls: int) 
         missing = [n for n in (*roles, *ex.params, *ex.buffers) if n not in case.arrays]
         if missing:
             r.fail(f"case {i} lacks input(s) {', '.join(missing)} needed by a {kind}", "cases")
+    if ex.interface is not None:
+        interfaces.check(r, ex)
     return ex
 
 
