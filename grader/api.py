@@ -22,7 +22,10 @@ MIN_SECRET_BITS = 64
 
 
 def find_course(explicit: str | Path | None, near: Path) -> Path:
-    """--course, else $GRADER_COURSE, else course.yml here or in a parent of the submission."""
+    """--course, else $GRADER_COURSE, else course.yml here or in a parent of the submission, else the
+    course that comes with the grader (a wheel's learner kit: grader.release.kit)."""
+    from .release.kit import bundled_course
+
     if explicit:
         return Path(explicit)
     if os.environ.get("GRADER_COURSE"):
@@ -30,6 +33,9 @@ def find_course(explicit: str | Path | None, near: Path) -> Path:
     for folder in [Path.cwd(), *near.resolve().parents]:
         if (folder / "course.yml").exists():
             return folder / "course.yml"
+    bundled = bundled_course()
+    if bundled is not None:
+        return bundled
     raise GraderError("no course.yml found here or above the submission; pass --course FILE")
 
 

@@ -227,6 +227,17 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from .release.homework import init_homework
+
+    folder = Path(args.folder)
+    course = api.load(api.find_course(args.course, folder))
+    for path in init_homework(course, folder, args.assignment, args.notebooks):
+        print(f"wrote {path}")
+    print(f"next: read {folder / 'README.txt'}, then `grader check {folder}`")
+    return 0
+
+
 def cmd_nbgrader(args: argparse.Namespace) -> int:
     import importlib.util
 
@@ -305,7 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("grade", help="grade a folder of submissions (folders, .zip, .ipynb) in parallel")
     g.add_argument("submissions")
     g.add_argument("--out", required=True, metavar="RESULTS", help="folder for one JSON per student + gradebook.csv")
-    g.add_argument("-j", "--jobs", type=int, default=1, help="parallel workers (default 1)")
+    g.add_argument("-j", "--jobs", type=int, default=1, help="parallel workers on this machine (default 1; with "
+                   "--dask the cluster's workers set it)")
     g.add_argument("--seed", type=int, help="secret grading seed, at least 64 bits: make one with `grader secret` "
                    "(default: $GRADER_SEED, else the public seed)")
     g.add_argument("--seed-fd", type=int, help=argparse.SUPPRESS)
@@ -367,6 +379,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--check", action="store_true", help="only report files that are out of date (exit 1); with "
                                                         "--notebooks, the notebooks too")
     r.set_defaults(func=cmd_release)
+
+    i = sub.add_parser("init", help="start a homework folder: the course's stubs and a README.txt on how to check them")
+    i.add_argument("folder", help="the folder to write (new or empty; never overwritten)")
+    i.add_argument("--assignment", action="append", metavar="ID", help="only this assignment (`grader list` "
+                   "shows the ids; repeatable); default: all")
+    i.add_argument("--notebooks", action="store_true", help="one notebook per assignment instead of .py modules")
+    i.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml nearby, else the "
+                   "course installed with the grader)")
+    i.set_defaults(func=cmd_init)
 
     nb = sub.add_parser("nbgrader", help="write an nbgrader course (nbgrader_config.py, source/<id>/<id>.ipynb) "
                                           "whose test cells grade with this grader")

@@ -19,7 +19,7 @@ import math
 from pathlib import Path
 
 from .courseyaml import Reader, did_you_mean, parse
-from .kinds import KINDS
+from .kinds import KINDS, interfaces
 from .model.course import (
     DEFAULT_RANGE,
     TWINLESS_CHECKS,
@@ -33,6 +33,7 @@ from .model.course import (
     Tolerance,
 )
 from .model.errors import CourseError
+from .release.kit import is_kit
 
 
 def check_twins(course: Course) -> None:
@@ -192,6 +193,7 @@ def _exercise(r: Reader, base_tol: Tolerance, seen: set[str], base_calls: int) -
         problems=tuple(r.raw("problems")),
         steps=int(r.raw("steps")),
         forward_calls_in_backward=int(r.number("forward_calls_in_backward", base_calls, integer=True)),
+        interface=interfaces.read(r, kind, target) if r.has("interface") else None,
         timeout_s=float(r.number("timeout_s")) if r.has("timeout_s") else None,
     )
     r.done()
@@ -239,6 +241,8 @@ def _exercise(r: Reader, base_tol: Tolerance, seen: set[str], base_calls: int) -
         missing = [n for n in (*roles, *ex.params, *ex.buffers) if n not in case.arrays]
         if missing:
             r.fail(f"case {i} lacks input(s) {', '.join(missing)} needed by a {kind}", "cases")
+    if ex.interface is not None:
+        interfaces.check(r, ex)
     return ex
 
 
@@ -255,6 +259,8 @@ def _hide(top: Reader, path: Path) -> tuple[Path, ...]:
         if resolved == path.parent or path.parent not in resolved.parents:
             top.fail(f"{p!r} lies outside the course folder {path.parent}", "hide")
         if not resolved.exists():
+            if is_kit(path.parent):  # a learner kit ships no secrets: what they would mask is absent by design
+                continue
             top.fail(f"{p!r} does not exist in the course folder {path.parent} (a misspelled name would leave "
                      "the real folder readable)", "hide")
         hide.append(resolved)

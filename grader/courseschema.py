@@ -194,6 +194,28 @@ SECTIONS: dict[str, Section] = {s.name: s for s in (
               default_text="the course's `forward_calls_in_backward`", low=0, high=1 << 30),
         Field("timeout_s", NUM, "Wall-clock limit of one call plan of this exercise (a whole training run).",
               default_text="the course's `limits.timeout_s`", low=0, high=3600, low_open=True),
+        Field("interface", (dict,), "The shape of existing code graded as it is, in place of the class protocol "
+              "(docs/interfaces.md).", default_text="the class protocol", kinds=(LAYER, LOSS, OPTIMIZER),
+              section="interface"),
+    )),
+    Section("interface", "How existing code is called in place of the class protocol (docs/interfaces.md). "
+            "Names are the course's own: case arrays (`x`, `W`), outputs (`out`), gradients (`dx`, `dW`), the "
+            "twin's hyper-parameters (`lr`), torch's optimizer state (`exp_avg`).", (
+        Field("style", (str,), "`functions` (forward/backward functions with a cache: layers, losses), `class` "
+              "(a class with gradients as attributes: layers) or `config` (a function with a config dict: "
+              "optimizers)."),
+        Field("returns", (list,), "functions: the parts of forward's result, in order (`[out, cache]`).", []),
+        Field("backward", (str,), "functions: the backward function (`affine_backward`, or `module.name`); none "
+              "when forward returns the gradients too.", ""),
+        Field("gives", (list,), "functions: the parts of backward's result, in order (`[dx, dW, db]`).", []),
+        Field("grads", (dict,), "class: parameter -> the attribute holding its gradient after backward "
+              "(`{W: dW}`).", default_text="`self.grads`, as the class protocol"),
+        Field("config", (dict,), "config, functions: the learner's config key -> the hyper-parameter it holds "
+              "(`{learning_rate: lr, beta1: betas[0]}`).", {}),
+        Field("state", (dict,), "config: the learner's config key -> torch's state name it holds (`{m: exp_avg}`);"
+              " only these states are compared.", {}),
+        Field("axes", (dict,), "An array's layout in the learner's code: theirs = np.transpose(ours, axes) "
+              "(`{W: [1, 0]}`).", {}),
     )),
     Section("checks", "An exercise's checks: each key one of the checks below (a module of `grader/checks/`), "
             "each value its weight (a number) or its [options](#check).", (), extra=Field("*", (int, float, dict), "A check: its weight, or its "

@@ -15,6 +15,7 @@ cell is graded from outside the kernel instead (:mod:`grader.nbgrader_hook`), wi
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import shutil
@@ -32,6 +33,8 @@ from .model.results import SubmissionResult
 __all__ = ["Report", "check", "grade_cell"]
 
 SCOPE = "grader-report"
+_REPORTS = itertools.count(1)
+"""Numbers the reports of one kernel: each report's anchors get its own prefix."""
 HISTORY_NAME = "In.ipynb"
 """The private notebook the kernel's history is written to; its places are shown as ``In [n]``."""
 _IN_PLACE = re.compile(r'"?In\.ipynb"?, cell (\d+)')
@@ -54,12 +57,13 @@ class Report:
         self.score = self.points / self.max_points if self.max_points else 1.0
         self.passed = result.passed
         self._html: str | None = None
+        self._ids = f"grader-report-{next(_REPORTS)}-"  # anchors unique on a page showing several reports
 
     def _repr_html_(self) -> str:
         from .backs.html import fragment
 
         if self._html is None:  # drawing the figures takes a second: once per report
-            self._html = fragment(self.result, scope=SCOPE)
+            self._html = fragment(self.result, scope=SCOPE, ids=self._ids)
         return self._html
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from grader.coursefile import load_course
 from grader.engine.grading import Options, grade
 from grader.model.course import Course, Limits
 from grader.model.results import SubmissionResult
+from tests.wheel_venv import WheelVenv, build_wheel, make_venv
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
@@ -95,3 +96,11 @@ def small_course(folder: Path, keep: list[str]) -> Path:
     (folder / "course.yml").write_text(yaml.safe_dump(data, sort_keys=False))
     shutil.copytree(SOLUTIONS, folder / "solutions")
     return folder / "course.yml"
+
+
+@pytest.fixture(scope="session")
+def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> WheelVenv:
+    """A wheel of this repository installed in a fresh venv (tests/wheel_venv.py): the grader as a learner,
+    or an instructor outside the repository, has it. Built once per session (a few seconds)."""
+    base = tmp_path_factory.mktemp("wheel")
+    return make_venv(base / "venv", build_wheel(base / "dist", base))

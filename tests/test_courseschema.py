@@ -27,9 +27,16 @@ def _course(exercises: str) -> str:
             + textwrap.indent(exercises, "      "))
 
 
-def test_every_declared_key_is_read_by_the_loader_and_no_other() -> None:
+def test_every_declared_key_is_read_by_the_loader_and_no_other(tmp_path: Path) -> None:
+    """Over the repository's course files and the reference's examples: a key only one course uses (an
+    example course's) counts once it is there."""
     courseyaml.KEYS_READ.clear()
-    coursefile.load_course(ROOT / "course.yml")
+    for path in [ROOT / "course.yml", *sorted(ROOT.glob("examples/*/course.yml")),
+                 *sorted(ROOT.glob("tests/data/*/course.yml"))]:
+        coursefile.load_course(path)
+    for kind, example in EXAMPLES.items():
+        (tmp_path / f"{kind}.yml").write_text(_course(example))
+        coursefile.load_course(tmp_path / f"{kind}.yml")
     declared = {(s.name, f.name) for s in SECTIONS.values() for f in (*s.fields, *([s.extra] if s.extra else []))}
     assert courseyaml.KEYS_READ == declared
 

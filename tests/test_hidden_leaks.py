@@ -223,7 +223,7 @@ def test_secret_seed_reveals_no_hidden_value(small_course: Course, hostile: Path
     assert all(k["details"].get("hidden") for k in cases)
     messages = "\n".join(k["message"] for k in cases)
     assert "ValueError raised (activations.py:" in messages and "RuntimeError raised (losses.py:" in messages
-    assert "hidden case setting: x (4, 5)" in messages
+    assert "x (4, 5)" in {k["setting"] for k in cases} and "x (4, 5)" not in messages  # once: in the title
     assert "off by a factor of 1/N, N = 4 (batch size)" in messages  # 4: a public shape dimension
     assert "elements wrong" in messages and not re.search(r"\d+/\d+ elements", messages)
 

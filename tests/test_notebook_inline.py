@@ -29,6 +29,9 @@ def test_check_outside_a_kernel_grades_the_code_given(tmp_path: Path) -> None:
     assert "1.10 Affine" in text and "In [3]: line 1: %timeit 1" in text  # the dropped magic, in kernel terms
     html = bad._repr_html_()
     assert html.startswith("<div class='grader-report'>") and "<body" not in html and "data:image/png;base64," in html
+    ids = [set(re.findall(r"id='([^']+)'", r._repr_html_())) for r in (good, bad)]
+    assert ids[0] and ids[1] and not ids[0] & ids[1]  # two reports on one page: each links to its own exercises
+    assert all(f"href='#{i}'" in bad._repr_html_() for i in ids[1])
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -7,6 +7,7 @@ subprocess run in tests/test_cli.py covers the real command line.
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,22 @@ def test_check_names_a_missing_twin_in_one_line(folder: Path, capsys: pytest.Cap
     assert code == 2
     assert err == (f"grader: error: {path}: exercise r (Rectifier): no torch twin named 'rellu'; did you mean 'relu'? "
                    "(`grader validate` names the line)\n")
+
+
+def test_an_interface_backward_function_must_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CS231n-style example validates; with its backward function misspelled, one line names it."""
+    shutil.copytree(ROOT / "examples" / "cs231n", tmp_path / "cs231n")
+    path = tmp_path / "cs231n" / "course.yml"
+    code, out, err = validate(path, capsys, monkeypatch)
+    assert (code, err) == (0, "")
+    text = path.read_text()
+    assert text.count("backward: affine_backward ") == 1
+    text = text.replace("backward: affine_backward ", "backward: affine_backwrd ")
+    path.write_text(text)
+    code, out, err = validate(path, capsys, monkeypatch)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "backward: affine_backwrd" in t)
+    assert code == 2
+    assert err.startswith(f"grader: error: {path}:{line}: assignments[0].exercises[0].interface.backward: "
+                          f"layers.affine_backwrd: no function affine_backwrd in {tmp_path / 'cs231n' / 'solutions'}"
+                          "/layers.py; did you mean 'affine_backward'?\n")

@@ -135,6 +135,14 @@ def check_target(course: Course, ex: Exercise, where: Where) -> None:
         hint = did_you_mean(ex.name, names)  # type: ignore[arg-type]
         hint = hint.replace("did you mean '", f"did you mean '{ex.module}.") if hint else ""
         where.fail(ex, ("target",), f"{ex.target}: no class or function {ex.name} in {module}{hint}")
+    backward = ex.interface.backward if ex.interface is not None else ""
+    if backward:  # an interface's backward function (module.name), in the same module or another
+        other_module, other = backward.rsplit(".", 1)
+        path = solutions / f"{other_module}.py"
+        other_names = names if other_module == ex.module else _definitions(path) if path.is_file() else []
+        if other not in (other_names or []):
+            hint = did_you_mean(other, other_names or [])
+            where.fail(ex, ("interface", "backward"), f"{backward}: no function {other} in {path}{hint}")
 
 
 def check_reference(ex: Exercise, known: dict[str, Any], where: Where) -> None:

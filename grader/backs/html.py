@@ -61,10 +61,11 @@ def scoped_css(scope: str) -> str:
     return "\n".join(rules)
 
 
-def fragment(result: SubmissionResult, with_figures: bool = True, scope: str = "") -> str:
+def fragment(result: SubmissionResult, with_figures: bool = True, scope: str = "", ids: str = "ex-") -> str:
     """The report's body: the summary, one table per assignment, every failing case's message and the
     figures inlined (data: URIs). With ``scope`` (a class name) it comes wrapped in a ``div`` of that
-    class with its own scoped style: the self-contained fragment a notebook displays."""
+    class with its own scoped style: the self-contained fragment a notebook displays. ``ids`` prefixes
+    the anchors, so that several reports on one notebook page link each to its own exercises."""
     figs: dict[tuple[str, str], list[plots.Figure]] = {}
     if with_figures:
         for fig in plots.figures(result):
@@ -84,13 +85,13 @@ def fragment(result: SubmissionResult, with_figures: bool = True, scope: str = "
                      "<th>first problem</th></tr>")
         for e in a.exercises:
             first = escape(e.reason.splitlines()[0]) if e.reason else ""
-            parts.append(f"<tr><td><a href='#ex-{escape(e.id)}'>{escape(e.id)} {escape(e.title)}</a></td>"
+            parts.append(f"<tr><td><a href='#{ids}{escape(e.id)}'>{escape(e.id)} {escape(e.title)}</a></td>"
                          f"<td>{_status(e.status)}</td><td class='num'>{e.points:g} / {e.max_points:g}</td>"
                          f"<td>{_bar(e.fraction)}</td><td>{first}</td></tr>")
         parts.append("</table>")
         for e in a.exercises:
             opened = "" if e.status in (PASS, NOT_IMPLEMENTED) else " open"
-            parts.append(f"<details id='ex-{escape(e.id)}'{opened}><summary>{escape(e.id)} {escape(e.title)} "
+            parts.append(f"<details id='{ids}{escape(e.id)}'{opened}><summary>{escape(e.id)} {escape(e.title)} "
                          f"<code>{escape(e.target)}</code> — {_status(e.status)} {e.points:g} / {e.max_points:g}"
                          "</summary>")
             for fig in figs.get((e.id, "curve"), []):

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import kinds
 from ..engine.refstore import ReferenceStore
-from ..kinds import kind_of
+from ..kinds import interfaces, kind_of
 from ..kinds.inputs import case_arrays, upstream_gradient
 from ..kinds.plans import LearnerFailed, Unusable
 from ..model.course import CheckSpec, Exercise
@@ -104,7 +104,9 @@ class Context:
         return self.douts({k: expected[k].shape for k in kinds.output_keys(self.ex)}, purpose, index)
 
     def run(self, steps: list[dict[str, Any]], variables: dict[str, np.ndarray], fp_errors: str = "default") -> Reply:
-        return self.child.run(steps, variables, timeout=self.ex.timeout_s, fp_errors=fp_errors)
+        """Run a plan in the child, its constructions adapted to the exercise's interface, if any."""
+        return self.child.run(interfaces.adapt(self.ex, steps), variables, timeout=self.ex.timeout_s,
+                              fp_errors=fp_errors)
 
     def sizes(self, arrays: dict[str, np.ndarray]) -> dict[str, tuple[int, str]]:
         """Sizes a cause hint may name (batch size, number of elements)."""

@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .. import kinds
-from ..kinds import kind_of, plans
+from ..kinds import interfaces, kind_of, plans
 from ..model.course import CheckSpec
 from ..model.results import FAIL, PASS, CaseResult
 from ..model.values import Value
@@ -101,14 +101,15 @@ def _layer(ctx: Context, purpose: str, index: int, prefix: str, random: bool) ->
     variables.update(douts)
     steps = [plans.new(ex, hyper, array_kwargs=kind.constructor_arrays(ex, arrays))]
     kept_new = {b: _push(steps, plans.same(0, b, b)) for b in ex.buffers}
-    ids_before = _push(steps, plans.grad_ids(0)) if ex.params else -1
+    in_place = bool(ex.params) and interfaces.grads_in_place(ex)
+    ids_before = _push(steps, plans.grad_ids(0)) if in_place else -1
     first = _push(steps, plans.forward(ex, 0, names))
     second = _push(steps, plans.forward(ex, 0, names, {n: n + "_again" for n in names}))
     back = _push(steps, plans.backward(0, list(douts)))
     constants = [n for n in kind.constructor_arrays(ex, arrays) if n not in ex.buffers]  # buffers may change
     watched = [*names, *douts, *ex.params, *constants]
     state = {n: _push(steps, plans.var(n)) for n in watched}
-    ids_after = _push(steps, plans.grad_ids(0)) if ex.params else -1
+    ids_after = _push(steps, plans.grad_ids(0)) if in_place else -1
     kept_after = {b: _push(steps, plans.same(0, b, b)) for b in ex.buffers}
     reply = ctx.run(steps, variables)
     phase = {0: "constructor", ids_before: "constructor", first: "forward", second: "forward", back: "backward",
@@ -148,7 +149,7 @@ def _layer(ctx: Context, purpose: str, index: int, prefix: str, random: bool) ->
             yield CaseResult(name, FAIL, f"{n} was changed in place by {who}\n  hint: compute into a new array "
                              f"(e.g. np.maximum(x, 0) or x * mask) instead of assigning into {n}",
                              {"rule": f"{n} not modified"})
-    if ex.params:
+    if in_place:
         name = f"{prefix} · grads written in place"
         failed = failure_before(name, ids_after)
         if failed:

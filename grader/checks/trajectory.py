@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from ..judge.compare import compare_arrays, fmt, to_json_array
-from ..kinds import plans
+from ..kinds import interfaces, plans
 from ..model.course import CheckSpec, Tolerance
 from ..model.results import ERROR, FAIL, PASS, CaseResult
 from ..model.values import Value
@@ -37,7 +37,7 @@ def run(ctx: Context, spec: CheckSpec) -> Iterator[CaseResult]:
 
 def _judge(ctx: Context, ref: dict[str, np.ndarray], hyper: dict[str, Any], name: str, where: str) -> CaseResult:
     n_params = sum(1 for k in ref if k.startswith("init"))
-    states = sorted(k for k in ref if k.startswith("state"))
+    states = sorted(k for k in ref if k.startswith("state") and interfaces.compared_state(ctx.ex, k.split(":")[1]))
     steps_count = ref["param0"].shape[0]
     variables = {f"p{j}": ref[f"init{j}"].copy() for j in range(n_params)}
     variables.update({f"G{j}": ref[f"grad{j}"] for j in range(n_params)})

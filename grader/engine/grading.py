@@ -18,7 +18,7 @@ from typing import Callable
 
 from .. import __version__, checks
 from ..fronts import NotebookMap, prepare_workdir, take_manifest
-from ..kinds import curves, kind_of
+from ..kinds import curves, interfaces, kind_of
 from ..model.course import Course, Exercise
 from ..model.results import (
     FAIL,
@@ -199,7 +199,7 @@ def _prepare(course: Course, submission: Path, seed: int,
     """What grading one submission needs before a child starts: the private working folder, its notebook
     manifest (read before any child runs: what a child writes is never read), the reference store and
     the folders to hide. The working folder is removed if any of it fails."""
-    workdir = prepare_workdir(submission, [ex.target for ex in course.exercises])
+    workdir = prepare_workdir(submission, [t for ex in course.exercises for t in interfaces.targets(ex)])
     try:
         places = take_manifest(workdir)
         refs = reference_store(course, seed, options.device, directory=options.cache, use_disk=options.use_cache,
@@ -336,7 +336,7 @@ def _rule_violation(ex: Exercise, found: list[rules.Violation]) -> ExerciseResul
 def _collect_curve(ex: Exercise, seed: int, child: Child, refs: ReferenceStore) -> dict[str, object]:
     steps, variables = curves.steps(ex, seed)
     try:
-        reply = child.run(steps, variables)
+        reply = child.run(interfaces.adapt(ex, steps), variables)
         values = reply.values if reply.failure is None else None
     except ChildFailure:
         values = None

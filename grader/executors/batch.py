@@ -35,7 +35,7 @@ from .local import LocalPool
 GRADEBOOK = "gradebook.csv"
 EXECUTORS: dict[str, Callable[["BatchOptions"], Executor]] = {
     "local": lambda options: LocalPool(options.jobs),
-    "dask": lambda options: DaskExecutor(options.address, options.jobs),
+    "dask": lambda options: DaskExecutor(options.address),
 }
 """Where submissions can be graded, by the name BatchOptions.executor gives."""
 

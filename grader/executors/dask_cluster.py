@@ -65,9 +65,8 @@ class DaskExecutor:
     """Grades submissions on a Dask cluster: ``address`` is a scheduler (``tcp://host:8786``) or
     ``local:N`` for a LocalCluster of N worker processes here."""
 
-    def __init__(self, address: str, jobs: int = 1):
-        self.address = address
-        self.jobs = jobs
+    def __init__(self, address: str):
+        self.address = address  # parallelism is the cluster's: one task per worker thread, not -j
         self.client: Any = None
         """The distributed.Client while :meth:`run` runs (tests reach the workers through it)."""
 

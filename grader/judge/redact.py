@@ -6,7 +6,8 @@ there. A hidden case keeps
 
 * its name and status (the grader makes both; the status is the one bit grading must reveal),
 * the quantity (``dW``) or rule (``x not modified``) it judged,
-* its public setting (hyper-parameters and input shapes from course.yml, :func:`setting`),
+* its public setting (hyper-parameters and input shapes from course.yml, :func:`setting`), shown once,
+  in the case's title,
 * a cause in words chosen from fixed phrases by the kind of details (wrong shape, some or every
   element wrong, an exception of a builtin type at the learner's file:line),
 * the hint, with only the numbers that occur in the public setting (``N = 4 (batch size)`` when 4 is
@@ -139,9 +140,7 @@ def redact_case(k: CaseResult, where: str, modules: frozenset[str]) -> CaseResul
     for key in ("quantity", "rule"):
         if d.get(key):
             details[key] = str(d[key])
-    if k.status != PASS:
-        if where:
-            lines.append(f"  hidden case setting: {where}")
+    if k.status != PASS:  # the setting is not repeated here: the case's title carries it (CaseResult.title)
         hint = str(d.get("hint") or "")
         if not hint and "expected_shape" in d and d.get("shape") == list(d["expected_shape"])[::-1] \
                 and len(d["expected_shape"]) == 2:

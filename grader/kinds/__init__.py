@@ -53,6 +53,9 @@ class Kind:
     declares_io = False
     """The course may declare ``inputs``, ``outputs`` and ``buffers`` (a layer's)."""
 
+    interface_styles: tuple[str, ...] = ()
+    """The ``interface:`` styles an exercise of this kind may declare (grader.kinds.interfaces)."""
+
     def inputs(self, ex: Exercise, arrays: dict[str, Any]) -> list[str]:
         """Names of the arrays the forward call takes, in order."""
         return [n for n in arrays if n not in ex.params]
@@ -124,6 +127,7 @@ class Layer(Kind):
     curve_points = 201
     element_wise_curve = True
     twin_backward = "douts"
+    interface_styles = ("functions", "class")
 
     def inputs(self, ex: Exercise, arrays: dict[str, Any]) -> list[str]:
         return list(ex.inputs)
@@ -161,6 +165,7 @@ class Loss(Kind):
     arrays_required = True
     curve_points = 61
     twin_backward = "auto"
+    interface_styles = ("functions",)
 
     def inputs(self, ex: Exercise, arrays: dict[str, Any]) -> list[str]:
         return ["pred", "target"]
@@ -211,6 +216,7 @@ class Optimizer(Kind):
     name = "optimizer"
     problems_required = True
     updates_in_place = True
+    interface_styles = ("config",)
 
 
 class Network(Kind):

@@ -84,6 +84,34 @@ class CheckSpec:
 
 
 @dataclass(frozen=True)
+class Interface:
+    """How an existing assignment's code is called in place of the class protocol (docs/interfaces.md):
+    forward/backward functions with a cache, a class (gradients as attributes, arrays in its own layout), or a functional
+    optimizer with a config dict. Names are the course's own (``x``, ``W``, ``dW``, ``lr``, torch's state
+    names); the mappings say what the learner's code calls them."""
+
+    style: str
+    """``functions``, ``class`` or ``config``."""
+    backward: str = ""
+    """functions: ``module.name`` of the backward function; empty when forward returns the gradients too."""
+    returns: tuple[str, ...] = ()
+    """functions: the parts of forward's result, in order (``out``, ``cache``, ``dpred``...)."""
+    gives: tuple[str, ...] = ()
+    """functions: the parts of backward's result, in order (``dx``, ``dW``, ``db``)."""
+    grads: dict[str, str] = field(default_factory=dict)
+    """class: parameter -> the attribute holding its gradient after backward (``W: dW``); empty: the
+    class keeps ``self.grads`` as the class protocol does."""
+    config: dict[str, str] = field(default_factory=dict)
+    """config (and functions, whose forward then takes the dict last): the learner's config key -> the
+    hyper-parameter it holds (``learning_rate: lr``, ``beta1: betas[0]``, ``pad: padding``)."""
+    state: dict[str, str] = field(default_factory=dict)
+    """config: the learner's config key -> torch's state name it holds (``m: exp_avg``); only these states
+    are compared."""
+    axes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """An array's layout in the learner's code: theirs = np.transpose(ours, axes) (``W: [1, 0]``)."""
+
+
+@dataclass(frozen=True)
 class Exercise:
     """One graded unit: a class or function the learner writes, and how to grade it."""
 
@@ -129,6 +157,8 @@ class Exercise:
     timeout_s: float | None = None
     """Wall-clock limit of one call plan of this exercise (a whole training run); None: the course's
     ``limits.timeout_s``."""
+    interface: Interface | None = None
+    """How the learner's code is called when it is not the class protocol (None: the class protocol)."""
     forward_calls_in_backward: int = 1
     """How many times backward may call forward: once recomputes the output; a backward that estimates
     gradients by finite differences of forward calls it at least twice, and its gradients fail."""

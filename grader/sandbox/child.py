@@ -6,7 +6,10 @@ confinement.py (loaded by file path, so the grader package, the references and t
 reach). Before any learner code runs it limits its own resources and confines itself
 (confinement.py): all of it, or it exits with the reason and runs no learner code. It receives input
 arrays and returns raw output arrays: it never sees a reference value, a solution or the grading seed,
-and it decides nothing about scores.
+and it decides nothing about scores. An exercise declared with an ``interface:`` (existing assignment
+shapes: function pairs, gradient attributes, config-dict optimizers) is run through a small adapter that
+keeps the class protocol; a result of the wrong form raises InterfaceError, reported like any learner
+error.
 
 Why one module: it runs as a script that may import only the standard library, numpy and its two
 path-loaded siblings; splitting it would add path-loaded modules to the untrusted side.
@@ -169,7 +172,9 @@ def _execute(step: dict[str, Any], index: int, args: list[Any], kwargs: dict[str
     """One step of a call plan; a ``new`` step stores its instance under its own index."""
     op = step["op"]
     if op == "new":
-        objects[index] = resolve(step["target"], root)(*args, **kwargs)
+        made = resolve(step["target"], root)
+        iface = step.get("interface")
+        objects[index] = _adapted(iface, made, args, kwargs, root) if iface else made(*args, **kwargs)
         return None
     if op == "func":
         return resolve(step["target"], root)(*args, **kwargs)
@@ -178,7 +183,8 @@ def _execute(step: dict[str, Any], index: int, args: list[Any], kwargs: dict[str
     if op == "call":
         obj = objects[step["obj"]]
         if step["method"] == "backward":
-            with _Counting(obj, "forward") as counter:
+            owner, name = obj.counted() if isinstance(obj, _Adapter) else (obj, "forward")
+            with _Counting(owner, name) as counter:
                 value = obj.backward(*args, **kwargs)
             env.setdefault("$forward_calls", {})[index] = counter.calls
             return value
@@ -212,6 +218,200 @@ def _execute(step: dict[str, Any], index: int, args: list[Any], kwargs: dict[str
     if op == "train":
         return _train(objects, args, step)
     raise ValueError(f"unknown op {op!r}")
+
+
+# --------------------------------------------------------------------------- interfaces
+# An exercise declared with an ``interface:`` (grader/kinds/interfaces.py) is run through one of these
+# adapters, which keep the class protocol every plan speaks (forward, backward, grads, update, state).
+# They are total: a result of the wrong form raises InterfaceError, naming the function and what it
+# returned, which the parent reports as the learner's failure; nothing is guessed.
+
+
+class InterfaceError(Exception):
+    """The learner's function returned something the declared interface cannot take apart."""
+
+
+def _shown(value: Any) -> str:
+    """A returned value described for a message: its type, and its shape or length."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(type(v).__name__ for v in value[:6]) + (", ..." if len(value) > 6 else "")
+        return f"a {type(value).__name__} of {len(value)} ({inner})"
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
+def _parts(function: str, value: Any, names: list[str]) -> dict[str, Any]:
+    """A result split into its declared parts: one name is the value itself, several a tuple or list of
+    exactly that length."""
+    if len(names) == 1:
+        return {names[0]: value}
+    if not isinstance(value, (tuple, list)) or len(value) != len(names):
+        raise InterfaceError(f"{function} returned {_shown(value)}, expected a tuple of {len(names)}: "
+                             f"({', '.join(names)})")
+    return dict(zip(names, value))
+
+
+def _theirs(spec: dict[str, Any], name: str, value: Any) -> Any:
+    """An array in the learner's layout (a transposed view: changes in place still show)."""
+    perm = spec["axes"].get(name)
+    if perm is None or not isinstance(value, np.ndarray):
+        return value
+    if value.ndim != len(perm):
+        raise InterfaceError(f"{name} has {value.ndim} axes; the course's interface transposes it by {perm}")
+    return np.transpose(value, perm)
+
+
+def _ours(spec: dict[str, Any], name: str, value: Any) -> Any:
+    """A learner's array back in the course's layout; anything else as it is (the parent judges it)."""
+    perm = spec["axes"].get(name)
+    if perm is None or not isinstance(value, np.ndarray) or value.ndim != len(perm):
+        return value
+    return np.transpose(value, np.argsort(perm))
+
+
+def _adapted(spec: dict[str, Any], made: Any, args: list[Any], kwargs: dict[str, Any], root: str) -> Any:
+    style = spec.get("style")
+    if style == "functions":
+        return _Functions(spec, made, resolve(spec["backward"], root) if spec["backward"] else None, args, kwargs)
+    if style == "class":
+        return _Class(spec, made, args, kwargs)
+    if style == "config":
+        return _Config(spec, made, kwargs)
+    raise ValueError(f"unknown interface style {style!r}")
+
+
+def _grads_returned(spec: dict[str, Any], parts: dict[str, Any], grads: list[Any]) -> Any:
+    """Parameter gradients into ``grads``; the inputs' gradients as backward's result."""
+    for i, p in enumerate(spec["params"]):
+        grads[i] = _ours(spec, p, parts["d" + p])
+    dins = [_ours(spec, n, parts["d" + n]) for n in spec["diff_inputs"]]
+    return dins[0] if len(dins) == 1 else tuple(dins)
+
+
+class _Adapter:
+    """What the three adapters share: where the learner's forward lives, to count its calls in backward."""
+
+    def counted(self) -> tuple[Any, str]:
+        return self, "forward"
+
+
+class _Functions(_Adapter):
+    """``forward(*inputs, *params, **hyper) -> (out, cache)`` and ``backward(*douts, cache) -> (dx, dW,
+    ...)`` (CS231n), or one function returning the value and its gradients (``softmax_loss``)."""
+
+    def __init__(self, spec: dict[str, Any], forward: Any, backward: Any, params: list[Any],
+                 hyper: dict[str, Any]):
+        self.spec, self.fwd, self.bwd, self.hyper = spec, forward, backward, hyper
+        self.params = list(params)
+        self.grads: list[Any] = [None] * len(params)
+        self.saved: dict[str, Any] = {}
+
+    def counted(self) -> tuple[Any, str]:
+        """The forward function, as a name of its module: a backward calls it through that name."""
+        module, _, name = self.spec["forward"].rpartition(".")
+        return sys.modules.get(module, self), name
+
+    def forward(self, *inputs: Any) -> Any:
+        spec = self.spec
+        names = [*spec["inputs"], *spec["params"]]
+        args = [_theirs(spec, n, a) for n, a in zip(names, [*inputs, *self.params])]
+        result = self.fwd(*args, dict(self.hyper)) if spec.get("config_arg") else self.fwd(*args, **self.hyper)
+        self.saved = _parts(spec["forward"], result, spec["returns"])
+        outs = [_ours(spec, o, self.saved[o]) for o in spec["outputs"]]
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+    def backward(self, *douts: Any) -> Any:
+        spec = self.spec
+        if self.bwd is None:
+            if douts:
+                raise InterfaceError(f"{spec['forward']} returns its gradients with its value: it cannot take "
+                                     "an upstream gradient (a case with reduction 'none'?)")
+            parts = self.saved
+        else:
+            theirs = [_theirs(spec, o, d) for o, d in zip(spec["outputs"], douts)]
+            cache = [self.saved.get("cache")] if "cache" in spec["returns"] else []
+            parts = _parts(spec["backward"], self.bwd(*theirs, *cache), spec["gives"])
+        return _grads_returned(spec, parts, self.grads)
+
+
+class _Class(_Adapter):
+    """A class with forward and backward, its arrays in the learner's layout (``W`` as (out, in), batch-first
+    sequences), its parameters' gradients in attributes (``self.dW``) or in ``self.grads``."""
+
+    def __init__(self, spec: dict[str, Any], cls: Any, params: list[Any], kwargs: dict[str, Any]):
+        self.spec = spec
+        self.obj = cls(*[_theirs(spec, p, a) for p, a in zip(spec["params"], params)], **kwargs)
+
+    def counted(self) -> tuple[Any, str]:
+        return self.obj, "forward"
+
+    def forward(self, *inputs: Any) -> Any:
+        spec = self.spec
+        out = self.obj.forward(*[_theirs(spec, n, a) for n, a in zip(spec["inputs"], inputs)])
+        if len(spec["outputs"]) == 1:
+            return _ours(spec, spec["outputs"][0], out)
+        return tuple(_ours(spec, o, v) for o, v in zip(spec["outputs"], out)) if isinstance(out, tuple) else out
+
+    def backward(self, *douts: Any) -> Any:
+        spec = self.spec
+        dins = self.obj.backward(*[_theirs(spec, o, d) for o, d in zip(spec["outputs"], douts)])
+        if len(spec["diff_inputs"]) == 1:
+            return _ours(spec, spec["diff_inputs"][0], dins)
+        return tuple(_ours(spec, n, v) for n, v in zip(spec["diff_inputs"], dins)) if isinstance(dins, tuple) else dins
+
+    @property
+    def grads(self) -> list[Any]:
+        if not self.spec["grads"]:
+            grads = self.obj.grads
+            if not any(p in self.spec["axes"] for p in self.spec["params"]) or not isinstance(grads, (list, tuple)):
+                return grads
+            return [_ours(self.spec, p, g) for p, g in zip(self.spec["params"], grads)]
+        out = []
+        for p in self.spec["params"]:
+            attribute = self.spec["grads"][p]
+            value = getattr(self.obj, attribute, None)
+            if value is None:
+                raise InterfaceError(f"{self.spec['forward']} has no attribute {attribute} after backward, or it "
+                                     f"is None (the course reads d{p} from self.{attribute})")
+            out.append(_ours(self.spec, p, value))
+        return out
+
+    def __getattr__(self, name: str) -> Any:  # buffers and anything else the plan reads
+        if name in ("obj", "spec"):
+            raise AttributeError(name)
+        return getattr(self.obj, name)
+
+
+class _Config(_Adapter):
+    """A functional optimizer, ``next_w, config = update(w, dw, config)``, with one config dict per
+    parameter (as CS231n's solver keeps them); ``state[i][torch_name]`` reads the mapped config keys."""
+
+    def __init__(self, spec: dict[str, Any], function: Any, config: dict[str, Any]):
+        self.spec, self.fn, self.base = spec, function, dict(config)
+        self.configs: dict[int, Any] = {}
+
+    def update(self, params: list[Any], grads: list[Any]) -> None:
+        name = self.spec["forward"]
+        for i, (p, g) in enumerate(zip(params, grads)):
+            config = self.configs[i] if i in self.configs else dict(self.base)
+            next_w, config = _parts(name, self.fn(p, g, config), ["next_w", "config"]).values()
+            if not isinstance(config, dict):
+                raise InterfaceError(f"{name} returned {_shown(config)} as its config, expected the config dict")
+            if not isinstance(next_w, np.ndarray) or next_w.shape != p.shape:
+                raise InterfaceError(f"{name} returned {_shown(next_w)} as next_w, expected an array of shape "
+                                     f"{p.shape}")
+            if next_w is not p:
+                try:
+                    p[...] = next_w
+                except (TypeError, ValueError) as e:
+                    raise InterfaceError(f"{name} returned next_w that cannot be stored: {e}") from None
+            self.configs[i] = config
+
+    @property
+    def state(self) -> dict[int, dict[str, Any]]:
+        return {i: {torch: c[theirs] for torch, theirs in self.spec["state"].items() if theirs in c}
+                for i, c in self.configs.items()}
 
 
 def _item(obj: Any, path: list[Any]) -> Any:
