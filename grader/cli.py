@@ -4,7 +4,7 @@ Exit codes: 0 everything passed (or the command succeeded), 1 some check failed,
 submission error (the message names the file, line or field).
 
 Why one module: one parser for every command, so that `grader --help` lists them all; past 400 lines
-since `grader new`, to be split (per command group) when the parallel slices are merged.
+with `grader init` and `grader new`: to be split (per command group) when the parallel slices are merged.
 """
 from __future__ import annotations
 
