@@ -7,7 +7,10 @@ the generic tests that run on every course folder of the repository are parametr
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -154,7 +157,7 @@ def test_a_missing_twin_is_a_course_error_in_validate_and_check(tmp_path: Path) 
     folder = own_course(tmp_path / "c", reference="slu")
     course = load_course(folder)
     with pytest.raises(CourseError, match=r"course.yml: exercise x.1 \(SiLU\): no torch twin named 'slu' \(built in, "
-                                          r"or @twin in .*references.py\); known: .*silu"):
+                                          r"or @twin in .*references.py\); did you mean 'silu'\?; known: .*silu"):
         check_twins(course)
     with pytest.raises(CourseError, match="no torch twin named 'slu'"):
         grade(course, folder / "solutions", Options())
@@ -241,3 +244,29 @@ def test_a_dask_worker_gets_the_course_twins(tmp_path: Path) -> None:
 def test_every_course_folder_validates(folder: Path) -> None:
     course = api.validate(folder)
     assert course.path == folder / "course.yml" and course.exercises
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("GRADER_COURSE", "GRADER_SEED", "FORCE_COLOR")}
+    env.update(NO_COLOR="1", PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_the_course_is_found_by_walking_up_from_the_current_folder() -> None:
+    proc = cli("check", "submissions/M1.ipynb", cwd=MINI)
+    total = f"{sum(e.points for e in load_course(MINI).exercises):g}"
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"Total: {total}/{total}" in proc.stdout and "A mini course" in proc.stdout
+
+
+def test_check_with_a_missing_twin_is_one_line_naming_the_twin(tmp_path: Path) -> None:
+    folder = own_course(tmp_path / "c", reference="slu")
+    proc = cli("check", str(folder / "solutions"), "--course", str(folder), cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "KeyError" not in proc.stderr
+    line = proc.stderr.strip().splitlines()[-1]  # after the "computing references" progress line
+    assert line.startswith(f"grader: error: {folder / 'course.yml'}: exercise x.1 (SiLU): no torch twin named 'slu'")
+    assert "did you mean 'silu'?" in line

@@ -201,8 +201,12 @@ def check(course: Course, only: Any = None) -> Twins:
     twins = load(course)
     for ex in course.exercises:
         if ex.reference is not None and ex.reference not in twins and (only is None or ex.id in only):
+            import difflib
+
+            close = difflib.get_close_matches(ex.reference, list(twins), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
             raise CourseError(f"{course.path}: exercise {ex.id} ({ex.title}): no torch twin named {ex.reference!r} "
-                              f"({twins.where}); known: {', '.join(sorted(twins))}")
+                              f"({twins.where}){hint}; known: {', '.join(sorted(twins))}")
     return twins
 
 
