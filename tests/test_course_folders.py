@@ -214,6 +214,16 @@ def test_a_planted_bug_in_the_example_course_is_caught(tmp_path: Path) -> None:
     assert checks["reference"].score < 1 and "dx" in checks["reference"].reason
 
 
+def test_a_public_case_file_uses_the_course_twin(tmp_path: Path) -> None:
+    import numpy as np
+    import torch
+
+    course = load_course(MINI)
+    api.case(course, "SiLU", 0, tmp_path / "c.npz")
+    c = np.load(tmp_path / "c.npz")
+    assert np.allclose(c["expected_out"], torch.nn.functional.silu(torch.tensor(c["x"])).numpy())
+
+
 def test_the_gradescope_bundle_carries_the_course_twins(tmp_path: Path) -> None:
     with zipfile.ZipFile(api.bundle(MINI, tmp_path / "b.zip", None)) as z:
         assert z.read("course/references.py") == (MINI / "references.py").read_bytes()
