@@ -103,6 +103,7 @@ def test_a_course_folder_outside_the_repository_validates_and_grades(tmp_path: P
     release(folder / "solutions", folder / "exercises")
     course = api.validate(folder)  # a folder, not a file
     assert course.path == folder / "course.yml"
+    assert course.hide == (folder / "solutions", folder / "references.py")  # the twins as secret as solutions
     full = grade(course, folder / "solutions", Options())
     assert [(e.status, e.points) for e in full.exercises] == [(PASS, 2)]
     stubs = grade(course, folder / "exercises", Options())
@@ -267,7 +268,7 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_course_is_found_by_walking_up_from_the_current_folder() -> None:
-    proc = cli("check", "submissions/M1.ipynb", cwd=MINI)
+    proc = cli("check", "M1.ipynb", cwd=MINI / "submissions")  # no course.yml here: found in the parent
     total = f"{sum(e.points for e in load_course(MINI).exercises):g}"
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"Total: {total}/{total}" in proc.stdout and "A mini course" in proc.stdout
