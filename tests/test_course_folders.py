@@ -192,6 +192,19 @@ def test_the_course_twins_are_hidden_from_learner_code(tmp_path: Path) -> None:
     assert (silu.status, silu.points) == (PASS, silu.max_points), silu.reason
 
 
+def test_landlock_leaves_out_a_hidden_file_inside_a_readable_tree(tmp_path: Path) -> None:
+    """Where the course lies inside a tree learner code may read (a course installed under site-packages),
+    Landlock's allowed paths still leave its references.py out (tier A has no mount to mask it)."""
+    from grader.sandbox.confinement import _tree_minus
+
+    (tmp_path / "course" / "solutions").mkdir(parents=True)
+    for name in ("course.yml", "references.py", "solutions/a.py"):
+        (tmp_path / "course" / name).write_text("x")
+    hidden = [str(tmp_path / "course" / "references.py"), str(tmp_path / "course" / "solutions")]
+    allowed = _tree_minus(str(tmp_path), hidden)
+    assert sorted(allowed) == [str(tmp_path / "course" / "course.yml")]
+
+
 def test_the_example_notebook_gets_full_marks() -> None:
     course = load_course(MINI)
     result = grade(course, MINI / "submissions" / "M1.ipynb", Options())
