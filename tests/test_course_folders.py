@@ -241,6 +241,9 @@ def test_a_public_case_file_uses_the_course_twin(tmp_path: Path) -> None:
 def test_the_gradescope_bundle_carries_the_course_twins(tmp_path: Path) -> None:
     with zipfile.ZipFile(api.bundle(MINI, tmp_path / "b.zip", None)) as z:
         assert z.read("course/references.py") == (MINI / "references.py").read_bytes()
+        z.extractall(tmp_path / "autograder")
+    course = api.validate(tmp_path / "autograder" / "course")  # as run_autograder loads it
+    assert course.hide == (tmp_path / "autograder" / "course" / "references.py",)  # masked there too
 
 
 def test_a_dask_worker_gets_the_course_twins(tmp_path: Path) -> None:
