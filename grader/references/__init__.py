@@ -22,7 +22,7 @@ import types
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Union
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, Mapping, Union
 
 import numpy as np
 
@@ -190,7 +190,7 @@ def load(course: CourseLike = None) -> Twins:
     return twins
 
 
-def check(course: Course, only: Any = None) -> Twins:
+def check(course: Course, only: Collection[str] | None = None) -> Twins:
     """The course's twins, after making sure every exercise (of ``only``, else all) names one that exists.
 
     Raises:
