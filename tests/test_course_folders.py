@@ -7,6 +7,7 @@ the generic tests that run on every course folder of the repository are parametr
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -262,6 +263,20 @@ def test_a_dask_worker_gets_the_course_twins(tmp_path: Path) -> None:
     key = cache_key(course.digest, 0, "cpu", MINI)
     assert cache_key(course.digest, 0, "cpu", copy.parent) != key  # other twins: another key
     assert course_on_worker("x", b"", course.digest, twins) == str(MINI / "course.yml")  # once per worker
+
+
+def test_a_dask_cluster_grades_the_example_course_with_its_twins(tmp_path: Path) -> None:
+    """The reference file's key counts the course's twins on the client and on the worker alike."""
+    pytest.importorskip("distributed")
+    from grader.executors.batch import BatchOptions, grade_batch
+
+    course = load_course(MINI)
+    shutil.copytree(MINI / "solutions", tmp_path / "subs" / "alice")
+    summary = grade_batch(course, tmp_path / "subs", tmp_path / "out",
+                          BatchOptions(jobs=1, executor="dask", address="local:1"))
+    assert summary.graded == ["alice"] and not summary.errors
+    alice = json.loads((tmp_path / "out" / "alice.json").read_text())
+    assert alice["points"] == alice["max_points"] == sum(e.points for e in course.exercises)
 
 
 # --------------------------------------------------------------------------- every course folder

@@ -132,9 +132,9 @@ class Prepare(WorkerPlugin):
         s = self.shared
         _SHARED.clear()
         try:
-            _SHARED["course"] = course_on_worker(self.original, s["course"], s["digest"], s.get("twins", []))
-            place_references(s["digest"], s["seed"], s["device"], s["key"], s["references"],
-                             Path(_SHARED["course"]).parent)
+            course = course_on_worker(self.original, s["course"], s["digest"], s.get("twins", []))
+            place_references(s["digest"], s["seed"], s["device"], s["key"], s["references"], Path(course).parent)
+            _SHARED["course"] = course  # only now: a worker whose references differ grades nothing
         except (GraderError, OSError) as e:
             _SHARED["error"] = f"the worker could not be prepared: {e}"
 
