@@ -402,6 +402,8 @@ def load_course(path: str | Path) -> Course:
     Raises:
         CourseError: naming file, line and key path of the first problem found.
     """
+    from .references import course_source_bytes
+
     path = Path(path).resolve()
     path = path / "course.yml" if path.is_dir() else path
     try:
@@ -444,7 +446,7 @@ def load_course(path: str | Path) -> Course:
         limits=limits,
         public_seed=int(top.number("seed", 0, 0, 2 ** 32 - 1, integer=True)),
         hide=hide,
-        digest=hashlib.sha256(data).hexdigest()[:16],
+        digest=hashlib.sha256(data + course_source_bytes(path)).hexdigest()[:16],  # editing a twin regrades too
     )
     top.done()
     return course

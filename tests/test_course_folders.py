@@ -22,7 +22,7 @@ from grader.coursefile import check_twins, load_course
 from grader.engine.expected import compute_references
 from grader.engine.grading import Options, grade
 from grader.engine.refstore import cache_key
-from grader.model.errors import CourseError
+from grader.model.errors import CourseError, GraderError
 from grader.model.results import ERROR, NOT_IMPLEMENTED, PASS
 
 from .conftest import COURSE_FOLDERS, ROOT, folder_id
@@ -147,6 +147,7 @@ def test_editing_a_course_twin_recomputes_the_references(tmp_path: Path) -> None
     first = compute_references(course, 0, "cpu")
     (folder / "references.py").write_text(SILU_TWIN.replace("F.silu(x)", "2 * F.silu(x)"))
     assert cache_key(course.digest, 0, "cpu", folder) != key
+    assert load_course(folder).digest != course.digest  # a class graded before is graded again (batch)
     second = compute_references(course, 0, "cpu")
     out = ("x.1", "case", 0, "out")
     assert (second[out] == 2 * first[out]).all()
@@ -249,6 +250,7 @@ def test_the_gradescope_bundle_carries_the_course_twins(tmp_path: Path) -> None:
 
 def test_a_dask_worker_gets_the_course_twins(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
+    from grader.executors import dask_worker
     from grader.executors.dask_worker import course_on_worker, course_twins
 
     course = load_course(MINI)
@@ -256,13 +258,17 @@ def test_a_dask_worker_gets_the_course_twins(tmp_path: Path) -> None:
     assert [rel for rel, _ in twins] == ["references.py"]
     assert course_on_worker(str(MINI / "course.yml"), (MINI / "course.yml").read_bytes(), course.digest,
                             twins) == str(MINI / "course.yml")  # the same folder: graded in place
-    copy = Path(course_on_worker(str(tmp_path / "gone" / "course.yml"), (MINI / "course.yml").read_bytes(),
-                                 course.digest, [(rel, data + b"\n") for rel, data in twins]))
-    assert (copy.parent / "references.py").read_bytes() == twins[0][1] + b"\n"
-    assert "silu" in references.load(copy)
-    key = cache_key(course.digest, 0, "cpu", MINI)
-    assert cache_key(course.digest, 0, "cpu", copy.parent) != key  # other twins: another key
     assert course_on_worker("x", b"", course.digest, twins) == str(MINI / "course.yml")  # once per worker
+    other = [(rel, data + b"\n") for rel, data in twins]  # twins that are not the client's: refused
+    with pytest.raises(GraderError, match="reads as digest"):
+        course_on_worker(str(tmp_path / "gone" / "course.yml"), (MINI / "course.yml").read_bytes(), course.digest,
+                         other)
+    dask_worker._WORKER_COURSES.clear()
+    copy = Path(course_on_worker(str(tmp_path / "gone" / "course.yml"), (MINI / "course.yml").read_bytes(),
+                                 course.digest, twins))  # a worker without the folder: a copy, twins beside it
+    assert copy != MINI / "course.yml" and (copy.parent / "references.py").read_bytes() == twins[0][1]
+    assert "silu" in references.load(copy)
+    assert cache_key(course.digest, 0, "cpu", copy.parent) == cache_key(course.digest, 0, "cpu", MINI)
 
 
 def test_a_dask_cluster_grades_the_example_course_with_its_twins(tmp_path: Path) -> None:

@@ -111,6 +111,14 @@ def course_sources(course: CourseLike) -> list[Path]:
     return files
 
 
+def course_source_bytes(course: CourseLike) -> bytes:
+    """The course's twin files, each named by its path in the folder (empty without twins): the course's
+    digest hashes them with course.yml, so editing a twin regrades a class like editing the file does."""
+    root = course_root(course)
+    return b"".join(b"\0" + f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes()  # type: ignore[arg-type]
+                    for f in course_sources(course))
+
+
 _collecting: dict[str, Callable[..., Any]] | None = None
 """While a course's twins are being imported, the registry their ``@twin`` decorators fill."""
 _LOCK = threading.Lock()
