@@ -21,15 +21,22 @@ MIN_SECRET_BITS = 64
 """A secret seed guessable by brute force hides nothing."""
 
 
+def course_file(path: str | Path) -> Path:
+    """A course file, or a course folder's course.yml (a course is a folder: course.yml, solutions/, twins)."""
+    path = Path(path)
+    return path / "course.yml" if path.is_dir() else path
+
+
 def find_course(explicit: str | Path | None, near: Path) -> Path:
-    """--course, else $GRADER_COURSE, else course.yml here or in a parent of the submission, else the
-    course that comes with the grader (a wheel's learner kit: grader.release.kit)."""
+    """--course (a file or a course folder), else $GRADER_COURSE (the same), else course.yml here or in a
+    parent of the submission, else the course that comes with the grader (a wheel's learner kit:
+    grader.release.kit)."""
     from .release.kit import bundled_course
 
     if explicit:
-        return Path(explicit)
+        return course_file(explicit)
     if os.environ.get("GRADER_COURSE"):
-        return Path(os.environ["GRADER_COURSE"])
+        return course_file(os.environ["GRADER_COURSE"])
     for folder in [Path.cwd(), *near.resolve().parents]:
         if (folder / "course.yml").exists():
             return folder / "course.yml"
@@ -42,7 +49,7 @@ def find_course(explicit: str | Path | None, near: Path) -> Path:
 def load(path: str | Path) -> Course:
     from .coursefile import load_course
 
-    return load_course(path)
+    return load_course(course_file(path))
 
 
 def require_strong(course: Course, seed: int | None) -> None:
@@ -108,6 +115,7 @@ def bundle(course_path: Path, out: Path, seed: int | None) -> Path:
     """A Gradescope autograder zip for the course."""
     from .release.gradescope_bundle import build_bundle
 
+    course_path = course_file(course_path)
     require_strong(load(course_path), seed)
     return build_bundle(course_path, out, seed)
 

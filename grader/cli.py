@@ -297,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "make it with `grader secret`")
     c.add_argument("--seed-fd", type=int, help=argparse.SUPPRESS)
     c.add_argument("--device", default="cpu", help="torch device for references: cpu or cuda")
-    c.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml nearby)")
+    c.add_argument("--course", help="course file or folder (default: $GRADER_COURSE, else course.yml nearby)")
     c.add_argument("--no-cache", action="store_true", help="recompute references instead of using the cache")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing; use the exit code or --json")
     c.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with figures")
@@ -322,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: $GRADER_SEED, else the public seed)")
     g.add_argument("--seed-fd", type=int, help=argparse.SUPPRESS)
     g.add_argument("--device", default="cpu")
-    g.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml nearby)")
+    g.add_argument("--course", help="course file or folder (default: $GRADER_COURSE, else course.yml nearby)")
     g.add_argument("--force", action="store_true", help="re-grade students already in RESULTS")
     g.add_argument("--roster", metavar="CSV", help="a CSV with a 'student' (or 'id') column and optional 'name' "
                    "and 'email': the gradebook gets those columns, and a row for each rostered student "
@@ -336,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_grade)
 
     ls = sub.add_parser("list", help="list the course's assignments and exercises (ids for -e)")
-    ls.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml nearby)")
+    ls.add_argument("--course", help="course file or folder (default: $GRADER_COURSE, else course.yml nearby)")
     ls.add_argument("--markdown", action="store_true", help="one table row per assignment (the README's course table)")
     ls.set_defaults(func=cmd_list)
 
@@ -402,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("exercise", help="exercise id or title")
     k.add_argument("index", type=int, help="case number, as reports name it (case 0, case 1, ...)")
     k.add_argument("--save", required=True, metavar="FILE", help="the .npz file to write")
-    k.add_argument("--course", help="course file (default: $GRADER_COURSE, else course.yml nearby)")
+    k.add_argument("--course", help="course file or folder (default: $GRADER_COURSE, else course.yml nearby)")
     k.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # only to refuse it: public cases only
     k.add_argument("--seed-fd", type=int, help=argparse.SUPPRESS)
     k.set_defaults(func=cmd_case)

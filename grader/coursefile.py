@@ -37,15 +37,11 @@ from .release.kit import is_kit
 
 
 def check_twins(course: Course) -> None:
-    """Every exercise's twin exists (imports the twins, and so torch: ``grader validate`` pays for it,
-    a check does not; a missing twin there is caught when references are computed)."""
-    from .references import load
+    """Every exercise's twin exists, built in or the course folder's own (imports the twins, and so torch:
+    ``grader validate`` pays for it; a check meets a missing twin when its references are computed)."""
+    from .references import check
 
-    twins = load()
-    for ex in course.exercises:
-        if ex.reference is not None and ex.reference not in twins:
-            raise CourseError(f"{course.path}: exercise {ex.id} ({ex.title}): no torch twin named "
-                              f"{ex.reference!r}; known: {', '.join(sorted(twins))}")
+    check(course)
 
 
 def known_checks() -> list[str]:
@@ -248,7 +244,10 @@ def _exercise(r: Reader, base_tol: Tolerance, seen: set[str], base_calls: int) -
 
 def _hide(top: Reader, path: Path) -> tuple[Path, ...]:
     """The folders to mask, each existing inside the course folder (a path outside it, or a misspelled
-    one, would be masked nowhere useful while the secret it meant stays readable)."""
+    one, would be masked nowhere useful while the secret it meant stays readable); the course's own twins
+    (references.py, references/) always, as secret as the solutions."""
+    from .references import course_twin_paths
+
     default = ["solutions"] if (path.parent / "solutions").exists() else []
     entries = top.raw("hide", default)
     hide = []
@@ -264,16 +263,20 @@ def _hide(top: Reader, path: Path) -> tuple[Path, ...]:
             top.fail(f"{p!r} does not exist in the course folder {path.parent} (a misspelled name would leave "
                      "the real folder readable)", "hide")
         hide.append(resolved)
+    hide += [p for p in course_twin_paths(path.parent) if p not in hide]
     return tuple(hide)
 
 
 def load_course(path: str | Path) -> Course:
-    """Read and validate a course file.
+    """Read and validate a course file (or a course folder's course.yml).
 
     Raises:
         CourseError: naming file, line and key path of the first problem found.
     """
+    from .references import course_source_bytes
+
     path = Path(path).resolve()
+    path = path / "course.yml" if path.is_dir() else path
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -303,7 +306,7 @@ def load_course(path: str | Path) -> Course:
         limits=limits,
         public_seed=int(top.number("seed", integer=True)),
         hide=hide,
-        digest=hashlib.sha256(data).hexdigest()[:16],
+        digest=hashlib.sha256(data + course_source_bytes(path)).hexdigest()[:16],  # editing a twin regrades too
     )
     top.done()
     return course

@@ -19,6 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 VARIANTS = ROOT / "tests" / "variants" / "correct"
+COURSE_FOLDERS = [ROOT, *sorted(p.parent for p in (ROOT / "examples").glob("*/course.yml"))]
+"""Every course folder the repository holds (course.yml, solutions/, exercises/, maybe references.py): the
+generic tests (solutions full marks, stubs zero, release in sync, validate) run on each."""
+
+
+def folder_id(folder: Path) -> str:
+    return "root" if folder == ROOT else folder.name
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,32 +25,33 @@ from grader.kinds import kind_of
 from grader.kinds.inputs import case_arrays, rng_for, upstream_gradient
 from grader.model.course import Exercise
 
-from .conftest import ROOT, SOLUTIONS
+from .conftest import COURSE_FOLDERS, ROOT, folder_id
 
 NOT_HYPER = ("rng",)
 """Defaulted arguments that are not hyper-parameters (a generator, for reproducible draws)."""
 SEED = 0
 
 
-def _solution(ex: Exercise) -> Any:
+def _solution(ex: Exercise, folder: Path = ROOT) -> Any:
     import sys
 
-    spec = importlib.util.spec_from_file_location(f"_coverage_{ex.module}", SOLUTIONS / f"{ex.module}.py")
+    solutions = folder / "solutions"
+    spec = importlib.util.spec_from_file_location(f"_coverage_{ex.module}", solutions / f"{ex.module}.py")
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     before = set(sys.modules)
-    sys.path.insert(0, str(SOLUTIONS))  # the capstone's networks import the other solution modules
+    sys.path.insert(0, str(solutions))  # the capstone's networks import the other solution modules
     try:
         spec.loader.exec_module(module)  # type: ignore[union-attr]
     finally:
-        sys.path.remove(str(SOLUTIONS))
+        sys.path.remove(str(solutions))
         for name in set(sys.modules) - before:  # never leave solutions importable by their plain names
             del sys.modules[name]
     return getattr(module, ex.name)
 
 
-def defaults(ex: Exercise, target: Any = None) -> dict[str, Any]:
+def defaults(ex: Exercise, target: Any = None, folder: Path = ROOT) -> dict[str, Any]:
     """The defaulted hyper-parameters of the learner's constructor or function (arrays left out)."""
-    target = _solution(ex) if target is None else target
+    target = _solution(ex, folder) if target is None else target
     fn = target.__init__ if inspect.isclass(target) else target
     arrays = {*ex.params, *ex.buffers, *(n for c in ex.cases for n in c.arrays)}
     return {n: p.default for n, p in inspect.signature(fn).parameters.items()
@@ -76,19 +78,21 @@ def perturbed(ex: Exercise, name: str, value: Any) -> Any:
     raise AssertionError(f"{ex.title}: no other value of {name}={value!r} to try; use one in some case")
 
 
-_CACHE: dict[tuple[str, int, str, str], dict[str, np.ndarray]] = {}
+_CACHE: dict[tuple[Path, str, int, str, str], dict[str, np.ndarray]] = {}
 
 
-def _twin(ex: Exercise, index: int, hyper: dict[str, Any], problem: str = "") -> dict[str, np.ndarray]:
+def _twin(ex: Exercise, index: int, hyper: dict[str, Any], problem: str = "",
+          folder: Path = ROOT) -> dict[str, np.ndarray]:
     """The reference values of case ``index`` with these hyper-parameters (as the engine computes them);
     an optimizer's on one problem. Cached: the default's values serve every other value tried."""
-    key = (ex.id, index, repr(sorted(hyper.items())), problem)
+    key = (folder, ex.id, index, repr(sorted(hyper.items())), problem)
     if key not in _CACHE:
-        _CACHE[key] = _compute(ex, index, hyper, problem)
+        _CACHE[key] = _compute(ex, index, hyper, problem, references.load(folder))
     return _CACHE[key]
 
 
-def _compute(ex: Exercise, index: int, hyper: dict[str, Any], problem: str) -> dict[str, np.ndarray]:
+def _compute(ex: Exercise, index: int, hyper: dict[str, Any], problem: str,
+             twins: references.Twins) -> dict[str, np.ndarray]:
     kind = kind_of(ex)
     if ex.check("statistics"):  # a law, not values: its scale (bound, standard deviation, gain)
         law = LAWS[ex.reference]
@@ -96,13 +100,13 @@ def _compute(ex: Exercise, index: int, hyper: dict[str, Any], problem: str) -> d
     if kind.problems_required:
         from grader.references.optim import trajectory
 
-        factory = references.load()[ex.reference]
+        factory = twins[ex.reference]
         rng = rng_for(SEED, ex.id, "trajectory", problem, index)
         return {k: v for k, v in trajectory(factory, problem, hyper, ex.steps, rng).items() if k.startswith("param")}
     arrays = case_arrays(ex, ex.cases[index], SEED, "case", index)
     call = kind.twin_call(ex, arrays, hyper, lambda shape, name: upstream_gradient(shape, SEED, ex, "case", index,
                                                                                    name), "cpu")
-    return references.compute(call)
+    return references.compute(call, twins)
 
 
 def _differ(ex: Exercise, a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
@@ -111,10 +115,11 @@ def _differ(ex: Exercise, a: dict[str, np.ndarray], b: dict[str, np.ndarray]) ->
                or not np.allclose(a[k], b[k], rtol=tol.rtol, atol=tol.atol, equal_nan=True) for k in a)
 
 
-def uncovered(ex: Exercise, target: Any = None) -> list[str]:
-    """Why each defaulted hyper-parameter of ``ex`` is not graded (empty when all are)."""
+def uncovered(ex: Exercise, target: Any = None, folder: Path = ROOT) -> list[str]:
+    """Why each defaulted hyper-parameter of ``ex`` (of the course in ``folder``) is not graded (empty when
+    all are)."""
     problems = []
-    for name, value in defaults(ex, target).items():
+    for name, value in defaults(ex, target, folder).items():
         omitting = [i for i, c in enumerate(ex.cases) if name not in {**ex.hyper, **c.hyper}]
         random = [c for s in ex.checks if s.name in RANDOM_CHECKS for c in s.cases
                   if name not in {**ex.hyper, **c.hyper}]
@@ -134,7 +139,8 @@ def uncovered(ex: Exercise, target: Any = None) -> list[str]:
             hyper = {**ex.hyper, **ex.cases[i].hyper}
             for problem in ex.problems or [""]:  # an optimizer: the first problem that shows it
                 try:
-                    changed = _differ(ex, _twin(ex, i, hyper, problem), _twin(ex, i, {**hyper, name: other}, problem))
+                    changed = _differ(ex, _twin(ex, i, hyper, problem, folder),
+                                      _twin(ex, i, {**hyper, name: other}, problem, folder))
                 except (ValueError, RuntimeError, TypeError) as e:  # the twin refuses the other value here
                     refused.append(f"case {i}: {e}")
                 if changed:
@@ -149,11 +155,14 @@ def uncovered(ex: Exercise, target: Any = None) -> list[str]:
 
 
 COURSE = load_course(ROOT / "course.yml")
+EVERY_EXERCISE = [pytest.param(folder, ex, id=f"{'' if folder == ROOT else folder_id(folder) + '-'}{ex.id}-{ex.name}")
+                  for folder in COURSE_FOLDERS for ex in load_course(folder).exercises]
+"""Every exercise of every course folder of the repository."""
 
 
-@pytest.mark.parametrize("ex", COURSE.exercises, ids=lambda e: f"{e.id}-{e.name}")
-def test_every_default_is_graded(ex: Exercise) -> None:
-    assert uncovered(ex) == []
+@pytest.mark.parametrize("folder, ex", EVERY_EXERCISE)
+def test_every_default_is_graded(folder: Path, ex: Exercise) -> None:
+    assert uncovered(ex, folder=folder) == []
 
 
 def test_an_exercise_without_a_default_case_fails() -> None:

@@ -16,6 +16,8 @@ import pytest
 from grader.coursefile import load_course
 from grader.release.stubs import diff_release
 
+from .conftest import COURSE_FOLDERS, folder_id
+
 ROOT = Path(__file__).resolve().parent.parent
 TINY_COURSE = ROOT / "tests" / "data" / "tiny" / "course.yml"
 
@@ -33,8 +35,13 @@ def grader(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=300)
 
 
-def total_points() -> str:
-    return f"{sum(e.points for e in load_course(ROOT / 'course.yml').exercises):g}"
+def total_points(folder: Path = ROOT) -> str:
+    return f"{sum(e.points for e in load_course(folder / 'course.yml').exercises):g}"
+
+
+def course_args(folder: Path) -> list[str]:
+    """The bundled course is found from the repository's root; any other course folder is named."""
+    return [] if folder == ROOT else ["--course", str(folder)]
 
 
 def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
@@ -50,19 +57,21 @@ def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
 # --------------------------------------------------------------------------- check and report
 
 
-def test_check_solutions_gets_full_marks(env: dict[str, str]) -> None:
-    proc = grader(env, "check", "solutions/")
+@pytest.mark.parametrize("folder", COURSE_FOLDERS, ids=folder_id)
+def test_check_solutions_gets_full_marks(env: dict[str, str], folder: Path) -> None:
+    proc = grader(env, "check", str(folder / "solutions"), *course_args(folder))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    total = total_points()
+    total = total_points(folder)
     assert f"Total: {total}/{total}" in proc.stdout
     assert "all checks pass" in proc.stdout
 
 
-def test_check_exercises_scores_zero_without_a_traceback(env: dict[str, str], tmp_path: Path) -> None:
+@pytest.mark.parametrize("folder", COURSE_FOLDERS, ids=folder_id)
+def test_check_exercises_scores_zero_without_a_traceback(env: dict[str, str], tmp_path: Path, folder: Path) -> None:
     out = tmp_path / "stubs.json"
-    proc = grader(env, "check", "exercises/", "--json", str(out))
+    proc = grader(env, "check", str(folder / "exercises"), "--json", str(out), *course_args(folder))
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert f"Total: 0/{total_points()}" in proc.stdout
+    assert f"Total: 0/{total_points(folder)}" in proc.stdout
     assert "not-implemented" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
     statuses = {e["title"]: e["status"] for a in json.loads(out.read_text())["assignments"] for e in a["exercises"]}
@@ -90,11 +99,12 @@ def test_check_one_exercise_writes_json_that_report_reprints(env: dict[str, str]
 # --------------------------------------------------------------------------- validate and release
 
 
-def test_validate_the_bundled_course(env: dict[str, str]) -> None:
-    proc = grader(env, "validate")
+@pytest.mark.parametrize("folder", COURSE_FOLDERS, ids=folder_id)
+def test_validate_every_course_folder(env: dict[str, str], folder: Path) -> None:
+    proc = grader(env, "validate", *([] if folder == ROOT else [str(folder)]))  # a folder, not its course.yml
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "valid" in proc.stdout
-    assert str(ROOT / "course.yml") in proc.stdout
+    assert str(folder / "course.yml") in proc.stdout.replace("\n", "")
 
 
 def test_validate_a_broken_course_names_file_and_line(env: dict[str, str], tmp_path: Path) -> None:
@@ -110,10 +120,12 @@ def test_validate_a_broken_course_names_file_and_line(env: dict[str, str], tmp_p
                        "unknown key 'pionts'; did you mean 'points'?")
 
 
-def test_release_check_exercises_are_in_sync(env: dict[str, str]) -> None:
+@pytest.mark.parametrize("folder", COURSE_FOLDERS, ids=folder_id)
+def test_release_check_exercises_are_in_sync(env: dict[str, str], folder: Path) -> None:
     # THE test that keeps exercises/ in sync with solutions/: after editing a solution, run `grader release`.
-    assert diff_release(ROOT / "solutions", ROOT / "exercises") == []
-    proc = grader(env, "release", "--check")
+    assert diff_release(folder / "solutions", folder / "exercises") == []
+    proc = grader(env, "release", "--check", "--solutions", str(folder / "solutions"), "--exercises",
+                  str(folder / "exercises"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout == ""
 

@@ -233,7 +233,8 @@ def test_check_names_a_missing_twin_in_one_line(folder: Path, capsys: pytest.Cap
     code = cli.main(["check", "-q", "-e", "r", "--course", str(path), str(folder / "solutions")])
     err = capsys.readouterr().err
     assert code == 2
-    assert err == (f"grader: error: {path}: exercise r (Rectifier): no torch twin named 'rellu'; did you mean 'relu'? "
+    assert err == (f"grader: error: {path}: exercise r (Rectifier): no torch twin named 'rellu' (the built-in twins); "
+                   "did you mean 'relu'? "
                    "(`grader validate` names the line)\n")
 
 

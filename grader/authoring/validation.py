@@ -56,27 +56,11 @@ class Where:
 
 
 def twins(course: Course) -> dict[str, Callable[..., Any]]:
-    """The twins this course can name (the one place that asks grader.references for them): the built-in
-    ones and those of the course folder's ``references.py``, imported by path (it registers them with
-    ``grader.references.twin``)."""
-    import hashlib
-    import importlib.util
-    import sys
-
+    """The twins this course can name: the built-in ones and the course folder's own
+    (grader.references.load, the one place that finds them)."""
     from ..references import load
 
-    known = load()
-    own = course.path.parent / "references.py"
-    if own.is_file():
-        name = "_course_twins_" + hashlib.sha256(str(own).encode()).hexdigest()[:12]
-        spec = importlib.util.spec_from_file_location(name, own)
-        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)  # type: ignore[union-attr]
-        except Exception as e:  # an author's file: its error, on one line
-            raise CourseError(f"{own}: cannot import the course's twins: {type(e).__name__}: {e}") from None
-    return known
+    return load(course)
 
 
 def validate(course: Course) -> None:
@@ -244,7 +228,7 @@ def run_twin(course: Course, ex: Exercise, known: dict[str, Any], where: Where) 
 
             call = kind.twin_call(ex, arrays, {**ex.hyper, **case.hyper}, make_dout, "cpu")
             try:
-                references.compute(call)
+                references.compute(call, known)
             except GraderError:
                 raise
             except Exception as e:

@@ -33,10 +33,11 @@ def case_values(course: Course, ex: Exercise, index: int, device: str = "cpu") -
     hyper = {**ex.hyper, **ex.cases[index].hyper}
     out: dict[str, np.ndarray] = {"hyper": np.array(json.dumps(hyper, default=str))}
     kind = kind_of(ex)
+    twins = references.check(course, [ex.id])
     if kind.problems_required:
         from .expected import _optimizer_references
 
-        for (_, purpose, i, quantity), value in _optimizer_references(ex, seed, device).items():
+        for (_, purpose, i, quantity), value in _optimizer_references(ex, seed, device, twins).items():
             if i == index:
                 out[f"{purpose.split(':', 1)[1]}/{quantity}"] = value
         return out
@@ -47,7 +48,7 @@ def case_values(course: Course, ex: Exercise, index: int, device: str = "cpu") -
         douts[name] = upstream_gradient(shape, seed, ex, "case", index, name)
         return douts[name]
 
-    expected = references.compute(kind.twin_call(ex, arrays, hyper, make_dout, device))
+    expected = references.compute(kind.twin_call(ex, arrays, hyper, make_dout, device), twins)
     out.update(arrays)
     out.update(douts)
     out.update({f"expected_{q.replace(' ', '_')}": v for q, v in expected.items()})

@@ -26,32 +26,28 @@ def compute_references(course: Course, seed: int, device: str,
                        only: Collection[str] | None = None) -> dict[Key, np.ndarray]:
     """The reference values of the course for one seed (of the exercises ``only`` names, else all):
     each case of each exercise, forward and backward; torch on one thread (references.one_torch_thread)."""
+    twins = references.check(course, only)  # a missing twin: a CourseError naming the exercise
     with references.one_torch_thread():
-        return _compute(course, seed, device, only)
+        return _compute(course, seed, device, only, twins)
 
 
-def _compute(course: Course, seed: int, device: str, only: Collection[str] | None) -> dict[Key, np.ndarray]:
+def _compute(course: Course, seed: int, device: str, only: Collection[str] | None,
+             twins: references.Twins) -> dict[Key, np.ndarray]:
     out: dict[Key, np.ndarray] = {}
     for ex in course.exercises:
         if only is not None and ex.id not in only:
             continue
         if ex.reference is None:  # judged by rules of its own checks
             continue
-        if ex.reference not in references.load():  # before any path (curves, trajectories) looks it up
-            from ..courseyaml import did_you_mean
-
-            raise CourseError(f"{course.path}: {course_where(ex)}: no torch twin named {ex.reference!r}"
-                              f"{did_you_mean(ex.reference, sorted(references.load()))} (`grader validate` names "
-                              "the line)")
         kind = kind_of(ex)
         if kind.problems_required:  # optimizers: whole trajectories on named problems
-            out.update(_optimizer_references(ex, seed, device))
+            out.update(_optimizer_references(ex, seed, device, twins))
             continue
         if kind.trains:  # networks: a whole torch training run per case
             out.update(_network_references(ex, seed, device))
             continue
         if ex.curve is not None:
-            for key, value in curves.references_for(ex, seed, device).items():
+            for key, value in curves.references_for(ex, seed, device, twins).items():
                 out[(ex.id, "curve", 0, key)] = value
         groups = [("case", ex.cases)] + [(c.name, c.cases) for c in ex.checks if c.cases and c.name in REFERENCED]
         for purpose, cases in groups:
@@ -64,7 +60,7 @@ def _compute(course: Course, seed: int, device: str, only: Collection[str] | Non
 
                 call = kind.twin_call(ex, arrays, {**ex.hyper, **case.hyper}, make_dout, device)
                 try:
-                    values = references.compute(call)
+                    values = references.compute(call, twins)
                 except GraderError:
                     raise
                 except Exception as e:  # a twin that cannot run this case is a course error
@@ -80,14 +76,15 @@ def reference_store(course: Course, seed: int, device: str, directory: Path | No
     """The store of this course's references for one seed and device, filled from the torch twins."""
     return ReferenceStore(course.digest, seed, device, lambda ids: compute_references(course, seed, device, ids),
                           [ex.id for ex in course.exercises], directory=directory, use_disk=use_disk,
-                          on_compute=on_compute)
+                          on_compute=on_compute, course_root=course.path.parent)
 
 
-def _optimizer_references(ex: Exercise, seed: int, device: str) -> dict[Key, np.ndarray]:
+def _optimizer_references(ex: Exercise, seed: int, device: str,
+                          twins: references.Twins) -> dict[Key, np.ndarray]:
     """torch.optim trajectories of every case (hyper-parameter set) on every problem of the exercise."""
     from ..references.optim import trajectory
 
-    factory = references.load()[ex.reference]
+    factory = twins[ex.reference]
     out: dict[Key, np.ndarray] = {}
     for i, case in enumerate(ex.cases):
         for problem in ex.problems:

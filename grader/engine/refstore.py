@@ -41,12 +41,14 @@ def torch_version() -> str:
         return "none"
 
 
-def cache_key(course_digest: str, seed: int, device: str) -> str:
+def cache_key(course_digest: str, seed: int, device: str, course_root: Path | None = None) -> str:
+    """The reference file's key; ``course_root``: the course folder, whose own twins count too."""
     h = hashlib.sha256()
     for part in (course_digest, str(seed), device, torch_version()):
         h.update(part.encode() + b"\0")
-    # the twins' code and how inputs are drawn from the seed (a new derivation must not meet old values)
-    for path in [*references.source_files(), inputs.__file__]:
+    # the twins' code (the course's own too) and how inputs are drawn from the seed (a new derivation
+    # must not meet old values)
+    for path in [*references.source_files(course_root), inputs.__file__]:
         h.update(Path(path).read_bytes())
     return h.hexdigest()[:32]
 
@@ -68,9 +70,9 @@ class ReferenceStore:
     def __init__(self, course_digest: str, seed: int, device: str,
                  fill: Callable[[list[str]], dict[Key, np.ndarray]], exercise_ids: Sequence[str] = (),
                  directory: Path | None = None, use_disk: bool = True,
-                 on_compute: Callable[[list[str]], None] | None = None):
+                 on_compute: Callable[[list[str]], None] | None = None, course_root: Path | None = None):
         self.directory = directory or cache_dir()
-        self.path = self.directory / f"refs-{cache_key(course_digest, seed, device)}.bin"
+        self.path = self.directory / f"refs-{cache_key(course_digest, seed, device, course_root)}.bin"
         self.fill = fill
         self.exercise_ids = list(exercise_ids)
         self.use_disk = use_disk

@@ -145,16 +145,19 @@ class DaskExecutor:
 
 
 def _shared(course: Course, task: Task) -> dict[str, Any]:
-    """What every worker needs once: the course file and the reference file, by key."""
+    """What every worker needs once: the course file, the course's own twins and the reference file, by key."""
     from ..engine.refstore import ReferenceStore
+    from .dask_worker import course_twins
 
     seed = course.seed_for(task.seed)
-    store = ReferenceStore(course.digest, seed, task.device, fill=_no_fill)  # for its path only
+    root = Path(course.path).parent
+    store = ReferenceStore(course.digest, seed, task.device, fill=_no_fill, course_root=root)  # for its path only
     if not store.path.exists():
         raise GraderError(f"{store.path}: the client's references are missing (they are computed before "
                           f"the executor starts)")
     return {"course": Path(course.path).read_bytes(), "digest": course.digest, "seed": seed, "device": task.device,
-            "key": store.path.name[len("refs-"):-len(".bin")], "references": store.path.read_bytes()}
+            "key": store.path.name[len("refs-"):-len(".bin")], "references": store.path.read_bytes(),
+            "twins": course_twins(root)}
 
 
 def _no_fill(ids: list[str]) -> dict:

@@ -28,27 +28,53 @@ def unpack_submission(members: list[tuple[str, bytes]], folder: bool, name: str,
     return root if folder else root / members[0][0]
 
 
-_WORKER_COURSES: dict[str, str] = {}
-"""Per worker: course digest -> the course file this worker grades with."""
+_WORKER_COURSES: dict[tuple[str, str], str] = {}
+"""Per worker: (course digest, digest of the course's twins) -> the course file this worker grades with."""
 
 
-def course_on_worker(original: str, course_bytes: bytes, digest: str) -> str:
-    """A course file on this worker with the client's digest: the original if it is the same file,
-    else a private copy with empty ``hide:`` folders (nothing to hide on a machine without them)."""
-    if digest in _WORKER_COURSES:
-        return _WORKER_COURSES[digest]
+def course_twins(root: Path) -> list[tuple[str, bytes]]:
+    """The course folder's own twin files (references.py, references/), by path relative to the folder:
+    what travels with the course file to a worker."""
+    from ..references import course_sources
+
+    return [(str(p.relative_to(root)), p.read_bytes()) for p in course_sources(root)]
+
+
+def _twins_digest(twins: list[tuple[str, bytes]]) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for rel, data in twins:
+        h.update(rel.encode() + b"\0" + data + b"\0")
+    return h.hexdigest()[:16]
+
+
+def course_on_worker(original: str, course_bytes: bytes, digest: str, twins: list[tuple[str, bytes]] = ()) -> str:
+    """A course file on this worker with the client's digest and twins: the original if it is the same
+    file with the same twins beside it, else a private copy (the twins written beside it) with empty
+    ``hide:`` folders (nothing to hide on a machine without them)."""
+    twins = [(str(rel), bytes(data)) for rel, data in twins]
+    key = (digest, _twins_digest(twins))
+    if key in _WORKER_COURSES:
+        return _WORKER_COURSES[key]
     from ..coursefile import load_course
 
     path = Path(original)
     try:
-        if path.is_file() and path.read_bytes() == course_bytes:
-            _WORKER_COURSES[digest] = original
+        if path.is_file() and path.read_bytes() == course_bytes and course_twins(path.parent) == twins:
+            _WORKER_COURSES[key] = original
             return original
     except OSError:
         pass
     folder = Path(tempfile.mkdtemp(prefix=f"nn-grader-course-{digest}-"))
     copy = folder / path.name
     copy.write_bytes(course_bytes)
+    for rel, data in twins:
+        target = (folder / rel).resolve()
+        if not target.is_relative_to(folder.resolve()):
+            raise GraderError(f"{rel}: a course twin outside the course folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
     import yaml
 
     for hidden in (yaml.safe_load(course_bytes) or {}).get("hide") or []:
@@ -59,19 +85,21 @@ def course_on_worker(original: str, course_bytes: bytes, digest: str) -> str:
     course = load_course(copy)
     if course.digest != digest:
         raise GraderError(f"the course file sent to this worker reads as digest {course.digest}, not {digest}")
-    _WORKER_COURSES[digest] = str(copy)
+    _WORKER_COURSES[key] = str(copy)
     return str(copy)
 
 
-def place_references(digest: str, seed: int, device: str, key: str, data: bytes) -> None:
-    """Put the client's reference file where this worker's cache looks for it.
+def place_references(digest: str, seed: int, device: str, key: str, data: bytes,
+                     course_root: Path | None = None) -> None:
+    """Put the client's reference file where this worker's cache looks for it (``course_root``: the
+    worker's course folder, whose twins are part of the key).
 
     Raises:
         GraderError: this worker's grader, twins or torch give another cache key than the client's.
     """
     from ..engine.refstore import cache_dir, cache_key, torch_version
 
-    mine = cache_key(digest, seed, device)
+    mine = cache_key(digest, seed, device, course_root)
     if mine != key:
         raise GraderError("this worker's grader, torch twins or torch (torch " + torch_version()
                           + ") differ from the client's: its references would not be the client's")
@@ -104,8 +132,9 @@ class Prepare(WorkerPlugin):
         s = self.shared
         _SHARED.clear()
         try:
-            _SHARED["course"] = course_on_worker(self.original, s["course"], s["digest"])
-            place_references(s["digest"], s["seed"], s["device"], s["key"], s["references"])
+            course = course_on_worker(self.original, s["course"], s["digest"], s.get("twins", []))
+            place_references(s["digest"], s["seed"], s["device"], s["key"], s["references"], Path(course).parent)
+            _SHARED["course"] = course  # only now: a worker whose references differ grades nothing
         except (GraderError, OSError) as e:
             _SHARED["error"] = f"the worker could not be prepared: {e}"
 

@@ -7,7 +7,7 @@ references (purpose ``curve``, cached); the learner's side is collected only whe
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -56,8 +56,8 @@ def steps(ex: Exercise, seed: int) -> tuple[list[dict[str, Any]], dict[str, np.n
     return all_steps, variables
 
 
-def references_for(ex: Exercise, seed: int, device: str) -> dict[str, np.ndarray]:
-    """The reference's f and f' on the curve's grid (torch)."""
+def references_for(ex: Exercise, seed: int, device: str, twins: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The reference's f and f' on the curve's grid (torch; ``twins``: the course's, references.load)."""
     from .. import references
 
     hyper = {**ex.hyper, **ex.cases[0].hyper}
@@ -66,7 +66,7 @@ def references_for(ex: Exercise, seed: int, device: str) -> dict[str, np.ndarray
     f, df = [], []
     for arrays in inputs(ex, seed):
         call = kind.twin_call(ex, arrays, hyper, lambda shape, name: np.ones(shape), device)
-        values = references.compute(call)
+        values = references.compute(call, twins)
         grad = values["d" + kind.differentiable(ex)[0]]
         f.append(values["out"].ravel() if whole else float(values["out"]))
         df.append(grad.ravel() if whole else grad.flat[0])

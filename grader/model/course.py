@@ -218,7 +218,8 @@ class Course:
     hide: tuple[Path, ...]
     """Folders the sandboxed child must not be able to read (the solutions, above all)."""
     digest: str
-    """Hash of the course file's bytes: part of the reference cache key."""
+    """Hash of the course file's bytes and of the course folder's own twins: part of the reference cache
+    key; a result graded under another digest is graded again."""
 
     def is_secret(self, seed: int | None) -> bool:
         """Whether grading with ``seed`` is hidden-case grading (any seed but none or the public one)."""

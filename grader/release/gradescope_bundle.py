@@ -1,7 +1,8 @@
 """Build a Gradescope autograder zip: setup.sh installs the grader, run_autograder grades the upload.
 
-The zip holds the grader's source, the course file and, when a secret seed is given, that seed in a
-folder the sandbox masks (GRADER_HIDE). Student code never sees the seed: the child's environment is
+The zip holds the grader's source, the course file with the course's own torch twins beside it (masked
+from learner code like every course's twins) and, when a secret seed is given, that seed in a folder the
+sandbox masks (GRADER_HIDE). Student code never sees the seed: the child's environment is
 cleared and the folder is hidden where the OS allows it (Gradescope runs as root: tier C).
 """
 from __future__ import annotations
@@ -44,6 +45,7 @@ def _without_hide(text: str) -> str:
 def build_bundle(course: Path, out: Path, seed: int | None) -> Path:
     """Write the autograder zip and return its path."""
     from ..coursefile import load_course
+    from ..references import course_sources
 
     load_course(course)  # refuse to bundle a broken course
     package = Path(__file__).resolve().parent.parent  # the whole grader package
@@ -54,6 +56,8 @@ def build_bundle(course: Path, out: Path, seed: int | None) -> Path:
             info.external_attr = 0o100755 << 16
             z.writestr(info, text)
         z.writestr("course/course.yml", _without_hide(course.read_text()))
+        for path in course_sources(course):  # the course's own twins (references.py, references/)
+            z.write(path, f"course/{path.relative_to(course.resolve().parent)}")
         for extra in ("pyproject.toml", "README.md"):
             if (root / extra).exists():
                 z.write(root / extra, f"grader_src/{extra}")

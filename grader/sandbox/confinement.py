@@ -335,7 +335,7 @@ def _tree_minus(root: str, excluded: list[str]) -> list[str]:
         path = os.path.join(root, name)
         if os.path.islink(path):
             continue  # its target is allowed or not by its own tree
-        out += _tree_minus(path, excluded) if os.path.isdir(path) else [path]
+        out += _tree_minus(path, excluded)  # a file: itself, unless it is excluded (a course's references.py)
     return out
 
 
