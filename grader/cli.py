@@ -154,10 +154,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"graded {len(summary.graded)}, skipped {len(summary.skipped)} already graded, "
               f"{len(summary.errors)} could not be graded; {summary.seconds:.1f} s; "
               f"gradebook: {Path(args.out) / 'gradebook.csv'}")
-        if summary.not_graded:
-            print(f"not graded ({len(summary.not_graded)}):")
-            for name, reason in summary.not_graded:
-                print(f"  {name}: {reason}")
+        for title, entries in (("could not be graded", list(summary.reasons.items())), ("not graded", summary.not_graded)):
+            if entries:
+                print(f"{title} ({len(entries)}):", *(f"  {name}: {reason}" for name, reason in entries), sep="\n")
     return 0
 
 
