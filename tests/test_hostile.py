@@ -425,6 +425,17 @@ def test_a_module_that_hangs_at_import_costs_its_time_once(fast_course: Course, 
     assert seconds < 2 * fast_course.limits.timeout_s + 4, seconds
 
 
+def test_a_module_that_ends_its_child_at_import_is_named_by_each_of_its_exercises(fast_course: Course,
+                                                                                  tmp_path: Path) -> None:
+    sub = make_submission(tmp_path / "sub", replace={"activations": "import os\nos._exit(3)\n"})
+    result, _ = grade_timed(fast_course, sub, "1.1", "1.2", "1.10")
+    assert_only_these_fail(result, {"1.1", "1.2"}, {"1.1", "1.2", "1.10"})
+    for ex_id in ("1.1", "1.2"):
+        e = by_id(result)[ex_id]
+        assert_verdict(e, ERROR)
+        assert "importing activations.py: the child process ended (exit code 3" in e.reason
+
+
 def test_syntax_error_costs_only_its_module(fast_course: Course, tmp_path: Path) -> None:
     sub = make_submission(tmp_path / "sub", append={"losses": "def broken(:\n    pass"})
     lines = (sub / "losses.py").read_text().splitlines()

@@ -90,12 +90,12 @@ class _Lane:
     """One child and the exercises it grades, one after another; a dead child is replaced."""
 
     def __init__(self, start: Callable[[], Child], refs: ReferenceStore, seed: int, options: Options, timer: Timer,
-                 places: NotebookMap | None = None, hung: dict[str, str] | None = None):
+                 places: NotebookMap | None = None, hung: dict[str, tuple[str, str]] | None = None):
         self.start, self.refs, self.seed, self.options, self.timer = start, refs, seed, options, timer
         self.places = places or NotebookMap()
         self.hung = {} if hung is None else hung
-        """Module -> why its import never finished, shared by the lanes of one submission: a module that
-        hangs at import costs its time limit once, not once per exercise it holds."""
+        """Module -> (status, why) of an import that hung or killed its child, shared by the lanes of one
+        submission: such a module costs its time limit (or a child) once, not once per exercise it holds."""
         self.imported: set[str] = set()
         self.child = self._started()
         self.isolation: str | None = None
@@ -123,7 +123,7 @@ class _Lane:
         if ex.module not in self.hung and ex.module not in self.imported:
             self._import(ex)
         if ex.module in self.hung:
-            return self.places.fix(_import_hung(ex, self.hung[ex.module]))
+            return self.places.fix(_import_failed(ex, *self.hung[ex.module]))
         result = grade_exercise(ex, self.seed, self.child, self.refs, self.timer)
         wanted = self.options.all_figures or result.status != PASS
         if self.options.plots and wanted and ex.curve is not None and self.child.alive:
@@ -132,17 +132,22 @@ class _Lane:
 
     def _import(self, ex: Exercise) -> None:
         """Import the exercise's module alone, under the exercise's time limit: an import that does not
-        finish is recorded (an import that raises is left to the checks, which report it)."""
+        finish or that ends the child is recorded (one that raises is left to the checks, which report it;
+        so is a child that did not start: the import is not to blame)."""
         limit = ex.timeout_s or self.child.limits.timeout_s
         t0 = time.perf_counter()
         self.child.new_exercise()
         try:
+            self.child.ready()
+        except ChildFailure:
+            return
+        try:
             self.child.run([{"op": "import", "target": ex.target}], {}, timeout=limit)
             self.imported.add(ex.module)
         except ChildFailure as e:
-            if e.status == TIMEOUT:
-                self.hung[ex.module] = f"{ex.module}.py did not finish importing within {limit:g} s (a loop or a " \
-                                       "long computation at the top level of the module?)"
+            self.hung[ex.module] = (e.status, (
+                f"{ex.module}.py did not finish importing within {limit:g} s (a loop or a long computation at "
+                "the top level of the module?)") if e.status == TIMEOUT else f"importing {ex.module}.py: {e}")
         finally:
             self.timer.add("student calls", time.perf_counter() - t0)
 
@@ -192,7 +197,7 @@ def grade(course: Course, submission: Path, options: Options | None = None,
         return Child(workdir, course.limits, hide, zygote)
 
     lanes: list[_Lane] = []
-    hung: dict[str, str] = {}
+    hung: dict[str, tuple[str, str]] = {}
     graded: dict[str, ExerciseResult] = {}
     try:
         # the children start first: their interpreters come up while the parent scans and loads
@@ -352,10 +357,10 @@ def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, 
     return out
 
 
-def _import_hung(ex: Exercise, why: str) -> ExerciseResult:
-    """Every check of the exercise stopped, with the reason its module never finished importing."""
+def _import_failed(ex: Exercise, status: str, why: str) -> ExerciseResult:
+    """Every check of the exercise stopped, with the reason its module's import never finished."""
     return ExerciseResult(ex.id, ex.title, ex.target, ex.points,
-                          [CheckResult(c.name, c.weight, [CaseResult(f"{c.name} · import", TIMEOUT, why)])
+                          [CheckResult(c.name, c.weight, [CaseResult(f"{c.name} · import", status, why)])
                            for c in ex.checks])
 
 
