@@ -75,7 +75,12 @@ def check(course: Course, submission: Path, options: object, targets: dict[str, 
     targets = targets or {}
     if any(backs.BACKS[name].needs_plots for name in targets):
         options = dataclasses.replace(options, plots=True)  # type: ignore[type-var]
-    result = grade(course, submission, options)  # type: ignore[arg-type]
+    try:
+        result = grade(course, submission, options)  # type: ignore[arg-type]
+    except GraderError as e:
+        if gradescope is not None:  # an empty or unreadable upload: 0 with the reason, in results.json too
+            write_gradescope(course, submission, options, _error_result(course, submission, str(e), options), gradescope)
+        raise
     if course.is_secret(options.seed):  # type: ignore[attr-defined]
         from .judge.redact import redact
 
@@ -86,20 +91,32 @@ def check(course: Course, submission: Path, options: object, targets: dict[str, 
     return result
 
 
+def _error_result(course: Course, submission: Path, message: str, options: object) -> SubmissionResult:
+    from .executors import error_result
+    from .judge.redact import redact
+
+    secret = course.is_secret(options.seed)  # type: ignore[attr-defined]
+    result = error_result(course, submission, message, "secret" if secret else "public",
+                          options.device, options.seed)  # type: ignore[attr-defined]
+    return redact(result, course) if secret else result
+
+
 def write_gradescope(course: Course, submission: Path, options: object, result: SubmissionResult,
                      out: Path) -> None:
-    """results.json for Gradescope: the public grading visible at once, a secret-seed grading (already
-    redacted) hidden until the due date, both in one file."""
+    """results.json for Gradescope (:func:`grader.backs.gradescope.gradescope_results`): with a secret
+    seed, ``result`` (already redacted) is joined by the submission graded on the public seed, whose
+    tests are visible before the due date."""
     from .backs.gradescope import gradescope_results
     from .engine.grading import grade
     from .files import write_atomically
 
-    if course.is_secret(options.seed):  # type: ignore[attr-defined]
-        public = grade(course, submission, dataclasses.replace(options, seed=None))  # type: ignore[type-var]
-        data = gradescope_results(public, result)
-    else:
-        data = gradescope_results(result)
-    write_atomically(out, json.dumps(data, indent=2))
+    public = None
+    if course.is_secret(options.seed) and not result.error:  # type: ignore[attr-defined]
+        try:
+            public = grade(course, submission, dataclasses.replace(options, seed=None))  # type: ignore[type-var]
+        except GraderError:
+            public = None
+    write_atomically(out, json.dumps(gradescope_results(result, public), indent=2))
 
 
 def grade_class(course: Course, submissions: Path, out: Path, options: object,
@@ -111,13 +128,14 @@ def grade_class(course: Course, submissions: Path, out: Path, options: object,
     return grade_batch(course, submissions, out, options, on_done)  # type: ignore[arg-type]
 
 
-def bundle(course_path: Path, out: Path, seed: int | None) -> Path:
-    """A Gradescope autograder zip for the course."""
+def bundle(course_path: Path, out: Path, seed: int | None, references: bool = True) -> Path:
+    """A Gradescope autograder zip for the course, with its references computed now (unless not
+    ``references``: setup.sh then computes them)."""
     from .release.gradescope_bundle import build_bundle
 
     course_path = course_file(course_path)
     require_strong(load(course_path), seed)
-    return build_bundle(course_path, out, seed)
+    return build_bundle(course_path, out, seed, references)
 
 
 def nbgrader_course(course_path: Path, out: Path, assignments: list[str] | None = None,

@@ -157,15 +157,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"graded {len(summary.graded)}, skipped {len(summary.skipped)} already graded, "
               f"{len(summary.errors)} could not be graded; {summary.seconds:.1f} s; "
               f"gradebook: {Path(args.out) / 'gradebook.csv'}")
-        if summary.not_graded:
-            print(f"not graded ({len(summary.not_graded)}):")
-            for name, reason in summary.not_graded:
-                print(f"  {name}: {reason}")
+        for title, entries in (("could not be graded", list(summary.reasons.items())), ("not graded", summary.not_graded)):
+            if entries:
+                print(f"{title} ({len(entries)}):", *(f"  {name}: {reason}" for name, reason in entries), sep="\n")
     return 0
 
 
 def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
-    print(f"wrote {api.bundle(Path(args.course), Path(args.out), _seed(args))}")
+    print(f"wrote {api.bundle(Path(args.course), Path(args.out), _seed(args), not args.no_references)}")
     return 0
 
 
@@ -340,12 +339,14 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--markdown", action="store_true", help="one table row per assignment (the README's course table)")
     ls.set_defaults(func=cmd_list)
 
-    gb = sub.add_parser("gradescope-bundle", help="build a Gradescope autograder zip (setup.sh, run_autograder)")
-    gb.add_argument("--course", default="course.yml")
-    gb.add_argument("--out", default="autograder.zip")
+    gb = sub.add_parser("gradescope-bundle", help="build a Gradescope autograder zip (setup.sh, run_autograder, "
+                        "the references for its seeds)")
+    gb.add_argument("--course", default="course.yml", help="course file to bundle")
+    gb.add_argument("--out", default="autograder.zip", help="the zip to write")
     gb.add_argument("--seed", type=int, help="secret seed for hidden cases, at least 64 bits: make one with "
                     "`grader secret` (default: $GRADER_SEED; none: public only)")
     gb.add_argument("--seed-fd", type=int, help=argparse.SUPPRESS)
+    gb.add_argument("--no-references", action="store_true", help="do not ship the references (setup.sh computes them)")
     gb.set_defaults(func=cmd_gradescope_bundle)
 
     sec = sub.add_parser("secret", help="print a fresh 128-bit secret seed (decimal) for --seed or $GRADER_SEED")

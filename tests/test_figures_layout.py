@@ -83,3 +83,55 @@ def test_passing_and_not_implemented_start_closed(course: Course, conv_result) -
     ok = grade(course, SOLUTIONS, Options(exercises=["Tanh"]))
     assert "<details id='ex-1.1'>" in render(stubs) and "<details id='ex-1.2'>" in render(ok)
     assert "<details id='ex-3.6' open>" in render(conv_result)
+
+
+def _bands(mask: np.ndarray, min_height: int) -> list[tuple[int, int]]:
+    """Runs of consecutive True rows at least ``min_height`` long: the panel rows of a figure."""
+    runs, start = [], None
+    for y, on in enumerate([*mask, False]):
+        if on and start is None:
+            start = y
+        elif not on and start is not None:
+            if y - start >= min_height:
+                runs.append((start, y))
+            start = None
+    return runs
+
+
+@needs_browser
+def test_a_wildly_wrong_conv_output_leaves_every_reference_panel_readable(course: Course, tmp_path: Path) -> None:
+    """Yours a million times the reference: drawn on one colour scale the reference would be a flat,
+    blank-looking colour. In the page as Chromium shows it, the figure is MAX_PANELS rows of panels,
+    each row's reference and yours panels with contrast of their own, each cell several pixels tall."""
+    wild = "_Conv2d = Conv2d\nclass Conv2d(_Conv2d):\n    def forward(self, x):\n        return super().forward(x) * 1e6 + 3e6\n"
+    sub = make_submission(tmp_path / "sub", append={"cnn": wild})
+    result = grade(course, sub, Options(exercises=["Conv2d"], plots=True))
+    path = tmp_path / "conv.html"
+    path.write_text(render(result))
+    driver = _open(path, tmp_path)
+    try:
+        from selenium.webdriver.common.by import By
+
+        img = driver.find_elements(By.TAG_NAME, "img")[0]
+        driver.execute_script("arguments[0].scrollIntoView();", img)
+        shot = img.screenshot_as_png
+    finally:
+        driver.quit()
+    rgb = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"), dtype=np.float64)
+    third = rgb.shape[1] // 3
+    reference, yours = rgb[:, :third], rgb[:, third:2 * third]
+    coloured = (np.abs(reference - 255).max(axis=2) > 30).mean(axis=1) > 0.35  # heatmap rows, not text
+    bands = _bands(coloured, min_height=20)
+    assert len(bands) == plots.MAX_PANELS, bands
+    for top, bottom in bands:
+        assert bottom - top >= 40  # 4 rows of cells, each 10 px or more
+        for column in (reference, yours):
+            assert _heatmap(column[top:bottom]).std() > 20, "a panel is one flat colour: blank-looking"
+
+
+def _heatmap(band: np.ndarray) -> np.ndarray:
+    """The heatmap's own pixels in one panel row of one column: its widest run of coloured columns (the
+    colour bar is narrower), less a 3-pixel frame."""
+    filled = (np.abs(band - 255).max(axis=2) > 30).mean(axis=0) > 0.8
+    (left, right), = sorted(_bands(filled, 1), key=lambda r: r[0] - r[1])[:1]
+    return band[3:-3, left + 3:right - 3]

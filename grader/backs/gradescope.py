@@ -1,8 +1,11 @@
 """Gradescope's autograder results.json, made from Result trees (only this module knows the format).
 
 One test per exercise and check, scored by the check's share of the exercise's points. Tests graded on
-the public seed are visible at once; those graded on the secret seed (hidden cases) are shown
-"after_due_date". The submission's score is that of the hidden grading when there is one.
+the public seed are ``visible`` at once; with a secret seed the same submission's hidden-case grading
+(already redacted) is added as tests shown ``after_due_date``, and it is that grading's points that
+count (the top-level ``score`` overrides Gradescope's sum of the tests). So before the due date a
+learner sees the public tests, never a value of the hidden ones. ``grader check --gradescope`` and
+``grader grade --format gradescope`` both write :func:`gradescope_results`.
 """
 from __future__ import annotations
 
@@ -31,25 +34,30 @@ def _tests(result: SubmissionResult, visibility: str, label: str) -> list[dict[s
     return tests
 
 
-def gradescope_results(public: SubmissionResult | None, hidden: SubmissionResult | None = None) -> dict[str, Any]:
-    """The results.json object: public tests visible, hidden tests after the due date."""
-    if public is None and hidden is None:
-        raise ValueError("need a public or a hidden result")
-    tests = _tests(public, "visible", "") if public is not None else []
-    if hidden is not None:
-        tests += _tests(hidden, "after_due_date", " (hidden cases)")
-    graded = hidden if hidden is not None else public
-    assert graded is not None
+def gradescope_results(result: SubmissionResult, public: SubmissionResult | None = None) -> dict[str, Any]:
+    """The results.json object of one submission.
+
+    Args:
+        result: the grading that counts: on the public seed, or on a secret one (redacted).
+        public: with a secret-seed ``result``, the same submission graded on the public seed (its tests
+            are the visible ones); None when it could not be graded.
+    """
+    secret = result.seed == "secret"
+    if not secret:
+        public = result
+    tests = _tests(public, "visible", " (public cases)" if secret else "") if public is not None else []
+    if secret:
+        tests += _tests(result, "after_due_date", " (hidden cases)")
     lines = []
-    if public is not None:
+    if result.error:
+        lines.append(f"This submission could not be graded: {safe(result.error)}")
+    elif public is not None:
         lines.append(f"{public.course}: {public.points:g}/{public.max_points:g} on the public cases")
-    if hidden is not None:
-        lines.append("hidden cases are graded too; their results are shown after the due date")
-    if graded.error:
-        lines.append(f"this submission could not be graded: {safe(graded.error)}")
+    if secret and not result.error:
+        lines.append("The hidden cases are graded too; their results are shown after the due date.")
     return {
-        "score": graded.points,
-        "output": "; ".join(lines),
+        "score": result.points,
+        "output": "\n".join(lines),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,

@@ -23,6 +23,7 @@ from ..model.course import Course, Exercise
 from ..model.results import (
     FAIL,
     PASS,
+    TIMEOUT,
     AssignmentResult,
     CaseResult,
     CheckResult,
@@ -89,15 +90,20 @@ class _Lane:
     """One child and the exercises it grades, one after another; a dead child is replaced."""
 
     def __init__(self, start: Callable[[], Child], refs: ReferenceStore, seed: int, options: Options, timer: Timer,
-                 places: NotebookMap | None = None):
+                 places: NotebookMap | None = None, hung: dict[str, tuple[str, str]] | None = None):
         self.start, self.refs, self.seed, self.options, self.timer = start, refs, seed, options, timer
         self.places = places or NotebookMap()
+        self.hung = {} if hung is None else hung
+        """Module -> (status, why) of an import that hung or killed its child, shared by the lanes of one
+        submission: such a module costs its time limit (or a child) once, not once per exercise it holds."""
+        self.imported: set[str] = set()
         self.child = self._started()
         self.isolation: str | None = None
 
     def _started(self) -> Child:
         t0 = time.perf_counter()
         child = self.start()
+        self.imported = set()
         self.timer.add("startup", time.perf_counter() - t0)
         return child
 
@@ -114,11 +120,36 @@ class _Lane:
             self.timer.add("startup", time.perf_counter() - t0)
         if ex.module in broken_rules:
             return _rule_violation(ex, broken_rules[ex.module])
+        if ex.module not in self.hung and ex.module not in self.imported:
+            self._import(ex)
+        if ex.module in self.hung:
+            return self.places.fix(_import_failed(ex, *self.hung[ex.module]))
         result = grade_exercise(ex, self.seed, self.child, self.refs, self.timer)
         wanted = self.options.all_figures or result.status != PASS
         if self.options.plots and wanted and ex.curve is not None and self.child.alive:
             result.plot_data["curve"] = _collect_curve(ex, self.seed, self.child, self.refs)
         return self.places.fix(result)
+
+    def _import(self, ex: Exercise) -> None:
+        """Import the exercise's module alone, under the exercise's time limit: an import that does not
+        finish or that ends the child is recorded (one that raises is left to the checks, which report it;
+        so is a child that did not start: the import is not to blame)."""
+        limit = ex.timeout_s or self.child.limits.timeout_s
+        t0 = time.perf_counter()
+        self.child.new_exercise()
+        try:
+            self.child.ready()
+        except ChildFailure:
+            return
+        try:
+            self.child.run([{"op": "import", "target": ex.target}], {}, timeout=limit)
+            self.imported.add(ex.module)
+        except ChildFailure as e:
+            self.hung[ex.module] = (e.status, (
+                f"{ex.module}.py did not finish importing within {limit:g} s (a loop or a long computation at "
+                "the top level of the module?)") if e.status == TIMEOUT else f"importing {ex.module}.py: {e}")
+        finally:
+            self.timer.add("student calls", time.perf_counter() - t0)
 
     def interrupt(self) -> None:
         """Kill the child (its lane's thread sees it die and stops); closing is left to the owner."""
@@ -166,10 +197,11 @@ def grade(course: Course, submission: Path, options: Options | None = None,
         return Child(workdir, course.limits, hide, zygote)
 
     lanes: list[_Lane] = []
+    hung: dict[str, tuple[str, str]] = {}
     graded: dict[str, ExerciseResult] = {}
     try:
         # the children start first: their interpreters come up while the parent scans and loads
-        lanes = [_Lane(start, refs, seed, options, timer, places) for _ in range(min(max(1, options.lanes), len(todo)))]
+        lanes = [_Lane(start, refs, seed, options, timer, places, hung) for _ in range(min(max(1, options.lanes), len(todo)))]
         broken_rules = rules.scan(workdir)
         if todo:
             t0 = time.perf_counter()
@@ -323,6 +355,13 @@ def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, 
     timer.add("student calls", spent_in_child)
     timer.add("comparisons", out.duration_s - spent_in_child)
     return out
+
+
+def _import_failed(ex: Exercise, status: str, why: str) -> ExerciseResult:
+    """Every check of the exercise stopped, with the reason its module's import never finished."""
+    return ExerciseResult(ex.id, ex.title, ex.target, ex.points,
+                          [CheckResult(c.name, c.weight, [CaseResult(f"{c.name} · import", status, why)])
+                           for c in ex.checks])
 
 
 def _rule_violation(ex: Exercise, found: list[rules.Violation]) -> ExerciseResult:

@@ -75,8 +75,10 @@ def error_result(course: Course, submission: Path, message: str, seed_kind: str,
     return result
 
 
-def result_row(result: SubmissionResult, course: Course, student: str, secret: bool, gradescope: bool) -> Row:
-    """The texts of a result (redacted under a secret seed), ready for the parent to write."""
+def result_row(result: SubmissionResult, course: Course, student: str, secret: bool, gradescope: bool,
+               public: SubmissionResult | None = None) -> Row:
+    """The texts of a result (redacted under a secret seed), ready for the parent to write; ``public``:
+    with a secret seed and ``gradescope``, the submission graded on the public seed (visible tests)."""
     result.student = student
     if secret:
         redact(result, course)
@@ -84,7 +86,7 @@ def result_row(result: SubmissionResult, course: Course, student: str, secret: b
     if gradescope:
         from ..backs.gradescope import gradescope_results
 
-        data = json.dumps(gradescope_results(None, result) if secret else gradescope_results(result), indent=2)
+        data = json.dumps(gradescope_results(result, public), indent=2)
     return Row(student, result.points, result.max_points, result.error, to_json(result), data)
 
 

@@ -68,6 +68,8 @@ class BatchSummary:
     graded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)
+    """Student in ``errors`` -> why it could not be graded (the summary names each one)."""
     not_graded: list[tuple[str, str]] = field(default_factory=list)
     """(entry of SUBMISSIONS/, why it was not graded): nothing is skipped silently."""
     seconds: float = 0.0
@@ -199,6 +201,8 @@ def grade_batch(course: Course, submissions: Path, out: Path, options: BatchOpti
             return False
         written += 1
         (summary.errors if row.error else summary.graded).append(row.student)
+        if row.error:
+            summary.reasons[row.student] = row.error
         if on_done:
             on_done(row.student, row.points, row.max_points, row.error)
         return True
@@ -220,8 +224,9 @@ def _warm_references(course: Course, options: BatchOptions) -> None:
     """Compute (or load) every reference once, in this process, so the workers only read the cache."""
     from ..engine.expected import reference_store
 
-    seed = course.seed_for(options.seed)
-    reference_store(course, seed, options.device).all()
+    reference_store(course, course.seed_for(options.seed), options.device).all()
+    if options.gradescope and course.is_secret(options.seed):  # Gradescope's visible tests: the public cases
+        reference_store(course, course.seed_for(None), options.device).all()
 
 
 def _current(path: Path, course: Course, options: BatchOptions) -> bool:

@@ -73,7 +73,13 @@ def grade_task(task: Task) -> Row:
     except Exception as e:  # noqa: BLE001 - a grader bug on one submission must not stop the batch
         result = error_result(course, path, f"internal grader error: {type(e).__name__}: {e}",
                               "secret" if secret else "public", task.device, task.seed)
-    return result_row(result, course, task.student, secret, task.gradescope)
+    public = None
+    if task.gradescope and secret and not result.error:  # Gradescope's visible tests: the public cases
+        try:
+            public = grade(course, path, Options(device=task.device), zygote=_zygote())
+        except Exception:  # noqa: BLE001 - the hidden grading stands; the file then says so
+            public = None
+    return result_row(result, course, task.student, secret, task.gradescope, public)
 
 
 def _pool(jobs: int) -> ProcessPoolExecutor:

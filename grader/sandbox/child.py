@@ -171,6 +171,9 @@ def _execute(step: dict[str, Any], index: int, args: list[Any], kwargs: dict[str
              objects: dict[int, Any], env: dict[str, Any], root: str) -> Any:
     """One step of a call plan; a ``new`` step stores its instance under its own index."""
     op = step["op"]
+    if op == "import":  # the module alone, before any call: an import that hangs is told apart
+        resolve(step["target"], root)
+        return None
     if op == "new":
         made = resolve(step["target"], root)
         iface = step.get("interface")
