@@ -112,6 +112,10 @@ def test_a_failing_run_draws_both_loss_curves(course: Course, tmp_path: Path) ->
     assert [np.shape(a) for a in hidden["yours"]] == [(2, 2), (2,), (2, 1), (1,)] and len(hidden["X"]) == 4
     page = html.render(result)
     assert page.count('<img alt="[7.4 XOR] training') == len(figures)
+    # the report's image of that case holds both: the curves, and XOR's points in input and hidden space
+    shown = re.findall(r'<img alt="(\[7\.4 XOR\] training · case \d+ · steps[^"]*)" src="data:image/png;base64,', page)
+    assert shown and all("loss per step, yours and torch&#x27;s; XOR&#x27;s 4 points in input space and in each "
+                         "hidden space" in alt for alt in shown), shown
 
 
 def test_a_training_run_has_its_own_time_limit(course: Course, tmp_path: Path) -> None:
@@ -213,3 +217,17 @@ def test_a_history_of_numpy_arrays_is_as_good_as_lists(course: Course, tmp_path:
     result = run_grade(course, sub, "7.3", "7.4")
     assert [(e.id, e.points) for e in result.exercises] == [("7.3", 4.0), ("7.4", 3.0)], \
         [e.reason for e in result.exercises]
+
+
+def test_an_inline_check_shows_the_training_curves(tmp_path: Path) -> None:
+    """check("TwoLayerNet") in a notebook: the Report's HTML holds the training figure (loss per step, yours
+    against torch's), as the file report does."""
+    from grader.notebook import check
+
+    sub = find("TwoLayerNet", "backward doubles").submission(tmp_path / "sub")
+    report = check("TwoLayerNet", source=sub, course=ROOT / "course.yml")
+    assert not report.passed
+    page = report._repr_html_()
+    assert re.search(r'<img alt="\[7\.2 TwoLayerNet\] training · case 0 · steps: loss per step, yours and '
+                     r'torch&#x27;s[^"]*" src="data:image/png;base64,', page), page[:2000]
+    assert "step 1 of 12 (epoch 1, batch 1)" in page
