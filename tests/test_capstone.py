@@ -231,3 +231,35 @@ def test_an_inline_check_shows_the_training_curves(tmp_path: Path) -> None:
     assert re.search(r'<img alt="\[7\.2 TwoLayerNet\] training · case 0 · steps: loss per step, yours and '
                      r'torch&#x27;s[^"]*" src="data:image/png;base64,', page), page[:2000]
     assert "step 1 of 12 (epoch 1, batch 1)" in page
+
+
+ACCEPTANCE_BUGS = [
+    # (exercise, words of the mutant's name, texts the first failing message must hold: step, layer, cause)
+    ("train_digits", "db the mean", ["step 1 of 192 (epoch 1, batch 1), in the gradient of layer 6 (Affine) b",
+                                    "the error is in layer 6's backward"]),
+    ("train_xor", "adds its gradients", ["step 2 of 300 (epoch 2, batch 1), in the gradient of layer 2 (Affine) b",
+                                         "gradients are added up across steps"]),
+    ("fit", "batches not shuffled", ["step 1 of 12 (epoch 1, batch 1), in the batch's labels",
+                                     "the batches are not shuffled"]),
+    ("fit", "X shuffled without y", ["step 1 of 12 (epoch 1, batch 1), in the batch's labels",
+                                     "X was shuffled without y"]),
+    ("train_digits", "bias correction", ["step 1 of 192 (epoch 1, batch 1), in layer 0 (Affine) W after the update",
+                                         "the bias correction of Adam's moments is missing"]),
+    ("Sequential", "BatchNorm1d stays", ["after model.eval(), layer 1 (BatchNorm1d) of Sequential([Dropout, "
+                                        "BatchNorm1d]) has train True, expected False"]),
+    ("Sequential", "backward skips", ["step 1 of 8 (epoch 1, batch 1), in the gradient of layer 0 (Affine) b",
+                                      "backward never wrote it (does the network's backward reach layer 0?"]),
+]
+
+
+@pytest.mark.parametrize("exercise, words, texts", ACCEPTANCE_BUGS, ids=[f"{e}-{w}" for e, w, _ in ACCEPTANCE_BUGS])
+def test_the_issues_planted_bugs_name_the_step_and_the_layer(course: Course, tmp_path: Path, exercise: str,
+                                                            words: str, texts: list[str]) -> None:
+    """The planted bugs the capstone's issue lists: the training check's first failing case names the first
+    departing step (of how many, in which epoch and batch), the layer by position and class, and the cause."""
+    ex = next(e for e in course.exercises if e.name == exercise)
+    (graded,) = run_grade(course, find(exercise, words).submission(tmp_path / "sub"), ex.id).exercises
+    failing = [c for c in graded.checks[0].cases if not c.passed]
+    assert graded.points < graded.max_points and failing
+    for text in texts:
+        assert text in failing[0].message, failing[0].message

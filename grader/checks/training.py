@@ -52,6 +52,12 @@ MODE_LAYERS = (("regularization.Dropout", {"p": 0.5}), ("regularization.BatchNor
 """Layers with a training and an evaluation mode (their ``train`` attribute) that train()/eval() must reach."""
 
 
+_MODE_CONSEQUENCE = {
+    "eval": "; left in training mode, a BatchNorm1d normalizes each evaluation batch by its own statistics "
+            "(and updates its running ones) and a Dropout drops units, so accuracies are wrong",
+    "train": ""}
+
+
 def _modes(ctx: Context, target: str, name: str) -> CaseResult:
     """train() and eval() of a Sequential of a Dropout and a BatchNorm1d reach both layers' ``train``."""
     steps: list[dict[str, Any]] = []
@@ -64,7 +70,7 @@ def _modes(ctx: Context, target: str, name: str) -> CaseResult:
     for method in ("eval", "train"):
         steps.append({"op": "call", "obj": model, "method": method, "args": []})
         for k in range(model):
-            reads.append((method, MODE_LAYERS[k][0].split(".")[1], len(steps)))
+            reads.append((method, f"layer {k} ({MODE_LAYERS[k][0].split('.')[1]})", len(steps)))
             steps.append({"op": "lookup", "obj": k, "path": ["train"]})
     reply = ctx.run(steps, {"gamma": np.ones(3), "beta": np.zeros(3)})
     label = "train() and eval()"
@@ -78,8 +84,9 @@ def _modes(ctx: Context, target: str, name: str) -> CaseResult:
         if got is not want:
             shown = "missing" if value.kind == "missing" else (value.type if got is None else str(got))
             return CaseResult(f"{name} · modes", FAIL,
-                              f"{name}: after model.{method}(), the {layer}'s train is {shown}, expected {want}: "
-                              f"{method}() must reach every layer that has a mode (Dropout, BatchNorm1d)",
+                              f"{name}: after model.{method}(), {layer} of Sequential([Dropout, BatchNorm1d]) has "
+                              f"train {shown}, expected {want}: {method}() must reach every layer that has a mode "
+                              f"(Dropout, BatchNorm1d){_MODE_CONSEQUENCE[method]}",
                               {"quantity": f"{layer} after {method}()"})
     return CaseResult(f"{name} · modes", PASS, f"{name}: train() and eval() reach Dropout and BatchNorm1d",
                       {"quantity": label})
