@@ -263,3 +263,43 @@ def test_the_issues_planted_bugs_name_the_step_and_the_layer(course: Course, tmp
     assert graded.points < graded.max_points and failing
     for text in texts:
         assert text in failing[0].message, failing[0].message
+
+
+SOMETIMES_WRONG = (  # TwoLayerNet whose b2 gradient is doubled at every 4th step only (SGD keeps no state)
+    "_backward = TwoLayerNet.backward\n\n\ndef _sometimes_wrong(self, dout=1.0):\n"
+    "    self.calls = getattr(self, 'calls', 0) + 1\n    dx = _backward(self, dout)\n"
+    "    if self.calls % 4 == 0:\n        self.grads[3][...] *= 2\n    return dx\n\n\n"
+    "TwoLayerNet.backward = _sometimes_wrong\n")
+
+
+def test_teacher_forcing_finds_every_departing_step(course: Course, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Free-running, everything after the first error departs; teacher-forced (each step restarted from
+    torch's parameters) only the steps that are wrong themselves do: 4, 8 and 12, not 5-7 or 9-11."""
+    from grader.kinds import networks
+
+    forced: list[bool] = []
+    plan = networks.plan
+    monkeypatch.setattr(networks, "plan", lambda *a, **k: forced.append(len(a) > 7 or "force" in k) or plan(*a, **k))
+    sub = make_submission(tmp_path / "sub", append={"networks": SOMETIMES_WRONG})
+    (graded,) = run_grade(course, sub, "7.2").exercises
+    (case,) = [c for c in graded.checks[0].cases if not c.passed]
+    assert "at step 4 of 12 (epoch 1, batch 4), in the gradient of layer 2 (Affine) b" in case.message
+    assert ("teacher-forced (every step restarted from torch's parameters, your optimizer's state kept): 3 of the 12 "
+            "steps compared depart: the gradient of layer 2 (Affine) b at steps 4, 8, 12; every other step agrees"
+            ) in case.message, case.message
+    assert case.details["departing_steps"] == [4, 8, 12] and forced == [False, True]
+
+
+def test_no_teacher_forcing_under_a_secret_seed(course: Course, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Teacher forcing sends torch's parameters (reference values) into the child: only with the public
+    seed, whose references a learner can have anyway (grader case); a secret seed's stay in the parent."""
+    from grader.kinds import networks
+
+    forced: list[bool] = []
+    plan = networks.plan
+    monkeypatch.setattr(networks, "plan", lambda *a, **k: forced.append(len(a) > 7 or "force" in k) or plan(*a, **k))
+    sub = make_submission(tmp_path / "sub", append={"networks": SOMETIMES_WRONG})
+    (graded,) = run_grade(course, sub, "7.2", seed=987654321).exercises
+    assert graded.points == 0 and forced == [False]

@@ -89,8 +89,9 @@ class _Lane:
     """One child and the exercises it grades, one after another; a dead child is replaced."""
 
     def __init__(self, start: Callable[[], Child], refs: ReferenceStore, seed: int, options: Options, timer: Timer,
-                 places: NotebookMap | None = None):
+                 places: NotebookMap | None = None, public: bool = False):
         self.start, self.refs, self.seed, self.options, self.timer = start, refs, seed, options, timer
+        self.public = public
         self.places = places or NotebookMap()
         self.child = self._started()
         self.isolation: str | None = None
@@ -114,7 +115,7 @@ class _Lane:
             self.timer.add("startup", time.perf_counter() - t0)
         if ex.module in broken_rules:
             return _rule_violation(ex, broken_rules[ex.module])
-        result = grade_exercise(ex, self.seed, self.child, self.refs, self.timer)
+        result = grade_exercise(ex, self.seed, self.child, self.refs, self.timer, self.public)
         wanted = self.options.all_figures or result.status != PASS
         if self.options.plots and wanted and ex.curve is not None and self.child.alive:
             result.plot_data["curve"] = _collect_curve(ex, self.seed, self.child, self.refs)
@@ -169,7 +170,9 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     graded: dict[str, ExerciseResult] = {}
     try:
         # the children start first: their interpreters come up while the parent scans and loads
-        lanes = [_Lane(start, refs, seed, options, timer, places) for _ in range(min(max(1, options.lanes), len(todo)))]
+        public = not course.is_secret(options.seed)
+        lanes = [_Lane(start, refs, seed, options, timer, places, public)
+                 for _ in range(min(max(1, options.lanes), len(todo)))]
         broken_rules = rules.scan(workdir)
         if todo:
             t0 = time.perf_counter()
@@ -226,7 +229,7 @@ class Session:
         self.timer = Timer()
         self.workdir, self.places, self.refs, hide = _prepare(course, submission, self.seed, self.options)
         self._lane = _Lane(lambda: Child(self.workdir, course.limits, hide), self.refs, self.seed,
-                           self.options, self.timer, self.places)
+                           self.options, self.timer, self.places, not course.is_secret(self.options.seed))
         self._broken_rules = rules.scan(self.workdir)
 
     @property
@@ -294,11 +297,13 @@ def _run_lanes(lanes: list[_Lane], todo: list[Exercise], broken_rules: dict[str,
             raise
 
 
-def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, timer: Timer) -> ExerciseResult:
-    """Run every check of one exercise; a child failure ends the exercise with that status."""
+def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, timer: Timer,
+                   public: bool = False) -> ExerciseResult:
+    """Run every check of one exercise; a child failure ends the exercise with that status. ``public``: the
+    seed is the course's public one (a check may then send reference values into the child)."""
     started = time.perf_counter()
     out = ExerciseResult(ex.id, ex.title, ex.target, ex.points)
-    ctx = checks.Context(ex, seed, child, refs)
+    ctx = checks.Context(ex, seed, child, refs, public=public)
     failure: ChildFailure | None = None
     calls_before = child.busy_s
     child.new_exercise()

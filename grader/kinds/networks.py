@@ -236,9 +236,11 @@ TIMED_METHODS = ["forward", "backward", "update"]
 
 
 def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orders: np.ndarray,
-         data: Data, soft_timeout: float | None = None) -> NetworkPlan:
+         data: Data, soft_timeout: float | None = None, force: list[np.ndarray] | None = None) -> NetworkPlan:
     """The plan of one training run; with ``soft_timeout`` the child stops the training after that many
-    seconds and says which layer's forward or backward took the time (the hard limit kills it silently)."""
+    seconds and says which layer's forward or backward took the time (the hard limit kills it silently).
+    With ``force`` (one array per parameter, (steps, ...)): teacher forcing, the parameters overwritten
+    with row t after the optimizer's update of step t (grader.checks.training says when it is used)."""
     steps: list[dict[str, Any]] = []
     phases: dict[int, str] = {}
     slots: dict[str, int] = {}
@@ -271,6 +273,10 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
     push({"op": "timer", "targets": timed, "methods": TIMED_METHODS}, "timing the layers")
     soft = {"soft_timeout": soft_timeout} if soft_timeout else {}
     keep = list(range(2 * len(spec.param_owner())))  # update(params, grads): the params after it, the grads
+    forcing: dict[str, Any] = {}
+    if force is not None:
+        variables.update({f"force{j}": f for j, f in enumerate(force)})
+        forcing = {"force": [f"force{j}" for j in range(len(force))]}
     if spec.driver in ("steps", "net"):
         if spec.driver == "steps":
             model = build_model(target)
@@ -282,7 +288,7 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
             slots["init"] = push({"op": "attr", "obj": model, "name": "params"}, "reading self.params")
             loss = None
         opt = new(spec.optimizer_target, spec.opt_hyper, f"constructing the optimizer ({spec.optimizer})")
-        watch = push({"op": "watch", "obj": opt, "method": "update", "limit": limit, "keep": keep},
+        watch = push({"op": "watch", "obj": opt, "method": "update", "limit": limit, "keep": keep, **forcing},
                      "watching update")
         slots["returned_losses"] = push({"op": "train", "model": model, "loss": loss, "optimizer": opt,
                                          "args": ["$X", "$y", "$order"], "batch_size": spec.batch_size, **soft},
@@ -293,8 +299,8 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
             model = build_model("networks.Sequential")
             loss = new(spec.loss_target, {}, f"constructing the loss ({spec.loss})")
             opt = new(spec.optimizer_target, spec.opt_hyper, f"constructing the optimizer ({spec.optimizer})")
-            w_update = push({"op": "watch", "obj": opt, "method": "update", "limit": limit, "keep": keep},
-                            "watching update")
+            w_update = push({"op": "watch", "obj": opt, "method": "update", "limit": limit, "keep": keep,
+                             **forcing}, "watching update")
             w_loss = push({"op": "watch", "obj": loss, "method": "forward", "keep": [1, -1]}, "watching the loss")
             args: list[Any] = [{"$obj": model}, {"$obj": loss}, {"$obj": opt}, "$X", "$y", spec.epochs,
                                spec.batch_size, rng_argument(seed)]
@@ -302,7 +308,7 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
             history: list[Any] = []
         else:
             w_update = push({"op": "watch", "target": spec.optimizer_target, "method": "update", "limit": limit,
-                             "keep": keep}, "watching update")
+                             "keep": keep, **forcing}, "watching update")
             w_loss = push({"op": "watch", "target": spec.loss_target, "method": "forward", "keep": [1, -1]},
                           "watching the loss")
             tested = data.X_test is not None
