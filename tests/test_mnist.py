@@ -10,6 +10,11 @@ import numpy as np
 import pytest
 
 from grader.data.idx import FILES, IdxError, mnist, read_idx
+from grader.kinds.networks import with_data
+from grader.model.course import Course
+from grader.model.errors import CourseError
+
+from .conftest import SOLUTIONS, run_grade
 
 
 def idx_bytes(array: np.ndarray, type_byte: int = 0x08) -> bytes:
@@ -36,8 +41,8 @@ def write_mnist(folder: Path, n_train: int = 300, n_test: int = 100, gz: bool = 
 def test_a_folder_of_idx_files_gives_the_split(tmp_path: Path, gz: bool) -> None:
     arrays = write_mnist(tmp_path / "mnist", gz=gz)
     X_train, y_train, X_test, y_test = mnist(tmp_path / "mnist")
-    assert X_train.shape == (300, 784) and X_test.shape == (100, 784) and X_train.dtype == np.float64
-    assert np.array_equal(X_train * 255, arrays["train_images"].reshape(300, 784))  # row-major, pixels / 255
+    assert X_train.shape == (300, 784) and X_test.shape == (100, 784) and X_train.dtype == np.float32
+    assert np.array_equal(np.round(X_train * 255), arrays["train_images"].reshape(300, 784))  # row-major, / 255
     assert np.array_equal(y_test, arrays["test_labels"]) and y_test.dtype == np.int64
     assert 0 <= X_test.min() and X_test.max() <= 1
 
@@ -84,3 +89,47 @@ def test_files_swapped_or_missing_or_disagreeing(tmp_path: Path) -> None:
     broken.write_bytes(broken.read_bytes()[:200])
     with pytest.raises(IdxError, match=r"train-images-idx3-ubyte\.gz: cannot be read"):
         mnist(gz)
+
+
+def learnable_mnist(folder: Path, n_train: int = 300, n_test: int = 100) -> None:
+    """Small IDX files whose digit k lights up row band k of the 28x28 image (with noise): learnable in a
+    few dozen steps, so the course text's MLP runs end to end in a second."""
+    rng = np.random.default_rng(1)
+    arrays = {}
+    for split, n in (("train", n_train), ("test", n_test)):
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+        for i, k in enumerate(labels):
+            images[i, 2 * k + 4:2 * k + 6, 4:24] = 255
+        arrays[f"{split}_images"], arrays[f"{split}_labels"] = images, labels
+    folder.mkdir(parents=True, exist_ok=True)
+    for key, array in arrays.items():
+        (folder / FILES[key]).write_bytes(idx_bytes(array))
+
+
+def test_mnist_trains_the_course_texts_mlp_against_its_twin(course: Course, tmp_path: Path) -> None:
+    """--data mnist=DIR: the digits MLP becomes the course text's 784-64-64-64-10 (batch 15, 2 epochs, Adam
+    1e-3) on the folder's images; the solution's run matches torch's step by step, and the accuracy message
+    sets both beside the course text's reported figures."""
+    learnable_mnist(tmp_path / "mnist")
+    switched = with_data(course, {"mnist": tmp_path / "mnist"})
+    ex = switched.exercise("7.5")
+    assert ex.hyper["layers"][0] == ["Affine", 784, 64] and ex.hyper["data"] == "mnist" and ex.timeout_s == 600
+    assert switched.exercise("7.6").hyper == course.exercise("7.6").hyper  # the CNN's 8x8 images stay
+    assert switched.digest != course.digest  # MNIST's references never mix with the digits' in the cache
+    (graded,) = run_grade(switched, SOLUTIONS, "7.5").exercises
+    steps, accuracy = graded.checks[0].cases
+    assert steps.passed and "all 40 steps match torch's" in steps.message, steps.message
+    assert accuracy.details["yours"] == accuracy.details["torch"]
+    assert "(the course text reports 0.9486, 0.9669 after epochs 1, 2; torch's here " in accuracy.message
+
+
+def test_data_option_errors_are_clear(course: Course, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from grader.cli import main
+
+    with pytest.raises(CourseError, match="unknown data set"):
+        with_data(course, {"cifar": tmp_path})
+    write_mnist(tmp_path / "m")
+    (tmp_path / "m" / FILES["test_images"]).write_bytes(b"\x00\x00\x08\x03")
+    assert main(["check", str(SOLUTIONS), "-e", "7.5", "--data", f"mnist={tmp_path / 'm'}"]) == 2
+    assert "t10k-images-idx3-ubyte: truncated in its header" in capsys.readouterr().err

@@ -387,10 +387,15 @@ def _accuracy(name: str, spec: NetworkSpec, ref: dict[str, np.ndarray], history:
         return CaseResult(f"{name} · accuracy", FAIL, f"{name}: no {what} came back (a float)", {"quantity": "accuracy"})
     low = max(theirs - spec.margin, spec.min_accuracy)
     details = {"quantity": "accuracy", "yours": mine, "torch": theirs}
+    text = f"{what} {mine:.4f}"
+    if spec.reported and "test_accuracy_epochs" in ref:  # the course text's run of this setup
+        text += (f" (the course text reports {', '.join(f'{a:.4f}' for a in spec.reported)} after epoch"
+                 f"{'s' if len(spec.reported) > 1 else ''} {', '.join(str(e + 1) for e in range(len(spec.reported)))}; "
+                 f"torch's here {', '.join(f'{a:.4f}' for a in ref['test_accuracy_epochs'])})")
     if mine >= low - 1e-12:
-        return CaseResult(f"{name} · accuracy", PASS, f"{name}: {what} {mine:.4f}, torch's {theirs:.4f} (at least "
+        return CaseResult(f"{name} · accuracy", PASS, f"{name}: {text}, torch's {theirs:.4f} (at least "
                           f"{low:.4f} needed)", details)
-    return CaseResult(f"{name} · accuracy", FAIL, f"{name}: {what} {mine:.4f}, below {low:.4f} (torch's {theirs:.4f} "
+    return CaseResult(f"{name} · accuracy", FAIL, f"{name}: {text}, below {low:.4f} (torch's {theirs:.4f} "
                       f"less {spec.margin:g}, and at least {spec.min_accuracy:g})", details)
 
 
