@@ -303,3 +303,26 @@ def test_no_teacher_forcing_under_a_secret_seed(course: Course, tmp_path: Path,
     sub = make_submission(tmp_path / "sub", append={"networks": SOMETIMES_WRONG})
     (graded,) = run_grade(course, sub, "7.2", seed=987654321).exercises
     assert graded.points == 0 and forced == [False]
+
+
+HANG_IF_FORCED = (  # an SGD that hangs (deaf to the soft deadline) once its parameters change behind its back
+    "import numpy as _np\n_update = SGD.update\n\n\ndef _update_or_hang(self, params, grads):\n"
+    "    seen = getattr(self, 'seen', None)\n"
+    "    if seen is not None and any(not _np.array_equal(p, s) for p, s in zip(params, seen)):\n"
+    "        while True:\n            try:\n                while True:\n                    pass\n"
+    "            except BaseException:\n                pass\n"
+    "    _update(self, params, grads)\n    self.seen = [p.copy() for p in params]\n\n\n"
+    "SGD.update = _update_or_hang\n")
+
+
+def test_a_teacher_forced_run_that_hangs_changes_no_verdict(course: Course, tmp_path: Path) -> None:
+    """The forced run is a diagnosis, run after every case is judged: when it hangs and the child is killed,
+    the verdicts and points stay those of the free run, and the message says nothing of it."""
+    quick = dataclasses.replace(course, assignments=tuple(
+        dataclasses.replace(a, exercises=tuple(dataclasses.replace(e, timeout_s=2.0) for e in a.exercises))
+        if a.id == "A7" else a for a in course.assignments))
+    sub = make_submission(tmp_path / "sub", append={"networks": SOMETIMES_WRONG, "optim": HANG_IF_FORCED})
+    (graded,) = run_grade(quick, sub, "7.2").exercises
+    assert graded.status == "fail" and graded.points == 0
+    (case,) = graded.checks[0].cases
+    assert "at step 4 of 12" in case.message and "teacher-forced" not in case.message, case.message

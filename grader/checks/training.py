@@ -13,7 +13,9 @@ Teacher forcing, when a run departs: the training runs again with every step res
 parameters after the step before (the child overwrites the parameters in place after each update; the
 optimizer's state stays the learner's own), so one early error does not hide the later ones: the message
 lists every compared step that departs ("the loss at steps 4, 8, 12"). It only diagnoses: the score is
-the free run's, and correct code never runs it. It runs with the public seed only. Forcing sends torch's
+the free run's, correct code never runs it, and it runs after every case is judged (a forced run that
+hangs or kills the child changes no verdict; the rest of the forced runs are then skipped). It runs
+with the public seed only. Forcing sends torch's
 parameters, reference values, into the child, where the learner's code could read the next step's
 expected values before computing them; the public seed's references are the learner's anyway (``grader
 case`` writes them), a secret seed's never leave the parent. Under a secret seed the message names the
@@ -32,6 +34,7 @@ from ..kinds.networks import NetworkSpec
 from ..model.course import CheckSpec, Course, Tolerance
 from ..model.results import FAIL, PASS, CaseResult, ExerciseResult
 from ..model.values import Value
+from ..sandbox.replies import ChildFailure
 from . import Context, failed_case, register
 
 SOFT_DEADLINE = 0.8
@@ -44,6 +47,7 @@ MAX_CURVE = 400
 @register("training")
 def run(ctx: Context, spec_: CheckSpec) -> Iterator[CaseResult]:
     ex = ctx.ex
+    pending: list[tuple[CaseResult, Callable[[], tuple[str, list[int]]]]] = []
     for index in range(len(ex.cases)):
         ctx.at("case", index)
         spec = networks.spec_of(ex, ctx.hyper("case", index))
@@ -60,9 +64,18 @@ def run(ctx: Context, spec_: CheckSpec) -> Iterator[CaseResult]:
                       data: networks.Data = data, soft: float = soft) -> tuple[networks.NetworkPlan, Any]:
                 forced = networks.plan(ex.target, spec, seed, init, orders, data, soft, force)
                 return forced, ctx.run(forced.steps, forced.variables)
-        yield from _judge(ctx, index, spec, data, orders, plan, reply, rerun)
+        yield from _judge(ctx, index, spec, data, orders, plan, reply, rerun, pending)
         if spec.driver == "steps":
             yield _modes(ctx, ex.target, f"case {index}")
+    # last, once every case is judged: a diagnostic run that hangs or kills the child changes no verdict
+    for case, diagnose in pending:
+        try:
+            summary, steps = diagnose()
+        except ChildFailure:
+            break
+        if summary:
+            case.message += "\n  " + summary
+            case.details["departing_steps"] = steps
 
 
 MODE_LAYERS = (("regularization.Dropout", {"p": 0.5}), ("regularization.BatchNorm1d", {}))
@@ -126,7 +139,8 @@ def _numbers(value: Value | None) -> np.ndarray | None:
 
 
 def _judge(ctx: Context, index: int, spec: NetworkSpec, data: networks.Data, orders: np.ndarray,
-           plan: networks.NetworkPlan, reply: Any, rerun: Rerun | None = None) -> Iterator[CaseResult]:
+           plan: networks.NetworkPlan, reply: Any, rerun: Rerun | None = None,
+           pending: list[tuple[CaseResult, Callable[[], tuple[str, list[int]]]]] | None = None) -> Iterator[CaseResult]:
     ref = ctx.expected("case", index)
     name = f"case {index}"
     failure = reply.failure
@@ -162,13 +176,14 @@ def _judge(ctx: Context, index: int, spec: NetworkSpec, data: networks.Data, ord
         epoch, batch = divmod(t, len(steps) // spec.epochs)
         head = (f"{name}: training departs from torch's at step {t + 1} of {len(steps)} (epoch {epoch + 1}, "
                 f"batch {batch + 1}), in {quantity}")
-        forced: list[tuple[int, str]] = []
-        if rerun is not None and t + 1 < min(len(steps), spec.compare_steps):
-            forced = _teacher_forced(rerun, ref, spec, data, steps, ctx.ex.tolerance)
-        later = "\n" + _forced_summary(forced, steps, spec) if forced else ""
-        yield CaseResult(f"{name} · steps", FAIL, head + "\n  " + (message + later).replace("\n", "\n  "),
-                         {"quantity": quantity, "first_step": t + 1, "suspect": suspect, "losses": curve,
-                          **({"departing_steps": [u + 1 for u, _ in forced]} if forced else {}), **pictures})
+        case = CaseResult(f"{name} · steps", FAIL, head + "\n  " + message.replace("\n", "\n  "),
+                          {"quantity": quantity, "first_step": t + 1, "suspect": suspect, "losses": curve, **pictures})
+        if rerun is not None and pending is not None and t + 1 < min(len(steps), spec.compare_steps):
+            def diagnose(rerun: Rerun = rerun, tol: Tolerance = ctx.ex.tolerance) -> tuple[str, list[int]]:
+                forced = _teacher_forced(rerun, ref, spec, data, steps, tol)
+                return (_forced_summary(forced, steps, spec) if forced else ""), [u + 1 for u, _ in forced]
+            pending.append((case, diagnose))
+        yield case
     else:
         compared = min(len(steps), spec.compare_steps)
         yield CaseResult(f"{name} · steps", PASS, f"{name}: all {len(steps)} steps match torch's (the loss at every "
