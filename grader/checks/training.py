@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from ..judge import departures
+from ..judge import departures, pictures
 from ..judge.compare import compare_arrays
 from ..kinds import networks
 from ..kinds.networks import NetworkSpec
@@ -40,8 +40,6 @@ from . import Context, failed_case, register
 SOFT_DEADLINE = 0.8
 """Share of the exercise's time limit after which the child stops a training run and reports the time
 per layer (the parent's hard limit would kill it with nothing to say)."""
-MAX_CURVE = 400
-"""Steps of the loss curve a report keeps (a longer run is thinned evenly)."""
 
 
 @register("training")
@@ -165,19 +163,19 @@ def _judge(ctx: Context, index: int, spec: NetworkSpec, data: networks.Data, ord
         return
     targets, mine_losses = _losses(get, updates.count)
     departure = _first_departure(ref, spec, data, steps, updates, targets, mine_losses, ctx.ex.tolerance)
-    curve: dict[str, Any] = _curve(ref["loss"], mine_losses)
+    curve: dict[str, Any] = pictures.curve(ref["loss"], mine_losses)
     accuracies = _numbers(get("history_accuracy"))
     if accuracies is not None and np.all(np.isfinite(accuracies)):  # per epoch, drawn at each epoch's last step
         curve["accuracy"] = {"torch": [float(a) for a in ref["accuracy"]], "yours": accuracies.tolist(),
                              "steps_per_epoch": len(steps) // spec.epochs}
-    pictures = {**_hidden(spec, data, ref, get("final_params")), **_confusion(data, get("test_out"))}
+    drawn = {**pictures.hidden(spec, data, ref, get("final_params")), **pictures.confusion(data, get("test_out"))}
     if departure is not None:
         t, quantity, message, suspect = departure
         epoch, batch = divmod(t, len(steps) // spec.epochs)
         head = (f"{name}: training departs from torch's at step {t + 1} of {len(steps)} (epoch {epoch + 1}, "
                 f"batch {batch + 1}), in {quantity}")
         case = CaseResult(f"{name} · steps", FAIL, head + "\n  " + message.replace("\n", "\n  "),
-                          {"quantity": quantity, "first_step": t + 1, "suspect": suspect, "losses": curve, **pictures})
+                          {"quantity": quantity, "first_step": t + 1, "suspect": suspect, "losses": curve, **drawn})
         if rerun is not None and pending is not None and t + 1 < min(len(steps), spec.compare_steps):
             def diagnose(rerun: Rerun = rerun, tol: Tolerance = ctx.ex.tolerance) -> tuple[str, list[int]]:
                 forced = _teacher_forced(rerun, ref, spec, data, steps, tol)
@@ -188,7 +186,7 @@ def _judge(ctx: Context, index: int, spec: NetworkSpec, data: networks.Data, ord
         compared = min(len(steps), spec.compare_steps)
         yield CaseResult(f"{name} · steps", PASS, f"{name}: all {len(steps)} steps match torch's (the loss at every "
                          f"step; every gradient and parameter over the first {compared})",
-                         {"steps": len(steps), "losses": curve, **pictures})
+                         {"steps": len(steps), "losses": curve, **drawn})
     if spec.driver in ("fit", "recipe"):
         yield _accuracy(name, spec, ref, get("history_accuracy"), get("test_accuracy"))
 
@@ -260,42 +258,6 @@ def _losses(get: Callable[[str], Value | None], count: int) -> tuple[Value | Non
                                   for r in loss_rows])
     mine_losses = _numbers(get("returned_losses"))
     return None, (np.full(count, np.nan) if mine_losses is None else mine_losses)
-
-
-def _hidden(spec: NetworkSpec, data: networks.Data, ref: dict[str, np.ndarray], final: Value | None) -> dict[str, Any]:
-    """XOR's picture: both trained networks' parameters (W1, b1, W2, b2) and the 4 points, for the figure
-    of the points in input space and in each learned hidden space, with the output's decision line."""
-    n = len(spec.param_owner())
-    if spec.data != "xor" or final is None or final.kind != "list" or len(final.items) != n:
-        return {}
-    mine = [departures.column(Value("steps", "", (), (v,)), 0) for v in final.items]
-    if any(m is None or m.shape != ref[f"final{j}"].shape for j, m in enumerate(mine)):
-        return {}
-    as_lists = lambda arrays: [np.asarray(a, dtype=np.float64).tolist() for a in arrays]  # noqa: E731
-    return {"hidden": {"X": data.X.tolist(), "y": data.y.reshape(-1).tolist(), "yours": as_lists(mine),
-                       "torch": as_lists(ref[f"final{j}"] for j in range(n))}}
-
-
-MAX_WRONG = 8
-"""Misclassified test images a figure shows."""
-
-
-def _confusion(data: networks.Data, out: Value | None) -> dict[str, Any]:
-    """The trained model's confusion matrix on the test split and its first misclassified images."""
-    if out is None or out.kind != "array" or data.X_test is None or data.y_test is None:
-        return {}
-    scores = out.arrays[0]
-    if scores.ndim != 2 or scores.shape[0] != len(data.y_test) or scores.dtype.kind not in "biuf":
-        return {}
-    predicted = np.argmax(scores, axis=1)
-    classes = int(max(scores.shape[1], data.y_test.max() + 1))
-    matrix = np.zeros((classes, classes), dtype=np.int64)
-    np.add.at(matrix, (data.y_test, predicted), 1)
-    wrong = np.flatnonzero(predicted != data.y_test)[:MAX_WRONG]
-    side = int(round(np.sqrt(data.X_test.shape[1]))) if data.X_test.ndim == 2 else 0
-    return {"confusion": {"matrix": matrix.tolist(), "side": side,
-                          "wrong": [{"image": np.round(data.X_test[i], 4).tolist(), "true": int(data.y_test[i]),
-                                     "predicted": int(predicted[i])} for i in wrong]}}
 
 
 def _init_mismatch(value: Value, ref: dict[str, np.ndarray], spec: NetworkSpec) -> str:
@@ -412,13 +374,6 @@ def _accuracy(name: str, spec: NetworkSpec, ref: dict[str, np.ndarray], history:
                           f"{low:.4f} needed)", details)
     return CaseResult(f"{name} · accuracy", FAIL, f"{name}: {text}, below {low:.4f} (torch's {theirs:.4f} "
                       f"less {spec.margin:g}, and at least {spec.min_accuracy:g})", details)
-
-
-def _curve(theirs: np.ndarray, mine: np.ndarray) -> dict[str, list[float]]:
-    """Loss per step, both runs, thinned to MAX_CURVE points (JSON-safe: non-finite as None)."""
-    stride = max(1, -(-len(theirs) // MAX_CURVE))
-    clean = lambda a: [float(v) if np.isfinite(v) else None for v in np.asarray(a, dtype=np.float64)[::stride]]  # noqa: E731
-    return {"stride": stride, "torch": clean(theirs), "yours": clean(mine)}  # type: ignore[dict-item]
 
 
 def point_at_own_exercises(course: Course, graded: dict[str, ExerciseResult]) -> None:
