@@ -326,3 +326,19 @@ def test_a_teacher_forced_run_that_hangs_changes_no_verdict(course: Course, tmp_
     assert graded.status == "fail" and graded.points == 0
     (case,) = graded.checks[0].cases
     assert "at step 4 of 12" in case.message and "teacher-forced" not in case.message, case.message
+
+
+def test_teacher_forcing_reaches_a_learners_own_training_loop(course: Course, tmp_path: Path) -> None:
+    """train_xor runs its own loop (fit): the child forces the parameters its optimizer's update(params, grads)
+    was given, the very arrays the layers use, so only the steps that are wrong themselves depart."""
+    sub = make_submission(tmp_path / "sub", append={"layers": (
+        "_affine_backward = Affine.backward\n\n\ndef _sometimes(self, dout):\n"
+        "    self.calls = getattr(self, 'calls', 0) + 1\n    dx = _affine_backward(self, dout)\n"
+        "    if self.calls % 4 == 0:\n        self.grads[1][...] *= 2\n    return dx\n\n\n"
+        "Affine.backward = _sometimes\n")})
+    (graded,) = run_grade(course, sub, "7.4").exercises
+    case = next(c for c in graded.checks[0].cases if not c.passed)
+    assert "at step 4 of 300 (epoch 4, batch 1), in the gradient of layer 2 (Affine) b" in case.message
+    assert ("12 of the 50 steps compared depart: the gradient of layer 2 (Affine) b at steps 4, 8, 12, 16, 20, "
+            "24, 28, 32, ...; every other step agrees") in case.message, case.message
+    assert case.details["departing_steps"] == list(range(4, 51, 4))
