@@ -342,3 +342,25 @@ def test_teacher_forcing_reaches_a_learners_own_training_loop(course: Course, tm
     assert ("12 of the 50 steps compared depart: the gradient of layer 2 (Affine) b at steps 4, 8, 12, 16, 20, "
             "24, 28, 32, ...; every other step agrees") in case.message, case.message
     assert case.details["departing_steps"] == list(range(4, 51, 4))
+
+
+def test_a_networks_public_case_file_replays_torchs_run(course: Course, monkeypatch: pytest.MonkeyPatch) -> None:
+    """grader case XOR 1: the data, the learner's rng seed, the initial parameters and torch's run, so the
+    learner can replay it (the public seed's references are theirs: teacher forcing may send them to the child)."""
+    from grader.engine import casefile
+
+    values = casefile.case_values(course, course.exercise("7.4"), 1)
+    assert int(values["rng_seed"]) == 14 and values["expected_loss"].shape == (300,)
+    assert values["expected_param0"].shape == (50, 2, 2) and "init0" in values
+    import sys
+
+    before = set(sys.modules)
+    monkeypatch.syspath_prepend(str(SOLUTIONS))
+    try:
+        from networks import train_xor  # type: ignore[import-not-found]
+
+        _, history = train_xor(np.random.default_rng(int(values["rng_seed"])), 300)
+    finally:  # the solution's modules leave with the path (other tests import their own copies by name)
+        for name in set(sys.modules) - before:
+            del sys.modules[name]
+    np.testing.assert_allclose(history["loss"], values["expected_loss"], rtol=1e-10, atol=1e-12)

@@ -14,12 +14,13 @@ parameters after the step before (the child overwrites the parameters in place a
 optimizer's state stays the learner's own), so one early error does not hide the later ones: the message
 lists every compared step that departs ("the loss at steps 4, 8, 12"). It only diagnoses: the score is
 the free run's, correct code never runs it, and it runs after every case is judged (a forced run that
-hangs or kills the child changes no verdict; the rest of the forced runs are then skipped). It runs
-with the public seed only. Forcing sends torch's
-parameters, reference values, into the child, where the learner's code could read the next step's
-expected values before computing them; the public seed's references are the learner's anyway (``grader
-case`` writes them), a secret seed's never leave the parent. Under a secret seed the message names the
-first departure alone (and is redacted to its quantity, grader.judge.redact).
+hangs or kills the child changes no verdict; the forced runs left are then skipped).
+
+It runs with the public seed only. Forcing sends torch's parameters, reference values, into the child,
+where the learner's code could read the next step's expected values before computing them; the public
+seed's references are the learner's anyway (``grader case`` writes them), a secret seed's never leave the
+parent. Under a secret seed the message names the first departure alone (redacted to its quantity by
+grader.judge.redact).
 """
 from __future__ import annotations
 
