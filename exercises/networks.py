@@ -183,8 +183,10 @@ def train_xor(rng, epochs):
 def train_digits(X_train, y_train, X_test, y_test, rng, epochs):
     """The MLP of the course text, on the 8x8 digits: 64-64-64-64-10.
 
-    The network: Affine(64, 64) -> ReLU -> Affine(64, 64) -> ReLU ->
-    Affine(64, 64) -> ReLU -> Affine(64, 10) -> LogSoftmax(axis=1), each
+    The network: Affine(D, 64) -> ReLU -> Affine(64, 64) -> ReLU ->
+    Affine(64, 64) -> ReLU -> Affine(64, 10) -> LogSoftmax(axis=1), where
+    D = X_train.shape[1] is the number of pixels of an image (64 for the 8x8
+    digits; 784 for MNIST's 28x28, the course text's 784-64-64-64-10), each
     Affine drawn with uniform_affine(fan_in, fan_out, 1 / sqrt(fan_in), rng),
     first layer first (torch.nn.Linear's default range).
     The loss: NLLLoss() on the log-probabilities. The optimizer: Adam(lr=1e-3).

@@ -52,6 +52,22 @@ def load(path: str | Path) -> Course:
     return load_course(course_file(path))
 
 
+def with_data(course: Course, given: list[str] | None) -> Course:
+    """The course with the data sets of ``--data NAME=DIR`` (grader.kinds.networks.with_data: MNIST's
+    IDX files switch the digits MLP to the course text's 784-64-64-64-10 setup)."""
+    if not given:
+        return course
+    from .kinds.networks import with_data as switch
+
+    sets = {}
+    for item in given:
+        name, sep, folder = item.partition("=")
+        if not sep or not folder:
+            raise GraderError(f"--data {item}: expected NAME=DIR (mnist=FOLDER of MNIST's IDX files)")
+        sets[name] = Path(folder)
+    return switch(course, sets)
+
+
 def require_strong(course: Course, seed: int | None) -> None:
     """Refuse a secret seed under 64 bits (``grader secret`` makes a fresh 128-bit one)."""
     if course.is_secret(seed) and abs(seed).bit_length() < MIN_SECRET_BITS:  # type: ignore[arg-type]

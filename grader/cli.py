@@ -91,7 +91,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .engine.grading import Options, default_lanes
 
     submission = Path(args.submission)
-    course = api.load(api.find_course(args.course, submission))
+    course = api.with_data(api.load(api.find_course(args.course, submission)), args.data)
     seed = _seed(args)
     exercises = list(args.exercise or [])
     if args.failed:
@@ -308,6 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--all-figures", action="store_true", help="with --html or --plots: curves for passing "
                    "exercises too (by default only what did not pass is drawn)")
     c.add_argument("--gradescope", metavar="FILE", help="also write Gradescope's results.json")
+    c.add_argument("--data", action="append", metavar="NAME=DIR", help="a local data set: mnist=DIR (MNIST's IDX "
+                   "files, never downloaded) trains the digits MLP as the course text's 784-64-64-64-10")
     c.add_argument("-j", "--jobs", type=int, help="sandboxed children grading exercises side by side "
                    "(default: 2 where there are 2 or more cores, else 1)")
     c.set_defaults(func=cmd_check)

@@ -1916,7 +1916,7 @@ MUTANTS: list[Mutant] = [
            old='self.grads = [g for layer in self.layers for g in layer.grads]',
            new='self.grads = [g.copy() for layer in self.layers for g in layer.grads]'),
     Mutant('Sequential', 'networks', 'eval() reaches Dropout only: BatchNorm1d stays in training mode',
-           'training', 'after model.eval(), the BatchNorm1d',
+           'training', 'after model.eval(), layer 1 (BatchNorm1d) of Sequential([Dropout, BatchNorm1d]) has train True',
            old='            elif hasattr(layer, "train"):',
            new='            elif hasattr(layer, "train") and type(layer).__name__ == "Dropout":'),
     Mutant('TwoLayerNet', 'networks', 'W2 drawn without weight_init_std',

@@ -115,6 +115,10 @@ def test_a_failing_run_draws_both_loss_curves(course: Course, tmp_path: Path) ->
     assert [np.shape(a) for a in hidden["yours"]] == [(2, 2), (2,), (2, 1), (1,)] and len(hidden["X"]) == 4
     page = html.render(result)
     assert page.count('<img alt="[7.4 XOR] training') == len(figures)
+    # the report's image of that case holds both: the curves, and XOR's points in input and hidden space
+    shown = re.findall(r'<img alt="(\[7\.4 XOR\] training · case \d+ · steps[^"]*)" src="data:image/png;base64,', page)
+    assert shown and all("loss per step, yours and torch&#x27;s; XOR&#x27;s 4 points in input space and in each "
+                         "hidden space" in alt for alt in shown), shown
 
 
 def test_a_training_run_has_its_own_time_limit(course: Course, tmp_path: Path) -> None:
@@ -216,3 +220,151 @@ def test_a_history_of_numpy_arrays_is_as_good_as_lists(course: Course, tmp_path:
     result = run_grade(course, sub, "7.3", "7.4")
     assert [(e.id, e.points) for e in result.exercises] == [("7.3", 4.0), ("7.4", 3.0)], \
         [e.reason for e in result.exercises]
+
+
+def test_an_inline_check_shows_the_training_curves(tmp_path: Path) -> None:
+    """check("TwoLayerNet") in a notebook: the Report's HTML holds the training figure (loss per step, yours
+    against torch's), as the file report does."""
+    from grader.notebook import check
+
+    sub = find("TwoLayerNet", "backward doubles").submission(tmp_path / "sub")
+    report = check("TwoLayerNet", source=sub, course=ROOT / "course.yml")
+    assert not report.passed
+    page = report._repr_html_()
+    assert re.search(r'<img alt="\[7\.2 TwoLayerNet\] training · case 0 · steps: loss per step, yours and '
+                     r'torch&#x27;s[^"]*" src="data:image/png;base64,', page), page[:2000]
+    assert "step 1 of 12 (epoch 1, batch 1)" in page
+
+
+ACCEPTANCE_BUGS = [
+    # (exercise, words of the mutant's name, texts the first failing message must hold: step, layer, cause)
+    ("train_digits", "db the mean", ["step 1 of 192 (epoch 1, batch 1), in the gradient of layer 6 (Affine) b",
+                                    "the error is in layer 6's backward"]),
+    ("train_xor", "adds its gradients", ["step 2 of 300 (epoch 2, batch 1), in the gradient of layer 2 (Affine) b",
+                                         "gradients are added up across steps"]),
+    ("fit", "batches not shuffled", ["step 1 of 12 (epoch 1, batch 1), in the batch's labels",
+                                     "the batches are not shuffled"]),
+    ("fit", "X shuffled without y", ["step 1 of 12 (epoch 1, batch 1), in the batch's labels",
+                                     "X was shuffled without y"]),
+    ("train_digits", "bias correction", ["step 1 of 192 (epoch 1, batch 1), in layer 0 (Affine) W after the update",
+                                         "the bias correction of Adam's moments is missing"]),
+    ("Sequential", "BatchNorm1d stays", ["after model.eval(), layer 1 (BatchNorm1d) of Sequential([Dropout, "
+                                        "BatchNorm1d]) has train True, expected False"]),
+    ("Sequential", "backward skips", ["step 1 of 8 (epoch 1, batch 1), in the gradient of layer 0 (Affine) b",
+                                      "backward never wrote it (does the network's backward reach layer 0?"]),
+]
+
+
+@pytest.mark.parametrize("exercise, words, texts", ACCEPTANCE_BUGS, ids=[f"{e}-{w}" for e, w, _ in ACCEPTANCE_BUGS])
+def test_the_issues_planted_bugs_name_the_step_and_the_layer(course: Course, tmp_path: Path, exercise: str,
+                                                            words: str, texts: list[str]) -> None:
+    """The planted bugs the capstone's issue lists: the training check's first failing case names the first
+    departing step (of how many, in which epoch and batch), the layer by position and class, and the cause."""
+    ex = next(e for e in course.exercises if e.name == exercise)
+    (graded,) = run_grade(course, find(exercise, words).submission(tmp_path / "sub"), ex.id).exercises
+    failing = [c for c in graded.checks[0].cases if not c.passed]
+    assert graded.points < graded.max_points and failing
+    for text in texts:
+        assert text in failing[0].message, failing[0].message
+
+
+SOMETIMES_WRONG = (  # TwoLayerNet whose b2 gradient is doubled at every 4th step only (SGD keeps no state)
+    "_backward = TwoLayerNet.backward\n\n\ndef _sometimes_wrong(self, dout=1.0):\n"
+    "    self.calls = getattr(self, 'calls', 0) + 1\n    dx = _backward(self, dout)\n"
+    "    if self.calls % 4 == 0:\n        self.grads[3][...] *= 2\n    return dx\n\n\n"
+    "TwoLayerNet.backward = _sometimes_wrong\n")
+
+
+def test_teacher_forcing_finds_every_departing_step(course: Course, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Free-running, everything after the first error departs; teacher-forced (each step restarted from
+    torch's parameters) only the steps that are wrong themselves do: 4, 8 and 12, not 5-7 or 9-11."""
+    from grader.kinds import networks
+
+    forced: list[bool] = []
+    plan = networks.plan
+    monkeypatch.setattr(networks, "plan", lambda *a, **k: forced.append(len(a) > 7 or "force" in k) or plan(*a, **k))
+    sub = make_submission(tmp_path / "sub", append={"networks": SOMETIMES_WRONG})
+    (graded,) = run_grade(course, sub, "7.2").exercises
+    (case,) = [c for c in graded.checks[0].cases if not c.passed]
+    assert "at step 4 of 12 (epoch 1, batch 4), in the gradient of layer 2 (Affine) b" in case.message
+    assert ("teacher-forced (every step restarted from torch's parameters, your optimizer's state kept): 3 of the 12 "
+            "steps compared depart: the gradient of layer 2 (Affine) b at steps 4, 8, 12; every other step agrees"
+            ) in case.message, case.message
+    assert case.details["departing_steps"] == [4, 8, 12] and forced == [False, True]
+
+
+def test_no_teacher_forcing_under_a_secret_seed(course: Course, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Teacher forcing sends torch's parameters (reference values) into the child: only with the public
+    seed, whose references a learner can have anyway (grader case); a secret seed's stay in the parent."""
+    from grader.kinds import networks
+
+    forced: list[bool] = []
+    plan = networks.plan
+    monkeypatch.setattr(networks, "plan", lambda *a, **k: forced.append(len(a) > 7 or "force" in k) or plan(*a, **k))
+    sub = make_submission(tmp_path / "sub", append={"networks": SOMETIMES_WRONG})
+    (graded,) = run_grade(course, sub, "7.2", seed=987654321).exercises
+    assert graded.points == 0 and forced == [False]
+
+
+HANG_IF_FORCED = (  # an SGD that hangs (deaf to the soft deadline) once its parameters change behind its back
+    "import numpy as _np\n_update = SGD.update\n\n\ndef _update_or_hang(self, params, grads):\n"
+    "    seen = getattr(self, 'seen', None)\n"
+    "    if seen is not None and any(not _np.array_equal(p, s) for p, s in zip(params, seen)):\n"
+    "        while True:\n            try:\n                while True:\n                    pass\n"
+    "            except BaseException:\n                pass\n"
+    "    _update(self, params, grads)\n    self.seen = [p.copy() for p in params]\n\n\n"
+    "SGD.update = _update_or_hang\n")
+
+
+def test_a_teacher_forced_run_that_hangs_changes_no_verdict(course: Course, tmp_path: Path) -> None:
+    """The forced run is a diagnosis, run after every case is judged: when it hangs and the child is killed,
+    the verdicts and points stay those of the free run, and the message says nothing of it."""
+    quick = dataclasses.replace(course, assignments=tuple(
+        dataclasses.replace(a, exercises=tuple(dataclasses.replace(e, timeout_s=2.0) for e in a.exercises))
+        if a.id == "A7" else a for a in course.assignments))
+    sub = make_submission(tmp_path / "sub", append={"networks": SOMETIMES_WRONG, "optim": HANG_IF_FORCED})
+    (graded,) = run_grade(quick, sub, "7.2").exercises
+    assert graded.status == "fail" and graded.points == 0
+    (case,) = graded.checks[0].cases
+    assert "at step 4 of 12" in case.message and "teacher-forced" not in case.message, case.message
+
+
+def test_teacher_forcing_reaches_a_learners_own_training_loop(course: Course, tmp_path: Path) -> None:
+    """train_xor runs its own loop (fit): the child forces the parameters its optimizer's update(params, grads)
+    was given, the very arrays the layers use, so only the steps that are wrong themselves depart."""
+    sub = make_submission(tmp_path / "sub", append={"layers": (
+        "_affine_backward = Affine.backward\n\n\ndef _sometimes(self, dout):\n"
+        "    self.calls = getattr(self, 'calls', 0) + 1\n    dx = _affine_backward(self, dout)\n"
+        "    if self.calls % 4 == 0:\n        self.grads[1][...] *= 2\n    return dx\n\n\n"
+        "Affine.backward = _sometimes\n")})
+    (graded,) = run_grade(course, sub, "7.4").exercises
+    case = next(c for c in graded.checks[0].cases if not c.passed)
+    assert "at step 4 of 300 (epoch 4, batch 1), in the gradient of layer 2 (Affine) b" in case.message
+    assert ("12 of the 50 steps compared depart: the gradient of layer 2 (Affine) b at steps 4, 8, 12, 16, 20, "
+            "24, 28, 32, ...; every other step agrees") in case.message, case.message
+    assert case.details["departing_steps"] == list(range(4, 51, 4))
+
+
+def test_a_networks_public_case_file_replays_torchs_run(course: Course, monkeypatch: pytest.MonkeyPatch) -> None:
+    """grader case XOR 1: the data, the learner's rng seed, the initial parameters and torch's run, so the
+    learner can replay it (the public seed's references are theirs: teacher forcing may send them to the child)."""
+    from grader.engine import casefile
+
+    values = casefile.case_values(course, course.exercise("7.4"), 1)
+    assert int(values["rng_seed"]) == 14 and values["expected_loss"].shape == (300,)
+    assert values["expected_param0"].shape == (50, 2, 2) and "init0" in values
+    import sys
+
+    before = set(sys.modules)
+    monkeypatch.syspath_prepend(str(SOLUTIONS))
+    try:
+        from networks import train_xor  # type: ignore[import-not-found]
+
+        _, history = train_xor(np.random.default_rng(int(values["rng_seed"])), 300)
+    finally:  # the solution's modules leave with the path (other tests import their own copies by name)
+        for name in set(sys.modules) - before:
+            if str(getattr(sys.modules[name], "__file__", "") or "").startswith(str(SOLUTIONS)):
+                del sys.modules[name]
+    np.testing.assert_allclose(history["loss"], values["expected_loss"], rtol=1e-10, atol=1e-12)

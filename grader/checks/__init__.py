@@ -59,6 +59,9 @@ class Context:
     purpose: str = "case"
     """Which cases the check is judging now (set by :meth:`at`; read by the engine to stamp each CaseId)."""
     index: int | None = None
+    public: bool = False
+    """Grading with the course's public seed, whose references a learner can have anyway (``grader case``):
+    a check may then send reference values into the child (the training check's teacher forcing)."""
 
     def at(self, purpose: str, index: int | None) -> None:
         """The check is now on case ``index`` of ``purpose`` ("case": the exercise's, else a check's own)."""

@@ -34,6 +34,8 @@ def case_values(course: Course, ex: Exercise, index: int, device: str = "cpu") -
     out: dict[str, np.ndarray] = {"hyper": np.array(json.dumps(hyper, default=str))}
     kind = kind_of(ex)
     twins = references.check(course, [ex.id])
+    if kind.trains:
+        return {**out, **_network_case(ex, index, seed, device)}
     if kind.problems_required:
         from .expected import _optimizer_references
 
@@ -55,12 +57,36 @@ def case_values(course: Course, ex: Exercise, index: int, device: str = "cpu") -
     return out
 
 
+def _network_case(ex: Exercise, index: int, seed: int, device: str) -> dict[str, np.ndarray]:
+    """A training run's case: the data, the seed of the learner's rng, the initial parameters and the
+    permutation of each epoch it gives, and torch's run (``expected_loss`` per step, ``expected_grad{j}``
+    and ``expected_param{j}`` per compared step, the accuracies)."""
+    from ..kinds import networks
+    from .expected import _network_references
+
+    spec = networks.spec_of(ex, {**ex.hyper, **ex.cases[index].hyper})
+    data = networks.data_of(spec, ex, seed, index)
+    rng_seed = networks.learner_seed(spec, seed, ex, index)
+    init, orders = networks.draws(spec, rng_seed, len(data.X))
+    out = {"X": data.X, "y": data.y, "rng_seed": np.array(rng_seed), "order": orders}
+    if data.X_test is not None and data.y_test is not None:
+        out.update(X_test=data.X_test, y_test=data.y_test)
+    out.update({f"init{j}": p for j, p in enumerate(init)})
+    for (_, _, i, quantity), value in _network_references(ex, seed, device, only=index).items():
+        if i == index and not quantity.startswith("init"):
+            out[f"expected_{quantity}"] = value
+    return out
+
+
 def snippet(ex: Exercise, values: dict[str, np.ndarray], path: Path) -> list[str]:
     """Three lines that load the file and run the learner's code on it, as the grader calls it."""
     hyper = [f"{k}={v!r}" for k, v in json.loads(str(values["hyper"])).items()]
     kind = kind_of(ex)
     c = lambda n: f'c["{n}"]'  # noqa: E731
-    if kind.problems_required:
+    if kind.trains:
+        call = ('rng = np.random.default_rng(int(c["rng_seed"]))  # the generator your code receives; '
+                'torch\'s loss per step: c["expected_loss"]')
+    elif kind.problems_required:
         problem = ex.problems[0]
         call = (f'opt = {ex.name}({", ".join(hyper)}); p = c["{problem}/init0"].copy(); '
                 f'opt.update([p], [c["{problem}/grad0"][0]]); print(p - c["{problem}/param0"][0])')

@@ -98,14 +98,16 @@ def _optimizer_references(ex: Exercise, seed: int, device: str,
     return out
 
 
-def _network_references(ex: Exercise, seed: int, device: str) -> dict[Key, np.ndarray]:
-    """The torch twin's training run of every case, from the parameters and batches the learner's
-    seeded rng gives (grader.kinds.networks)."""
+def _network_references(ex: Exercise, seed: int, device: str, only: int | None = None) -> dict[Key, np.ndarray]:
+    """The torch twin's training run of every case (or of case ``only``), from the parameters and batches
+    the learner's seeded rng gives (grader.kinds.networks)."""
     from ..kinds import networks
     from ..references.networks import train
 
     out: dict[Key, np.ndarray] = {}
     for i, case in enumerate(ex.cases):
+        if only is not None and i != only:
+            continue
         spec = networks.spec_of(ex, {**ex.hyper, **case.hyper})
         data = networks.data_of(spec, ex, seed, i)
         init, orders = networks.draws(spec, networks.learner_seed(spec, seed, ex, i), len(data.X))

@@ -90,8 +90,10 @@ class _Lane:
     """One child and the exercises it grades, one after another; a dead child is replaced."""
 
     def __init__(self, start: Callable[[], Child], refs: ReferenceStore, seed: int, options: Options, timer: Timer,
-                 places: NotebookMap | None = None, hung: dict[str, tuple[str, str]] | None = None):
+                 places: NotebookMap | None = None, hung: dict[str, tuple[str, str]] | None = None,
+                 public: bool = False):
         self.start, self.refs, self.seed, self.options, self.timer = start, refs, seed, options, timer
+        self.public = public
         self.places = places or NotebookMap()
         self.hung = {} if hung is None else hung
         """Module -> (status, why) of an import that hung or killed its child, shared by the lanes of one
@@ -124,7 +126,7 @@ class _Lane:
             self._import(ex)
         if ex.module in self.hung:
             return self.places.fix(_import_failed(ex, *self.hung[ex.module]))
-        result = grade_exercise(ex, self.seed, self.child, self.refs, self.timer)
+        result = grade_exercise(ex, self.seed, self.child, self.refs, self.timer, self.public)
         wanted = self.options.all_figures or result.status != PASS
         if self.options.plots and wanted and ex.curve is not None and self.child.alive:
             result.plot_data["curve"] = _collect_curve(ex, self.seed, self.child, self.refs)
@@ -201,7 +203,9 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     graded: dict[str, ExerciseResult] = {}
     try:
         # the children start first: their interpreters come up while the parent scans and loads
-        lanes = [_Lane(start, refs, seed, options, timer, places, hung) for _ in range(min(max(1, options.lanes), len(todo)))]
+        public = not course.is_secret(options.seed)
+        lanes = [_Lane(start, refs, seed, options, timer, places, hung, public)
+                 for _ in range(min(max(1, options.lanes), len(todo)))]
         broken_rules = rules.scan(workdir)
         if todo:
             t0 = time.perf_counter()
@@ -258,7 +262,7 @@ class Session:
         self.timer = Timer()
         self.workdir, self.places, self.refs, hide = _prepare(course, submission, self.seed, self.options)
         self._lane = _Lane(lambda: Child(self.workdir, course.limits, hide), self.refs, self.seed,
-                           self.options, self.timer, self.places)
+                           self.options, self.timer, self.places, not course.is_secret(self.options.seed))
         self._broken_rules = rules.scan(self.workdir)
 
     @property
@@ -326,11 +330,13 @@ def _run_lanes(lanes: list[_Lane], todo: list[Exercise], broken_rules: dict[str,
             raise
 
 
-def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, timer: Timer) -> ExerciseResult:
-    """Run every check of one exercise; a child failure ends the exercise with that status."""
+def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, timer: Timer,
+                   public: bool = False) -> ExerciseResult:
+    """Run every check of one exercise; a child failure ends the exercise with that status. ``public``: the
+    seed is the course's public one (a check may then send reference values into the child)."""
     started = time.perf_counter()
     out = ExerciseResult(ex.id, ex.title, ex.target, ex.points)
-    ctx = checks.Context(ex, seed, child, refs)
+    ctx = checks.Context(ex, seed, child, refs, public=public)
     failure: ChildFailure | None = None
     calls_before = child.busy_s
     child.new_exercise()

@@ -9,12 +9,15 @@ same spec, so both sides train on the same parameters and the same mini-batches.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..model.course import Exercise
+from ..model.course import Course, Exercise
+from ..model.errors import CourseError
 from .inputs import case_arrays, rng_for
 from .plans import rng as rng_argument
 
@@ -80,6 +83,10 @@ class NetworkSpec:
     jitter: float = 0.0
     """Fixed noise in [0, jitter) added to every pixel, so that no two pooled values tie (a max pooling's
     gradient goes to the first maximum in torch; a learner's rule for ties is free)."""
+    data_dir: str = ""
+    """The folder of MNIST's IDX files (``data: mnist``, set by :func:`with_data`)."""
+    reported: tuple[float, ...] = ()
+    """Test accuracies after each epoch that the course text reports for this setup (messages only)."""
 
     @property
     def loss_target(self) -> str:
@@ -138,8 +145,10 @@ def spec_of(ex: Exercise, hyper: dict[str, Any]) -> NetworkSpec:
     if init not in INITS:
         raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
     data = hyper.get("data", "case")
-    if data not in ("case", "xor", "digits"):
+    if data not in ("case", "xor", "digits", "mnist"):
         raise ValueError(f"data must be case, xor or digits, got {data!r}")
+    if "mnist" in hyper and not isinstance(hyper["mnist"], dict):
+        raise ValueError("mnist must be a mapping: the hyper-parameters that --data mnist=DIR replaces")
     return NetworkSpec(driver=driver, layers=layers, loss=loss, optimizer=optimizer[0],
                        opt_hyper=dict(optimizer[1]), batch_size=int(hyper.get("batch_size", 1)),
                        epochs=int(hyper.get("epochs", 1)), init=init,
@@ -147,7 +156,8 @@ def spec_of(ex: Exercise, hyper: dict[str, Any]) -> NetworkSpec:
                        compare_steps=int(hyper.get("compare_steps", 1 << 30)),
                        margin=float(hyper.get("margin", 0.01)), min_accuracy=float(hyper.get("min_accuracy", 0.0)),
                        input_shape=tuple(int(v) for v in hyper["input_shape"]) if "input_shape" in hyper else None,
-                       jitter=float(hyper.get("jitter", 0.0)))
+                       jitter=float(hyper.get("jitter", 0.0)), data_dir=str(hyper.get("data_dir", "")),
+                       reported=tuple(float(v) for v in hyper.get("reported", ())))
 
 
 def learner_seed(spec: NetworkSpec, seed: int, ex: Exercise, index: int) -> int:
@@ -172,6 +182,10 @@ XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
 def data_of(spec: NetworkSpec, ex: Exercise, seed: int, index: int) -> Data:
     if spec.data == "xor":
         return Data(XOR_X.copy(), XOR_Y.copy())
+    if spec.data == "mnist":
+        from ..data.idx import mnist
+
+        return Data(*mnist(Path(spec.data_dir)))
     if spec.data == "digits":
         from ..data import digits
 
@@ -183,6 +197,48 @@ def data_of(spec: NetworkSpec, ex: Exercise, seed: int, index: int) -> Data:
         return data
     arrays = case_arrays(ex, ex.cases[index], seed, "case", index)
     return Data(arrays["X"], arrays["y"])
+
+
+def with_data(course: Course, sets: dict[str, Path]) -> Course:
+    """The course with the data sets given on the command line (``--data mnist=DIR``): every network
+    exercise whose hyper has an ``mnist`` block trains on MNIST with that block's hyper-parameters (the
+    course text's exact setup) and its ``timeout_s``. The course digest, a part of the reference cache's
+    key, then names the data too, so MNIST's references never mix with the digits'.
+
+    Raises:
+        CourseError: an unknown data set, or no exercise of the course trains on it.
+        IdxError: the folder does not hold MNIST's four IDX files, well formed (read once here)."""
+    from ..data.idx import mnist
+
+    unknown = sorted(set(sets) - {"mnist"})
+    if unknown:
+        raise CourseError(f"--data {unknown[0]}=...: unknown data set (known: mnist)")
+    if not sets:
+        return course
+    folder = sets["mnist"].resolve()
+    X_train, _, X_test, _ = mnist(folder)  # a malformed file is refused now, naming it, not mid-grading
+    tag = hashlib.sha256(f"{course.digest}\0mnist\0{folder}\0{X_train.shape}\0{X_test.shape}".encode())
+    for f in sorted(folder.iterdir()):
+        if f.name.split(".")[0] in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                                    "t10k-labels-idx1-ubyte"):
+            tag.update(f"{f.name}\0{f.stat().st_size}\0{f.stat().st_mtime_ns}".encode())
+    changed = 0
+
+    def swap(ex: Exercise) -> Exercise:
+        nonlocal changed
+        block = ex.hyper.get("mnist")
+        if not isinstance(block, dict):
+            return ex
+        changed += 1
+        block = dict(block)
+        timeout = block.pop("timeout_s", ex.timeout_s)
+        hyper = {k: v for k, v in ex.hyper.items() if k != "mnist"}
+        return replace(ex, hyper={**hyper, **block, "data": "mnist", "data_dir": str(folder)}, timeout_s=timeout)
+
+    assignments = tuple(replace(a, exercises=tuple(swap(ex) for ex in a.exercises)) for a in course.assignments)
+    if not changed:
+        raise CourseError("--data mnist=...: no exercise of this course trains on MNIST (an mnist: block in its hyper)")
+    return replace(course, assignments=assignments, digest=tag.hexdigest()[:16])
 
 
 def initial_params(spec: NetworkSpec, rng: np.random.Generator) -> list[np.ndarray]:
@@ -236,9 +292,11 @@ TIMED_METHODS = ["forward", "backward", "update"]
 
 
 def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orders: np.ndarray,
-         data: Data, soft_timeout: float | None = None) -> NetworkPlan:
+         data: Data, soft_timeout: float | None = None, force: list[np.ndarray] | None = None) -> NetworkPlan:
     """The plan of one training run; with ``soft_timeout`` the child stops the training after that many
-    seconds and says which layer's forward or backward took the time (the hard limit kills it silently)."""
+    seconds and says which layer's forward or backward took the time (the hard limit kills it silently).
+    With ``force`` (one array per parameter, (steps, ...)): teacher forcing, the parameters overwritten
+    with row t after the optimizer's update of step t (grader.checks.training says when it is used)."""
     steps: list[dict[str, Any]] = []
     phases: dict[int, str] = {}
     slots: dict[str, int] = {}
@@ -271,6 +329,10 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
     push({"op": "timer", "targets": timed, "methods": TIMED_METHODS}, "timing the layers")
     soft = {"soft_timeout": soft_timeout} if soft_timeout else {}
     keep = list(range(2 * len(spec.param_owner())))  # update(params, grads): the params after it, the grads
+    forcing: dict[str, Any] = {}
+    if force is not None:
+        variables.update({f"force{j}": f for j, f in enumerate(force)})
+        forcing = {"force": [f"force{j}" for j in range(len(force))]}
     if spec.driver in ("steps", "net"):
         if spec.driver == "steps":
             model = build_model(target)
@@ -282,7 +344,7 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
             slots["init"] = push({"op": "attr", "obj": model, "name": "params"}, "reading self.params")
             loss = None
         opt = new(spec.optimizer_target, spec.opt_hyper, f"constructing the optimizer ({spec.optimizer})")
-        watch = push({"op": "watch", "obj": opt, "method": "update", "limit": limit, "keep": keep},
+        watch = push({"op": "watch", "obj": opt, "method": "update", "limit": limit, "keep": keep, **forcing},
                      "watching update")
         slots["returned_losses"] = push({"op": "train", "model": model, "loss": loss, "optimizer": opt,
                                          "args": ["$X", "$y", "$order"], "batch_size": spec.batch_size, **soft},
@@ -293,8 +355,8 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
             model = build_model("networks.Sequential")
             loss = new(spec.loss_target, {}, f"constructing the loss ({spec.loss})")
             opt = new(spec.optimizer_target, spec.opt_hyper, f"constructing the optimizer ({spec.optimizer})")
-            w_update = push({"op": "watch", "obj": opt, "method": "update", "limit": limit, "keep": keep},
-                            "watching update")
+            w_update = push({"op": "watch", "obj": opt, "method": "update", "limit": limit, "keep": keep,
+                             **forcing}, "watching update")
             w_loss = push({"op": "watch", "obj": loss, "method": "forward", "keep": [1, -1]}, "watching the loss")
             args: list[Any] = [{"$obj": model}, {"$obj": loss}, {"$obj": opt}, "$X", "$y", spec.epochs,
                                spec.batch_size, rng_argument(seed)]
@@ -302,7 +364,7 @@ def plan(target: str, spec: NetworkSpec, seed: int, init: list[np.ndarray], orde
             history: list[Any] = []
         else:
             w_update = push({"op": "watch", "target": spec.optimizer_target, "method": "update", "limit": limit,
-                             "keep": keep}, "watching update")
+                             "keep": keep, **forcing}, "watching update")
             w_loss = push({"op": "watch", "target": spec.loss_target, "method": "forward", "keep": [1, -1]},
                           "watching the loss")
             tested = data.X_test is not None

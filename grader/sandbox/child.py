@@ -209,8 +209,9 @@ def _execute(step: dict[str, Any], index: int, args: list[Any], kwargs: dict[str
         return None
     if op == "watch":
         owner = objects[step["obj"]] if "obj" in step else resolve(step["target"], root)
+        force = [env[name] for name in step["force"]] if step.get("force") else None
         env.setdefault("$watch", {})[index] = _Watch(owner, step["method"], step.get("keep"),
-                                                     int(step.get("limit", 10_000)), "obj" not in step)
+                                                     int(step.get("limit", 10_000)), "obj" not in step, force)
         return None
     if op == "timer":
         env.setdefault("$watch", {})[index] = env["$timer"] = _Timer([resolve(t, root) for t in step["targets"]],
@@ -433,11 +434,16 @@ class _Watch:
     arguments as they are AFTER the call (lists flattened one level, then keyword values), then its
     result, each encoded (copied) at once. An optimizer's ``update(params, grads)`` thus gives the
     parameters after each step and the gradients it used; a loss's ``forward(pred, target)`` the batch's
-    labels and the loss. ``keep`` picks entries of that flat row; ``limit`` caps the rows recorded."""
+    labels and the loss. ``keep`` picks entries of that flat row; ``limit`` caps the rows recorded.
+
+    ``force`` (teacher forcing): one stacked array per entry of the call's first argument; once call r
+    is recorded, those entries (the parameters an update just changed) are overwritten in place with
+    row r, so that the next call starts from the state given."""
 
     EMPTY: "_Watch"
 
-    def __init__(self, owner: Any, name: str, keep: list[int] | None, limit: int, on_class: bool):
+    def __init__(self, owner: Any, name: str, keep: list[int] | None, limit: int, on_class: bool,
+                 force: list[Any] | None = None):
         self.keep, self.limit, self.rows = keep, limit, []  # type: ignore[var-annotated]
         self._restore: Callable[[], None] | None = None
         if owner is None:
@@ -454,6 +460,8 @@ class _Watch:
             if watch.keep is not None:
                 flat = [flat[k] if -len(flat) <= k < len(flat) else _Missing() for k in watch.keep]
             watch.rows.append([encode(x) for x in flat])
+            if force and args and isinstance(args[0], (list, tuple)):
+                _overwrite(args[0], [f[len(watch.rows) - 1] for f in force if len(watch.rows) <= len(f)])
 
         if on_class:
             def wrapped(obj: Any, *args: Any, **kwargs: Any) -> Any:
@@ -485,6 +493,15 @@ class _Watch:
 
 
 _MISSING = object()
+
+
+def _overwrite(arrays: Any, values: list[Any]) -> None:
+    """Write each value into the array at its place, in place, where both are numeric arrays of one shape."""
+    if len(values) != len(arrays):
+        return
+    for a, v in zip(arrays, values):
+        if isinstance(a, np.ndarray) and a.shape == v.shape and a.dtype.kind == "f" and a.flags.writeable:
+            a[...] = v
 
 
 class _Timer:

@@ -209,6 +209,19 @@ def curve(title: str, data: dict[str, Any]) -> bytes:
     return _png(fig)
 
 
+def training_caption(details: dict[str, Any]) -> str:
+    """What a training figure shows, in words (its title, and the alt text of its image in a report)."""
+    parts = ["loss per step, yours and torch's"]
+    if details.get("hidden"):
+        parts.append("XOR's 4 points in input space and in each hidden space, with the decision line")
+    else:
+        if details["losses"].get("accuracy"):
+            parts.append("accuracy per epoch")
+        if details.get("confusion"):
+            parts.append("confusion matrix and misclassified digits")
+    return ": " + "; ".join(parts)
+
+
 def training(title: str, details: dict[str, Any]) -> bytes:
     """A network's loss per step, the learner's run against the torch twin's, the first departure marked."""
     plt = _pyplot()
@@ -247,7 +260,7 @@ def training(title: str, details: dict[str, Any]) -> bytes:
         right.set_ylabel("training accuracy")
         right.set_ylim(0, 1.05)
         right.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1, 1.01), ncol=2)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title.replace(": ", "\n", 1), fontsize=9)  # the caption on a line of its own
     return _png(fig)
 
 
@@ -313,6 +326,7 @@ def _case_figure(ex: ExerciseResult, check: CheckResult, case: CaseResult) -> Fi
     if "path" in case.details:
         return Figure(ex.id, check.name, case.name, title, trajectory(title, case.details))
     if "losses" in case.details:
+        title += training_caption(case.details)
         return Figure(ex.id, check.name, case.name, title, training(title, case.details))
     return None
 
