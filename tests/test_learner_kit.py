@@ -230,7 +230,6 @@ def _stub(solution: str) -> str:
     return "".join(out)
 
 
-@pytest.mark.xfail(reason="needs course twins from course folders (slice A)", strict=False)
 def test_an_installed_grader_grades_a_course_folder_with_its_own_twin(wheel_venv: WheelVenv, tmp_path: Path) -> None:
     """Issue 17: a course folder outside the repository, its twin in its own references.py, graded by a
     grader installed from a wheel: solutions full marks, stubs zero, the installed package untouched."""
