@@ -1,294 +1,54 @@
-"""Command line: it parses options and calls one function of the Python API (grader.api) per command.
+"""Command line: it parses options and calls one function of grader.commands per command.
 
 Exit codes: 0 everything passed (or the command succeeded), 1 some check failed, 2 usage, course or
 submission error (the message names the file, line or field).
-
-Why one module: one parser for every command, so that `grader --help` lists them all; past 400 lines
-with `grader init` and `grader new`: to be split (per command group) when the parallel slices are merged.
 """
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
-from . import api
+from .commands import (
+    cmd_case,
+    cmd_check,
+    cmd_grade,
+    cmd_gradescope_bundle,
+    cmd_init,
+    cmd_list,
+    cmd_nbgrader,
+    cmd_new,
+    cmd_release,
+    cmd_report,
+    cmd_secret,
+    cmd_validate,
+)
 from .model.errors import GraderError
+from .seeds import hide_seed
 
-SEED_FD_ENV = "GRADER_SEED_FD"
+DESCRIPTION = "Grade neural-network exercises written by hand in numpy against PyTorch references."
+EPILOG = """\
+learners:     grader init hw                   write the course's stubs into hw/
+              grader check hw                  grade them (-e Affine: one exercise; --html report.html)
+              grader check hw --failed         regrade what did not pass last time (--watch: on save)
+instructors:  grader grade SUBMISSIONS/ --out RESULTS/ -j 2 --seed $SECRET  (grader secret)
+              grader report --class RESULTS/ --html class.html
+course authors: grader validate; grader new exercise --kind layer --name SiLU --module activations
 
-
-def _hide_seed() -> None:
-    """Re-exec this command with the seed of ``--seed VALUE`` or $GRADER_SEED moved into an inherited
-    pipe (``--seed-fd N`` in place of ``--seed VALUE``, else $GRADER_SEED_FD), so that neither
-    /proc/PID/cmdline nor /proc/PID/environ of the long-running grader holds it: both stay readable to
-    other processes (environ keeps the exec-time block even after ``del os.environ[...]``)."""
-    argv, value = sys.argv[1:], None
-    rest: list[str | None] = []  # None: where the pipe's fd number goes
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a == "--":
-            rest += argv[i:]
-            break
-        if a == "--seed" and i + 1 < len(argv):
-            value, i = argv[i + 1], i + 2
-        elif a.startswith("--seed="):
-            value, i = a[len("--seed="):], i + 1
-        else:
-            rest.append(a)
-            i += 1
-            continue
-        rest += ["--seed-fd", None]
-    env = dict(os.environ)
-    from_env = env.pop("GRADER_SEED", None)
-    if value is None and from_env is None:
-        return
-    r, w = os.pipe()
-    os.write(w, (value if value is not None else from_env or "").encode())  # a seed fits the pipe's buffer
-    os.close(w)
-    os.set_inheritable(r, True)
-    if value is None:
-        env[SEED_FD_ENV] = str(r)
-    os.execve(sys.executable, [sys.executable, "-m", "grader", *(str(r) if a is None else a for a in rest)], env)
-
-
-def _parse_seed(text: str, where: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise GraderError(f"{where} must be an integer, got {text.strip()!r}") from None
-
-
-def _read_fd(fd: int) -> str:
-    with os.fdopen(fd, "rb") as f:
-        return f.read().decode()
-
-
-def _seed(args: argparse.Namespace) -> int | None:
-    """--seed (passed through a pipe after the re-exec), else $GRADER_SEED, else None (the public seed).
-    The seed is removed from this process's environment at once, before any worker or child starts."""
-    fd_env = os.environ.pop(SEED_FD_ENV, None)
-    env = os.environ.pop("GRADER_SEED", None)
-    from_env = _parse_seed(_read_fd(int(fd_env)), "GRADER_SEED") if fd_env else None
-    if getattr(args, "seed_fd", None) is not None:
-        return _parse_seed(_read_fd(args.seed_fd), "--seed")
-    if getattr(args, "seed", None) is not None:
-        return int(args.seed)
-    if from_env is not None:
-        return from_env
-    return None if env is None else _parse_seed(env, "GRADER_SEED")
-
-
-def _announce_references(ids: list[str]) -> None:
-    print(f"computing references with torch for {len(ids)} exercise{'s' if len(ids) != 1 else ''} "
-          f"(once for this course and seed; later checks read them from the cache)...", file=sys.stderr, flush=True)
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    from .engine import lastrun
-    from .engine.grading import Options, default_lanes
-
-    submission = Path(args.submission)
-    course = api.with_data(api.load(api.find_course(args.course, submission)), args.data)
-    seed = _seed(args)
-    exercises = list(args.exercise or [])
-    if args.failed:
-        left = lastrun.unfinished(course, submission)
-        if left is None:
-            raise GraderError(f"{submission}: no earlier check of this submission to take the failures from; "
-                              f"run `grader check {submission}` first")
-        if not left:
-            print("every exercise passed last time; nothing to rerun")
-            return 0
-        exercises = left
-    options = Options(seed=seed, device=args.device, exercises=exercises,
-                      use_cache=not args.no_cache, lanes=max(1, args.jobs) if args.jobs else default_lanes(),
-                      on_references=None if args.quiet else _announce_references, all_figures=args.all_figures)
-    targets = {name: Path(p) for name, p in (("json", args.json), ("html", args.html), ("plots", args.plots)) if p}
-
-    def run(options: Options) -> bool:
-        result = api.check(course, submission, options, targets, Path(args.gradescope) if args.gradescope else None)
-        if not course.is_secret(seed):
-            lastrun.record(course, submission, result)
-        if not args.quiet:
-            from .backs.terminal import render
-
-            render(result)
-        return result.passed
-
-    passed = run(options)
-    if args.watch:
-        from .watch import watch
-
-        watch(course, submission, options, run)
-    return 0 if passed else 1
-
-
-def cmd_grade(args: argparse.Namespace) -> int:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    from .executors.batch import BatchOptions, scan_submissions
-
-    folder = Path(args.submissions)
-    course = api.load(api.find_course(args.course, folder))
-    options = BatchOptions(seed=_seed(args), device=args.device, jobs=max(1, args.jobs), force=args.force,
-                           gradescope=args.format == "gradescope", executor="dask" if args.dask else "local",
-                           address=args.dask or "", roster=api.roster(args.roster))
-    total = len(scan_submissions(folder)[0])
-    columns = (TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-               TextColumn("{task.description}"))
-    with Progress(*columns, disable=args.quiet) as progress:
-        task = progress.add_task("", total=total)
-
-        def done(student: str, points: float, max_points: float, error: str) -> None:
-            progress.update(task, advance=1, description=f"{student}: {points:g}/{max_points:g}" + (" (error)" if error else ""))
-
-        summary = api.grade_class(course, folder, Path(args.out), options, done)
-        progress.update(task, completed=total)
-    if not args.quiet:
-        print(f"graded {len(summary.graded)}, skipped {len(summary.skipped)} already graded, "
-              f"{len(summary.errors)} could not be graded; {summary.seconds:.1f} s; "
-              f"gradebook: {Path(args.out) / 'gradebook.csv'}")
-        for title, entries in (("could not be graded", list(summary.reasons.items())), ("not graded", summary.not_graded)):
-            if entries:
-                print(f"{title} ({len(entries)}):", *(f"  {name}: {reason}" for name, reason in entries), sep="\n")
-    return 0
-
-
-def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
-    print(f"wrote {api.bundle(Path(args.course), Path(args.out), _seed(args), not args.no_references)}")
-    return 0
-
-
-def cmd_secret(args: argparse.Namespace) -> int:
-    """A fresh 128-bit secret seed, in decimal, as --seed and $GRADER_SEED take it."""
-    print(api.secret())
-    return 0
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    course = api.validate(args.course)
-    n_cases = sum(len(e.cases) for e in course.exercises)
-    Console().print(f"{course.path}: valid — {len(course.assignments)} assignment(s), {len(course.exercises)} "
-                    f"exercise(s), {n_cases} case(s), {sum(e.points for e in course.exercises):g} points")
-    return 0
-
-
-def cmd_new(args: argparse.Namespace) -> int:
-    from .authoring.scaffold import new_exercise
-
-    course = Path(args.course) / "course.yml" if args.course and Path(args.course).is_dir() else \
-        api.find_course(args.course, Path.cwd())
-    print("\n".join(new_exercise(course, args.kind, args.name, args.module, args.assignment)))
-    return 0
-
-
-def cmd_list(args: argparse.Namespace) -> int:
-    from .backs.listing import course_lines, course_markdown
-
-    course = api.load(api.find_course(args.course, Path.cwd()))
-    print(course_markdown(course) if args.markdown else "\n".join(course_lines(course)), end="" if args.markdown else "\n")
-    return 0
-
-
-def cmd_release(args: argparse.Namespace) -> int:
-    from .release.stubs import diff_release, release
-
-    solutions, exercises = Path(args.solutions), Path(args.exercises)
-    notebooks = Path(args.notebooks) if args.notebooks else None
-    course = api.load(api.find_course(args.course, solutions)) if notebooks else None
-    if args.check:
-        stale = [exercises / path for path in diff_release(solutions, exercises)]
-        if notebooks:
-            from .release.notebooks import diff_notebooks
-
-            stale += [notebooks / name for name in diff_notebooks(course, solutions, notebooks)]
-        for path in stale:
-            print(f"out of date: {path}")
-        return 1 if stale else 0
-    written = release(solutions, exercises)
-    if notebooks:
-        from .release.notebooks import release_notebooks
-
-        written += release_notebooks(course, solutions, notebooks)
-    for path in written:
-        print(f"wrote {path}")
-    return 0
-
-
-def cmd_init(args: argparse.Namespace) -> int:
-    from .release.homework import init_homework
-
-    folder = Path(args.folder)
-    course = api.load(api.find_course(args.course, folder))
-    for path in init_homework(course, folder, args.assignment, args.notebooks):
-        print(f"wrote {path}")
-    print(f"next: read {folder / 'README.txt'}, then `grader check {folder}`")
-    return 0
-
-
-def cmd_nbgrader(args: argparse.Namespace) -> int:
-    import importlib.util
-
-    out = Path(args.course_dir)
-    course = api.find_course(args.course, out)
-    assignments = [a.strip() for a in args.assignments.split(",") if a.strip()] if args.assignments else None
-    for path in api.nbgrader_course(course, out, assignments, Path(args.solutions) if args.solutions else None):
-        print(f"wrote {path}")
-    if importlib.util.find_spec("nbgrader") is None:
-        print("nbgrader is not installed here: pip install 'nn-grader[nbgrader]' to run it on this course")
-    print(f"next: cd {out} && nbgrader generate_assignment ID; autograde with GRADER_SEED set grades the hidden cases")
-    return 0
-
-
-def cmd_case(args: argparse.Namespace) -> int:
-    """A public case to a .npz file, for debugging in a REPL."""
-    course = api.load(api.find_course(args.course, Path.cwd()))
-    for line in api.case(course, args.exercise, args.index, Path(args.save), _seed(args)):
-        print(line)
-    return 0
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from . import backs
-    from .backs.terminal import render
-
-    if args.klass:
-        from .backs.dashboard import write_dashboard
-
-        if not args.html:
-            raise GraderError("--class needs --html FILE (the dashboard is an HTML page)")
-        write_dashboard(Path(args.klass), Path(args.html))
-        return 0
-    if not args.results:
-        raise GraderError("give a results JSON file, or --class RESULTS_DIR")
-    result = api.report(Path(args.results))
-    targets = {name: Path(p) for name, p in (("html", args.html), ("plots", args.plots)) if p}
-    backs.write(result, targets)
-    if not targets:
-        render(result)
-    return 0 if result.passed else 1
+exit codes: 0 all passed (or done), 1 some check failed, 2 usage, course or submission error.
+`grader COMMAND --help` says more; the README has the rest."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="grader", description=__doc__.splitlines()[0] if __doc__ else None)
+    p = argparse.ArgumentParser(prog="grader", description=DESCRIPTION, epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     from . import __version__
 
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     c = sub.add_parser("check", help="grade one submission and print a report")
-    c.add_argument("submission", nargs="?", default=".", help="folder of .py modules (default: .)")
+    c.add_argument("submission", nargs="?", default=".", help="your work: a folder of .py modules, a .zip "
+                   "of one, or a .ipynb notebook (default: the current folder)")
     c.add_argument("-e", "--exercise", action="append", help="grade only this exercise (id or title) or assignment (id); repeatable")
     c.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     c.add_argument("--seed", type=int, help="grading seed (default: $GRADER_SEED, else the course's public seed); "
@@ -315,14 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_check)
 
     g = sub.add_parser("grade", help="grade a folder of submissions (folders, .zip, .ipynb) in parallel")
-    g.add_argument("submissions")
+    g.add_argument("submissions", help="a folder holding one entry per student: a folder of .py modules, a .zip "
+                   "or a .ipynb (the entry's name is the student's identifier)")
     g.add_argument("--out", required=True, metavar="RESULTS", help="folder for one JSON per student + gradebook.csv")
     g.add_argument("-j", "--jobs", type=int, default=1, help="parallel workers on this machine (default 1; with "
                    "--dask the cluster's workers set it)")
     g.add_argument("--seed", type=int, help="secret grading seed, at least 64 bits: make one with `grader secret` "
                    "(default: $GRADER_SEED, else the public seed)")
     g.add_argument("--seed-fd", type=int, help=argparse.SUPPRESS)
-    g.add_argument("--device", default="cpu")
+    g.add_argument("--device", default="cpu", help="torch device for references: cpu or cuda")
     g.add_argument("--course", help="course file or folder (default: $GRADER_COURSE, else course.yml nearby)")
     g.add_argument("--force", action="store_true", help="re-grade students already in RESULTS")
     g.add_argument("--roster", metavar="CSV", help="a CSV with a 'student' (or 'id') column and optional 'name' "
@@ -333,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(docs/scaling.md)")
     g.add_argument("--format", choices=["json", "gradescope"], default="json",
                    help="gradescope: also write <student>.gradescope.json per Gradescope's spec")
-    g.add_argument("-q", "--quiet", action="store_true")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress bar; only the summary")
     g.set_defaults(func=cmd_grade)
 
     ls = sub.add_parser("list", help="list the course's assignments and exercises (ids for -e)")
@@ -355,16 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
     sec.set_defaults(func=cmd_secret)
 
     v = sub.add_parser("validate", help="check a course file and its references")
-    v.add_argument("course", nargs="?", default="course.yml")
+    v.add_argument("course", nargs="?", default="course.yml", help="course file or folder (default: course.yml)")
     v.set_defaults(func=cmd_validate)
 
     from .authoring.scaffold import TEMPLATES
 
-    new = sub.add_parser("new", help="scaffold a new exercise, valid as written").add_subparsers(dest="what", required=True)
+    new = sub.add_parser("new", help="scaffold a new exercise, valid as written")
+    new = new.add_subparsers(dest="what", required=True, help="what to scaffold")
     what = ("append an exercise to course.yml (comments kept), its solution between markers, its torch twin "
             "(references.py) and a planted-bug test, each a placeholder marked TODO; the course validates after it")
     ne = new.add_parser("exercise", help=what, description=what)
-    ne.add_argument("--kind", required=True, choices=list(TEMPLATES))
+    ne.add_argument("--kind", required=True, choices=list(TEMPLATES),
+                    help="the exercise kind, which decides the templates: " + ", ".join(TEMPLATES))
     ne.add_argument("--name", required=True, help="the class or function name (SiLU)")
     ne.add_argument("--module", required=True, help="the module of solutions/ it goes in (activations)")
     ne.add_argument("--assignment", help="assignment id (default: the last; a new id adds an assignment)")
@@ -373,8 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("release", help="regenerate exercises/ (student stubs, notebooks stripped too) from "
                                        "solutions/; --notebooks DIR also writes one learner notebook per assignment")
-    r.add_argument("--solutions", default="solutions")
-    r.add_argument("--exercises", default="exercises")
+    r.add_argument("--solutions", default="solutions", help="the solutions folder to release from (default: solutions)")
+    r.add_argument("--exercises", default="exercises", help="the stubs folder to write (default: exercises)")
     r.add_argument("--notebooks", metavar="DIR", help="also write DIR/<assignment>.ipynb: an introduction, one stub "
                                                       "cell and one check cell per exercise")
     r.add_argument("--course", help="course file, for --notebooks (default: $GRADER_COURSE, else course.yml "
@@ -412,9 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="rebuild a report from results JSON (terminal, --html, --plots), "
                                         "or a class dashboard (--class DIR --html FILE)")
-    rep.add_argument("results", nargs="?")
-    rep.add_argument("--html", metavar="FILE")
-    rep.add_argument("--plots", metavar="DIR")
+    rep.add_argument("results", nargs="?", help="a results JSON file written by check --json or grade")
+    rep.add_argument("--html", metavar="FILE", help="write the HTML report (or, with --class, the dashboard)")
+    rep.add_argument("--plots", metavar="DIR", help="write the figures as PNG files")
     rep.add_argument("--class", dest="klass", metavar="RESULTS_DIR", help="a folder of results JSON files")
     rep.set_defaults(func=cmd_report)
     return p
@@ -423,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; from the real command line, first re-exec with the seed out of argv and environ."""
     if argv is None:
-        _hide_seed()
+        hide_seed()
     from .sandbox.runner import make_private
 
     make_private()  # not dumpable: our environ and memory (the seed) unreadable to same-user processes

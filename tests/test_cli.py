@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import cli
 from grader.coursefile import load_course
 from grader.release.stubs import diff_release
 
@@ -165,3 +166,28 @@ def test_misspelled_exercise_gets_did_you_mean_and_version_prints(env: dict[str,
     assert grader(env, "--version").stdout.strip() == f"grader {__version__}"
     listing = grader(env, "list").stdout
     assert "1.10" in listing and "layers.Affine" in listing
+
+
+def test_every_command_and_option_has_written_help() -> None:
+    """Issue 14: `grader --help` speaks to users (commands, a start for each role, exit codes), and no
+    option is left without a line of help."""
+    import argparse
+
+    p = cli.build_parser()
+    top = p.format_help()
+    assert "grader init hw" in top and "grader grade" in top and "exit codes" in top and "grader.commands" not in top
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                helped = {c.dest for c in action._choices_actions if c.help}
+                for name, child in action.choices.items():
+                    if name not in helped:
+                        missing.append(f"{path} {name}")
+                    walk(child, f"{path} {name}")
+            elif action.help is None:
+                missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(p, "grader")
+    assert not missing, missing
