@@ -375,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; from the real command line, first re-exec with the seed out of argv and environ."""
     if argv is None:
         _hide_seed()
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: small matrices; a pool cost 11% CPU
     from .sandbox.runner import make_private
 
     make_private()  # not dumpable: our environ and memory (the seed) unreadable to same-user processes
