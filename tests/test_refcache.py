@@ -167,6 +167,7 @@ def test_background_references_reach_every_get_and_one_save(tmp_path: Path) -> N
     with pytest.raises(ValueError, match="twin failed"):
         store.get("bad", "case", 0)
     store.finish()
-    assert sorted(map(tuple, calls)) == [("a",), ("bad",), ("bad",), ("bb",)]  # each once, "bad" retried by its lane
+    assert calls.count(["a"]) == calls.count(["bb"]) == 1  # each computed once, by the thread or its lane
+    assert 1 <= calls.count(["bad"]) <= 2  # the lane retries what failed (the thread may have stopped first)
     saved = unpack_arrays(next(tmp_path.glob("refs-*.bin")).read_bytes())
     assert {k[0] for k in saved} >= {"a", "bb"} and not any(k[0] == "bad" for k in saved)
