@@ -19,15 +19,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def wall(cmd: list[str], env: dict[str, str]) -> float:
+CPU: dict[str, list[float]] = {}
+"""CPU seconds (user + system, the command and every process it started) of each run, by label: on a
+busy machine wall time is noise, CPU time much less."""
+
+
+def wall(cmd: list[str], env: dict[str, str], label: str = "") -> float:
+    before = os.times()
     start = time.perf_counter()
     subprocess.run(cmd, cwd=ROOT, env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    after = os.times()
+    CPU.setdefault(label, []).append(after.children_user - before.children_user
+                                     + after.children_system - before.children_system)
+    return seconds
 
 
-def check_run(env: dict[str, str], out: Path, *extra: str) -> tuple[float, dict[str, float]]:
+def check_run(env: dict[str, str], out: Path, *extra: str, label: str = "") -> tuple[float, dict[str, float]]:
     cmd = [sys.executable, "-m", "grader", "check", "solutions", "--json", str(out), *extra]
-    seconds = wall(cmd, env)
+    seconds = wall(cmd, env, label)
     data = json.loads(out.read_text())
     assert data["points"] == data["max_points"], "solutions must get full marks"
     phases = {"interpreter+imports": seconds - data["duration_s"], **data["timings"]}
@@ -40,11 +50,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     env = {**os.environ}
-    baseline = statistics.median(wall([sys.executable, "-c", "import torch"], env) for _ in range(args.repeat))
+    baseline = statistics.median(wall([sys.executable, "-c", "import torch"], env, "import torch")
+                                 for _ in range(args.repeat))
+    numpy_s = statistics.median(wall([sys.executable, "-c", "import numpy"], env, "import numpy")
+                                for _ in range(args.repeat))
     rows = []
     variants = {  # label: extra arguments (the "table" row prints the report, to /dev/null)
         "cold": ["-q"], "warm": ["-q"], "warm -j 1": ["-q", "-j", "1"], "warm, table": [], "warm --html": ["-q"],
         "warm -e A7": ["-q", "-e", "A7"],  # the capstone alone: five networks trained, step by step
+        "cold -e Affine": ["-q", "-e", "Affine"], "warm -e Affine": ["-q", "-e", "Affine"],
     }
     for label, extra in variants.items():
         runs = []
@@ -55,7 +69,7 @@ def main() -> None:
                 if label.startswith("warm"):
                     check_run(env, out, "-q")
                 html = ["--html", str(Path(cache) / "r.html")] if "html" in label else []
-                runs.append(check_run(env, out, *extra, *html))
+                runs.append(check_run(env, out, *extra, *html, label=label))
         seconds = statistics.median(r[0] for r in runs)
         phases = {k: statistics.median(r[1].get(k, 0.0) for r in runs) for k in runs[0][1]}
         rows.append((label, seconds, phases))
@@ -65,6 +79,15 @@ def main() -> None:
     for label, seconds, phases in rows:
         parts = "  ".join(f"{k} {v:.3f}" for k, v in phases.items())
         print(f"{label:12} {seconds:8.3f} {seconds / baseline:8.2f}   {parts}")
+    cpu = {k: statistics.median(v) for k, v in CPU.items() if k}
+    print("CPU s (median; all processes): " + "  ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
+    print(f"cold vs import torch: {warm['cold'] / baseline:.2f}x wall, {cpu['cold'] / cpu['import torch']:.2f}x CPU "
+          f"(goal 3x); cold -e Affine: {warm['cold -e Affine'] / baseline:.2f}x wall, "
+          f"{cpu['cold -e Affine'] / cpu['import torch']:.2f}x CPU (goal 1.5x)")
+    calls = statistics.median(r[2].get("student calls", 0.0) for r in rows if r[0] == "warm -j 1")
+    floor = numpy_s + calls
+    print(f"warm floor (import numpy {numpy_s:.3f} s + the learner's own calls {calls:.3f} s, one lane): "
+          f"{floor:.3f} s; warm -j 1 is {warm['warm -j 1'] / floor:.2f}x it, warm {warm['warm'] / floor:.2f}x (goal 2x)")
     print(f"two lanes (default on 2 cores) vs -j 1: {warm['warm -j 1'] / warm['warm']:.2f}x faster warm")
     per = {k: v for k, v in rows[1][2].items() if k.startswith("[")}
     print("warm, seconds per assignment (exercise grading, in-process, summed over the lanes): "
