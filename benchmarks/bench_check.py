@@ -83,11 +83,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     env = {**os.environ}
-    baseline = statistics.median(wall([sys.executable, "-c", "import torch"], env) for _ in range(args.repeat))
+    imports = {name: [timed([sys.executable, "-c", f"import {name}"], env) for _ in range(args.repeat)]
+               for name in ("torch", "numpy")}
+    baseline = statistics.median(w for w, _ in imports["torch"])
+    torch_cpu = statistics.median(c for _, c in imports["torch"])
+    numpy_s = statistics.median(w for w, _ in imports["numpy"])
     rows = []
     variants = {  # label: extra arguments (the "table" row prints the report, to /dev/null)
         "cold": ["-q"], "warm": ["-q"], "warm -j 1": ["-q", "-j", "1"], "warm, table": [], "warm --html": ["-q"],
         "warm -e A7": ["-q", "-e", "A7"],  # the capstone alone: five networks trained, step by step
+        "cold -e Affine": ["-q", "-e", "Affine"], "warm -e Affine": ["-q", "-e", "Affine"],
     }
     for label, extra in variants.items():
         runs = []
@@ -112,6 +117,14 @@ def main() -> None:
     per = {k: v for k, v in rows[1][2].items() if k.startswith("[")}
     print("warm, seconds per assignment (exercise grading, in-process, summed over the lanes): "
           + "  ".join(f"{k} {v:.3f}" for k, v in per.items()))
+    cpu = {label: phases["cpu s"] for label, _, phases in rows}
+    print(f"cold vs import torch: {warm['cold'] / baseline:.2f}x wall, {cpu['cold'] / torch_cpu:.2f}x CPU (goal 3x); "
+          f"cold -e Affine: {warm['cold -e Affine'] / baseline:.2f}x wall, {cpu['cold -e Affine'] / torch_cpu:.2f}x "
+          "CPU (goal 1.5x)")
+    calls = statistics.median(r[2].get("student calls", 0.0) for r in rows if r[0] == "warm -j 1")
+    floor = numpy_s + calls
+    print(f"warm floor (import numpy {numpy_s:.3f} s + the learner's own calls {calls:.3f} s, one lane): "
+          f"{floor:.3f} s; warm -j 1 is {warm['warm -j 1'] / floor:.2f}x it, warm {warm['warm'] / floor:.2f}x (goal 2x)")
     print(f"figures: 'warm --html' costs {warm['warm --html'] / warm['warm']:.2f}x 'warm'; without --html/--plots "
           "no figure code is imported (matplotlib stays out: see tests/test_refcache.py)")
 

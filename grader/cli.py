@@ -6,6 +6,7 @@ submission error (the message names the file, line or field).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .commands import (
@@ -187,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; from the real command line, first re-exec with the seed out of argv and environ."""
     if argv is None:
         hide_seed()
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: small matrices; a pool cost 11% CPU
     from .sandbox.runner import make_private
 
     make_private()  # not dumpable: our environ and memory (the seed) unreadable to same-user processes

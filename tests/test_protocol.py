@@ -349,3 +349,49 @@ def test_parse_reply_refuses_inconsistent_replies(header: dict[str, Any], n_arra
     assert err.value.status == "error"
     assert str(err.value).startswith("the child sent a malformed reply (")
     assert reason in str(err.value)
+
+
+def test_sparse_frames_round_trip_exactly_and_smaller() -> None:
+    """A sparse initializer's matrix (96% zeros) travels as positions and values: rebuilt bit for bit
+    (-0.0 and NaN kept), several times smaller; a dense or small array keeps the .npy frame."""
+    from grader.sandbox.protocol import Unpacker, pack
+
+    rng = np.random.default_rng(0)
+    w = np.zeros((400, 100))
+    for j in range(100):
+        w[rng.choice(400, 15, replace=False), j] = rng.normal(0, 0.01, 15)
+    w[0, 0], w[1, 0] = -0.0, np.nan
+    dense = rng.normal(size=(64, 64))
+    small = np.zeros(10)
+    sparse_msg, dense_msg = pack({"x": 1}, [w, dense, small], sparse=True), pack({"x": 1}, [w, dense, small])
+    assert len(sparse_msg) < len(dense_msg) - 0.8 * w.nbytes
+    u = Unpacker(finite=True)
+    u.feed(sparse_msg)
+    header, arrays = u.message()
+    for got, want in zip(arrays, [w, dense, small]):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("damage", ["range", "order", "huge", "short"])
+def test_hostile_sparse_frames_are_frame_errors(damage: str) -> None:
+    import json
+    import struct
+
+    from grader.sandbox.protocol import _LEN, _SPARSE, FrameError, Unpacker
+
+    shape, where, values = [100], np.array([3, 7], "<i8"), np.array([1.0, 2.0])
+    if damage == "range":
+        where = np.array([3, 100], "<i8")
+    elif damage == "order":
+        where = np.array([7, 3], "<i8")
+    elif damage == "huge":
+        shape = [10**12]
+    meta = json.dumps({"descr": "<f8", "shape": shape, "nnz": 2}).encode()
+    body = where.tobytes() + values.tobytes()
+    frame = _SPARSE + struct.pack("<H", len(meta)) + meta + (body[:-3] if damage == "short" else body)
+    head = json.dumps({"n_arrays": 1}).encode()
+    u = Unpacker(finite=True)
+    u.feed(_LEN.pack(len(head)) + head + _LEN.pack(len(frame)) + frame)
+    with pytest.raises(FrameError):
+        u.message()

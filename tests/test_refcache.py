@@ -147,3 +147,27 @@ def test_truncated_reference_file_is_refused() -> None:
     data = pack_arrays({("e", "case", 0, "out"): np.ones(100)})
     with pytest.raises(ValueError):
         unpack_arrays(data[:-8])
+
+
+def test_background_references_reach_every_get_and_one_save(tmp_path: Path) -> None:
+    """prepare_behind computes in a thread while lanes grade: each get sees its exercise's values, a
+    failing twin's error reaches the lane that needs it (never a silent empty reference), finish saves."""
+    calls: list[list[str]] = []
+
+    def fill(ids: list[str]) -> dict:
+        calls.append(list(ids))
+        if ids == ["bad"]:
+            raise ValueError("twin failed")
+        return {(i, "case", 0, "out"): np.full(2, float(len(i))) for i in ids}
+
+    store = ReferenceStore("c", 0, "cpu", fill, ["a", "bb", "bad"], directory=tmp_path)
+    store.prepare_behind(["a", "bb", "bad"])
+    assert store.get("bb", "case", 0)["out"].tolist() == [2.0, 2.0]
+    assert store.get("a", "case", 0)["out"].tolist() == [1.0, 1.0]
+    with pytest.raises(ValueError, match="twin failed"):
+        store.get("bad", "case", 0)
+    store.finish()
+    assert calls.count(["a"]) == calls.count(["bb"]) == 1  # each computed once, by the thread or its lane
+    assert 1 <= calls.count(["bad"]) <= 2  # the lane retries what failed (the thread may have stopped first)
+    saved = unpack_arrays(next(tmp_path.glob("refs-*.bin")).read_bytes())
+    assert {k[0] for k in saved} >= {"a", "bb"} and not any(k[0] == "bad" for k in saved)

@@ -8,13 +8,15 @@ There is no deterministic reference: the exercise's ``reference`` names a law of
 case (hyper-parameters only: fan_in, fan_out and options such as gain, a, k, std) is judged like this.
 
 The child calls f R times, each with a fresh ``numpy.random.Generator`` (``{"$rng": s_r}``, seeds
-derived from the grading seed in the parent), R >= 2 and large enough that the case pools at least
-N_MIN samples (at most MAX_CALLS calls), then once more with s_1. One CaseResult per test:
+derived from the grading seed in the parent), R >= 1 and large enough that the case pools at least
+N_MIN samples (at most MAX_CALLS calls: one 256x512 call is enough), then three times on a small
+(fan_in, RNG_FAN_OUT) matrix: with s_1, s_1 again, and another seed. One CaseResult per test:
 
 - shape and dtype: every result is a float64 array of shape (fan_in, fan_out);
-- uses the rng it is given: the repeat with s_1 returns the same matrix (draws from np.random's global
-  state, or from a generator of one's own, do not). Such draws are still judged by the tests below;
-- a new seed gives a new matrix (s_1 and s_2 differ);
+- uses the rng it is given: the small call repeated with s_1 returns the same matrix (draws from
+  np.random's global state, or from a generator of one's own, do not). Such draws are still judged by
+  the tests below;
+- a new seed gives a new matrix (the small calls with s_1 and another seed differ);
 - within [-a, a] (uniform laws): every sample inside the bounds (exact: no false alarm);
 - mean: z = mean / sqrt(m2 / n) with |z| <= Z, m2 = mean(w**2): studentized by the samples' own spread,
   so that a wrong scale is reported by the variance test alone;
@@ -517,7 +519,12 @@ def _calls_needed(law: Law, h: Hyper) -> int:
         what = "fan_in * fan_out" if law.family != "sparse" else "k * fan_out"
         raise CourseError(f"a statistics case with {_fans(h, law)} gives {what} = {per_call} samples a call: "
                           f"{MAX_CALLS} calls cannot reach the {N_FLOOR} the tests' false-alarm rates assume")
-    return int(min(MAX_CALLS, max(2, math.ceil(N_MIN / max(per_call, 1)))))
+    return int(min(MAX_CALLS, max(1, math.ceil(N_MIN / max(per_call, 1)))))
+
+
+RNG_FAN_OUT = 8
+"""fan_out of the three small calls of the rng tests (the same seed twice, then another seed): whether
+the matrix follows the generator shows at any size, so they need not repeat a full call."""
 
 
 def seeds_for(seed: int, ex_id: str, purpose: str, index: int, calls: int) -> list[int]:
@@ -527,13 +534,16 @@ def seeds_for(seed: int, ex_id: str, purpose: str, index: int, calls: int) -> li
 
 
 def judge_case(ctx: Context, law: Law, hyper: Hyper, seeds: list[int], name: str) -> Iterator[CaseResult]:
-    """Call the initializer once per seed and once more with the first; yield the family's tests."""
+    """Call the initializer once per seed (the samples pooled), then three times on a small matrix
+    (fan_out RNG_FAN_OUT): the rng tests; yield the family's tests."""
     ex = ctx.ex
     h = law.complete(hyper)
     fan_in, fan_out = int(h["fan_in"]), int(h["fan_out"])
     h["fan_in"], h["fan_out"] = fan_in, fan_out
     options = {k: v for k, v in hyper.items() if k not in ("fan_in", "fan_out")}
-    steps = [plans.func(ex.target, [fan_in, fan_out, plans.rng(s)], options) for s in [*seeds, seeds[0]]]
+    small = min(fan_out, max(RNG_FAN_OUT, int(h.get("k", 0))))  # sparse: k columns at least (a k-per-row bug)
+    other = seeds[-1] + 1  # distinct from every seed of the case (seeds_for: consecutive)
+    steps = [plans.func(ex.target, [fan_in, fan_out, plans.rng(s)], options) for s in seeds]
     tests = TESTS[law.family]
     per_plan = max(1, PLAN_ELEMENTS // (fan_in * fan_out))
     got: list[Value] = []
@@ -544,13 +554,18 @@ def judge_case(ctx: Context, law: Law, hyper: Hyper, seeds: list[int], name: str
                 yield failed_case(name + t, "call", reply.failure)
             return
         got += reply.values
-    values, repeat = got[: len(seeds)], got[len(seeds)]
+    values = got
     shape = (fan_in, fan_out)
     ok, msg = _shape_test(values, shape)
     yield _result(name + "shape and dtype", ok, msg, "shape")
 
-    first, again, second = _array(values[0]), _array(repeat), _array(values[1])
-    if first is None or again is None or second is None:
+    reply = ctx.run([plans.func(ex.target, [fan_in, small, plans.rng(s)], options)
+                     for s in (seeds[0], seeds[0], other)], {})
+    first, again, second = (None, None, None) if reply.failure else (_array(v) for v in reply.values)
+    if reply.failure is not None:  # the law is still judged on the full calls below
+        for t in ("uses the rng it is given", "a new seed gives a new matrix"):
+            yield failed_case(name + t, f"call with fan_in {fan_in}, fan_out {small}", reply.failure)
+    elif first is None or again is None or second is None:
         for t in ("uses the rng it is given", "a new seed gives a new matrix"):
             yield _result(name + t, False, "not judged: the calls did not all return numpy arrays", RULES[t])
     else:

@@ -27,7 +27,7 @@ def compute_references(course: Course, seed: int, device: str,
     """The reference values of the course for one seed (of the exercises ``only`` names, else all):
     each case of each exercise, forward and backward; torch on one thread (references.one_torch_thread)."""
     twins = references.check(course, only)  # a missing twin: a CourseError naming the exercise
-    with references.one_torch_thread():
+    with references.one_torch_thread(), references.without_compiler_guards():
         return _compute(course, seed, device, only, twins)
 
 
@@ -82,17 +82,18 @@ def reference_store(course: Course, seed: int, device: str, directory: Path | No
 def _optimizer_references(ex: Exercise, seed: int, device: str,
                           twins: references.Twins) -> dict[Key, np.ndarray]:
     """torch.optim trajectories of every case (hyper-parameter set) on every problem of the exercise."""
-    from ..references.optim import trajectory
+    from ..references.optim import TrajectoryError, trajectories
 
     factory = twins[ex.reference]
     out: dict[Key, np.ndarray] = {}
-    for i, case in enumerate(ex.cases):
-        for problem in ex.problems:
-            rng = rng_for(seed, ex.id, "trajectory", problem, i)
-            try:
-                values = trajectory(factory, problem, {**ex.hyper, **case.hyper}, ex.steps, rng, device)
-            except (ValueError, TypeError, KeyError) as e:
-                raise CourseError(f"{course_where(ex)}: case {i} on problem {problem!r}: {e}") from None
+    hypers = [{**ex.hyper, **case.hyper} for case in ex.cases]
+    for problem in ex.problems:  # every case at once (references.optim.trajectories)
+        rngs = [rng_for(seed, ex.id, "trajectory", problem, i) for i in range(len(ex.cases))]
+        try:
+            runs = trajectories(factory, problem, hypers, ex.steps, rngs, device)
+        except TrajectoryError as e:
+            raise CourseError(f"{course_where(ex)}: case {e.case} on problem {problem!r}: {e}") from None
+        for i, values in enumerate(runs):
             for quantity, value in values.items():
                 out[(ex.id, f"trajectory:{problem}", i, quantity)] = value
     return out

@@ -209,10 +209,12 @@ def grade(course: Course, submission: Path, options: Options | None = None,
         broken_rules = rules.scan(workdir)
         if todo:
             t0 = time.perf_counter()
-            refs.prepare([ex.id for ex in todo])
+            refs.prepare_behind([ex.id for ex in todo])  # computed while the lanes grade, each waits for its own
             timer.add("references", time.perf_counter() - t0)
             _run_lanes(lanes, todo, broken_rules, graded, on_exercise)
     finally:
+        refs.finish()
+        timer.add("references", refs.waited_s)
         for lane in lanes:
             lane.close()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -12,6 +12,7 @@ import json
 import os
 import struct
 import threading
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Callable, Sequence
@@ -84,6 +85,10 @@ class ReferenceStore:
         self._loaded = False
         self._lock = threading.Lock()
         self._by_case: dict[tuple[str, str, int], dict[str, np.ndarray]] = {}
+        self._behind: threading.Thread | None = None
+        self.waited_s = 0.0
+        """Time ``get`` spent waiting for references not yet computed (summed over the lanes)."""
+        self._stop = threading.Event()
 
     def _load(self) -> dict[Key, np.ndarray]:
         if not (self.use_disk and self.path.exists()):
@@ -106,23 +111,68 @@ class ReferenceStore:
         markers = {(ex_id, DONE, 0, ""): np.zeros(0, np.uint8) for ex_id in self.done}
         write_atomically(self.path, pack_arrays({**self.values, **markers}), folder_mode=0o700)
 
+    def _missing(self, wanted: Sequence[str]) -> list[str]:
+        if not self._loaded:
+            self._take(self._load())
+            self._loaded = True
+        return [i for i in dict.fromkeys(wanted) if i not in self.done]
+
+    def _fill(self, missing: list[str]) -> None:
+        self._take(self.fill(missing))
+        self.done.update(missing)
+        self.computed = True
+
     def prepare(self, ids: Sequence[str] | None = None) -> None:
         """Load, or compute, the references of these exercises (all of the course's by default); after
         this, ``get`` of them only reads, so lanes grading side by side can share the store."""
         wanted = list(self.exercise_ids if ids is None else ids)
         with self._lock:
-            if not self._loaded:
-                self._take(self._load())
-                self._loaded = True
-            missing = [i for i in dict.fromkeys(wanted) if i not in self.done]
+            missing = self._missing(wanted)
+            if not missing:
+                return
+            if self.on_compute is not None and self._behind is None:
+                self.on_compute(missing)
+            self._fill(missing)
+            if self.use_disk and self._behind is None:  # else saved once, when the background is done
+                self._save()
+
+    def prepare_behind(self, ids: Sequence[str]) -> None:
+        """Load the file now; compute the missing exercises in a background thread, one at a time in the
+        order given, while the lanes grade: ``get`` of an exercise waits for its own references only
+        (or computes them itself, should it come first). A cold whole-course check so overlaps torch
+        with the learner's calls instead of running one after the other. :meth:`finish` saves."""
+        with self._lock:
+            missing = self._missing(ids)
             if not missing:
                 return
             if self.on_compute is not None:
                 self.on_compute(missing)
-            self._take(self.fill(missing))
-            self.done.update(missing)
-            self.computed = True
-            if self.use_disk:
+            self._behind = threading.Thread(target=self._compute_behind, args=(missing,), daemon=True,
+                                            name="references")
+            self._behind.start()
+
+    def _compute_behind(self, missing: list[str]) -> None:
+        for ex_id in missing:
+            if self._stop.is_set():
+                return
+            with self._lock:
+                if ex_id in self.done:
+                    continue
+                try:
+                    self._fill([ex_id])
+                except Exception:  # noqa: BLE001 - the lane that needs it computes it again and reports
+                    return
+
+    def finish(self) -> None:
+        """Stop the background computation (if any is left: grading was interrupted) and save what it
+        computed, in one write."""
+        if self._behind is None:
+            return
+        self._stop.set()
+        self._behind.join()
+        with self._lock:
+            self._behind = None
+            if self.use_disk and self.computed:
                 self._save()
 
     def all(self) -> dict[Key, np.ndarray]:
@@ -133,7 +183,9 @@ class ReferenceStore:
     def get(self, ex_id: str, purpose: str, index: int) -> dict[str, np.ndarray]:
         """The reference quantities (``out``, ``dx``, ``dW``...) of one case."""
         if ex_id not in self.done:
+            t0 = time.perf_counter()
             self.prepare([ex_id])
+            self.waited_s += time.perf_counter() - t0
         return dict(self._by_case.get((ex_id, purpose, index), {}))
 
 

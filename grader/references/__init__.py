@@ -56,6 +56,46 @@ def one_torch_thread() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
+@contextmanager
+def without_compiler_guards() -> Iterator[None]:
+    """torch.optim's own code, without its torch.compile guards: their first use imports torch._dynamo
+    (0.75 s of CPU, a fifth of a cold course's references), which twins that compile nothing never need.
+
+    ``add_param_group``, ``zero_grad`` and the FLOP counter's dispatch run their own function (the guard
+    caches the function it would call on the function itself; set here, removed after), and
+    :func:`optim_step` calls ``step``'s own body. What the twins compute is unchanged
+    (tests/test_reference_values.py)."""
+    from torch.optim import Optimizer
+    from torch.utils.flop_counter import _FlopCounterMode
+
+    guarded = [(Optimizer, "add_param_group"), (Optimizer, "zero_grad"), (_FlopCounterMode, "__torch_dispatch__")]
+    plain = [f for f in (getattr(getattr(owner, n, None), "__wrapped__", None) for owner, n in guarded)
+             if f is not None]
+    ours = [f for f in plain if getattr(f, "__dynamo_disable", None) is None]
+    for f in ours:
+        f.__dynamo_disable = f  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for f in ours:
+            if getattr(f, "__dynamo_disable", None) is f:
+                del f.__dynamo_disable  # type: ignore[attr-defined]
+
+
+def optim_step(opt: Any) -> None:
+    """``opt.step()``: its own body, under no_grad as its guard would run it (not differentiable), without
+    the profiler hook and the guard that imports torch._dynamo (:func:`without_compiler_guards`)."""
+    import inspect
+
+    import torch
+
+    if opt.defaults.get("differentiable"):
+        opt.step()
+        return
+    with torch.no_grad():
+        inspect.unwrap(type(opt).step)(opt)
+
+
 def twin(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a torch function as the twin called ``name`` in course files."""
 
@@ -305,7 +345,9 @@ def compute(call: TwinCall, twins: Mapping[str, Callable[..., Any]] | None = Non
     if call.backward == "douts" or outs[0].ndim > 0:
         grads = [torch.tensor(call.make_dout(tuple(o.shape), d), dtype=torch.float64, device=device)
                  for o, d in zip(outs, call.douts)]
-        torch.autograd.backward(outs, grads)
+        # the scalar sum(out * dout) sends exactly dout back through out (1.0 * dout is exact); handing
+        # torch.autograd.backward the douts themselves imports sympy on its first call (0.75 s of CPU)
+        sum((o * g).sum() for o, g in zip(outs, grads) if o.requires_grad).backward()  # type: ignore[union-attr]
     else:
         outs[0].backward()
     for (name, _, diff), t in zip(inputs, tensors):

@@ -22,8 +22,10 @@ def _pair(v: Any) -> tuple[int, int]:
 
 
 def _conv_out(h: int, w: int, kernel: Any, stride: Any, padding: Any, c_in: int = 1, c_out: int = 1) -> torch.Tensor:
-    x = torch.zeros(1, c_in, h, w, device="meta")
-    weight = torch.zeros(c_out, c_in, *_pair(kernel), device="meta")
+    """F.conv2d of zeros on the CPU (single precision): on the meta device its shape checks import
+    sympy on first use (0.27 s of CPU), more than the largest case here takes to compute."""
+    x = torch.zeros(1, c_in, h, w)
+    weight = torch.zeros(c_out, c_in, *_pair(kernel))
     return F.conv2d(x, weight, stride=_pair(stride), padding=_pair(padding))
 
 

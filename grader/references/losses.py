@@ -88,8 +88,18 @@ def exponential_loss(pred: torch.Tensor, target: torch.Tensor, reduction: str = 
 @twin("bce_loss")
 def bce_loss(pred: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
              weight: torch.Tensor | None = None) -> torch.Tensor:
-    """Binary cross-entropy on probabilities; torch clamps each log at -100."""
-    return F.binary_cross_entropy(pred, target, weight=weight, reduction=reduction)
+    """Binary cross-entropy on probabilities; torch clamps each log at -100.
+
+    With a weight, F.binary_cross_entropy's own steps (expand the weight to the target, then the aten
+    op): its torch.broadcast_shapes imports sympy on first use (0.3 s of CPU) for a shape it knows."""
+    if weight is None:
+        return F.binary_cross_entropy(pred, target, reduction=reduction)
+    if target.shape != pred.shape:
+        raise ValueError(f"target shape {tuple(target.shape)} differs from the input's {tuple(pred.shape)}")
+    from torch.nn import _reduction
+
+    return torch.ops.aten.binary_cross_entropy(pred, target, weight.expand(target.shape),
+                                               _reduction.get_enum(reduction))
 
 
 @twin("bce_with_logits_loss")

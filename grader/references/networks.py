@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from ..kinds.networks import Data, NetworkSpec, batches
-from . import one_torch_thread, twin
+from . import one_torch_thread, optim_step, twin
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "ReLU": torch.relu, "Sigmoid": torch.sigmoid, "Tanh": torch.tanh,
@@ -97,7 +97,7 @@ def _train(spec: NetworkSpec, init: list[np.ndarray], data: Data, orders: np.nda
         if t < spec.compare_steps:
             for j, p in enumerate(params):
                 keep(f"grad{j}", p.grad)
-        opt.step()
+        optim_step(opt)
         if t < spec.compare_steps:
             for j, p in enumerate(params):
                 keep(f"param{j}", p)

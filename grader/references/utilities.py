@@ -1,6 +1,8 @@
 """Twins of the training utilities: gradient clipping (torch.nn.utils) and learning-rate schedules."""
 from __future__ import annotations
 
+import warnings
+
 import torch
 
 from . import twin
@@ -33,7 +35,8 @@ def step_lr(lr: float, epoch: int, step_size: int, gamma: float = 0.1) -> torch.
     p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
     opt = torch.optim.SGD([p], lr=lr)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=step_size, gamma=gamma)
-    for _ in range(epoch):
-        opt.step()
-        sched.step()
+    with warnings.catch_warnings():  # no optimizer step is taken (no gradients): only the schedule counts
+        warnings.filterwarnings("ignore", "Detected call of", UserWarning)
+        for _ in range(epoch):
+            sched.step()
     return torch.tensor(opt.param_groups[0]["lr"], dtype=torch.float64)

@@ -944,7 +944,7 @@ def serve(config: dict[str, Any]) -> None:
                 stream.flush()
             except (OSError, ValueError):  # output over the file-size limit: it is cut anyway
                 pass
-        _write(fd_out, protocol.pack(reply, arrays))
+        _write(fd_out, protocol.pack(reply, arrays, sparse=True))
 
 
 def zygote(sock_fd: int) -> None:

@@ -49,8 +49,64 @@ def encode_array(a: np.ndarray) -> bytes:
     return _MAGIC + struct.pack("<H", len(head)) + head + a.tobytes()
 
 
-def decode_array(data: bytes) -> np.ndarray:
-    """Parse one ``.npy`` frame, refusing pickles and non-numeric dtypes; the array owns its memory."""
+_SPARSE = b"\x93SPARSE\x01"
+SPARSE_MIN = 4096
+"""Float arrays of at least this many elements, fewer than a third of them non-zero, travel sparse."""
+
+
+def encode_sparse(a: np.ndarray) -> bytes | None:
+    """A mostly-zero float array as its non-zero positions and values (a sparse initializer's matrices
+    are 96% zeros), or None when the dense frame is not at least twice as large. "Zero" is bitwise +0.0,
+    so the parent rebuilds exactly what was sent (-0.0 stays -0.0)."""
+    if a.dtype.kind != "f" or a.size < SPARSE_MIN or a.dtype.itemsize not in (4, 8):
+        return None
+    flat = np.ascontiguousarray(a).reshape(-1)
+    where = np.flatnonzero(flat.view(np.uint32 if a.dtype.itemsize == 4 else np.uint64))
+    if where.size * (8 + a.dtype.itemsize) * 2 > a.nbytes:
+        return None
+    header = json.dumps({"descr": np.lib.format.dtype_to_descr(a.dtype), "shape": [int(n) for n in a.shape],
+                         "nnz": int(where.size)}).encode()
+    return b"".join([_SPARSE, struct.pack("<H", len(header)), header, where.astype("<i8").tobytes(),
+                     flat[where].tobytes()])
+
+
+def decode_sparse(data: bytes, max_bytes: int = MAX_FRAME) -> np.ndarray:
+    """Inverse of :func:`encode_sparse`, checked: positions strictly increasing inside the array, the
+    dense result at most ``max_bytes`` (a small frame must not become a huge array)."""
+    try:
+        (hlen,) = struct.unpack("<H", data[len(_SPARSE):len(_SPARSE) + 2])
+        start = len(_SPARSE) + 2
+        meta = decode_header(data[start:start + hlen], finite=True)
+        dtype = np.dtype(meta["descr"])
+        shape = tuple(int(n) for n in meta["shape"])
+        nnz = int(meta["nnz"])
+    except FrameError:
+        raise
+    except Exception as e:  # noqa: BLE001 - anything malformed is a frame error
+        raise FrameError(f"not a valid sparse array ({type(e).__name__}: {str(e)[:200]})") from None
+    if dtype.kind != "f" or dtype.hasobject or len(shape) > 32 or any(n < 0 for n in shape) or nnz < 0:
+        raise FrameError("sparse array: bad dtype, shape or count")
+    count = 1
+    for n in shape:
+        count *= n
+    if count * dtype.itemsize > max_bytes:
+        raise FrameError(f"sparse array of {count} elements exceeds the cap of {max_bytes} bytes")
+    body = data[start + hlen:]
+    if len(body) != nnz * (8 + dtype.itemsize) or nnz > count:
+        raise FrameError("sparse array data does not fit its count")
+    where = np.frombuffer(body, dtype="<i8", count=nnz)
+    if nnz and (where[0] < 0 or where[-1] >= count or np.any(np.diff(where) <= 0)):
+        raise FrameError("sparse array positions out of order or range")
+    out = np.zeros(count, dtype=dtype)
+    out[where] = np.frombuffer(body, dtype=dtype, count=nnz, offset=nnz * 8)
+    return out.reshape(shape)
+
+
+def decode_array(data: bytes, max_bytes: int = MAX_FRAME) -> np.ndarray:
+    """Parse one ``.npy`` (or sparse) frame, refusing pickles and non-numeric dtypes; the array owns its
+    memory."""
+    if data[:len(_SPARSE)] == _SPARSE:
+        return decode_sparse(data, max_bytes)
     if data[:8] == _MAGIC and len(data) >= 10:
         (hlen,) = struct.unpack("<H", data[8:10])
         m = _HEADER.fullmatch(data[10 : 10 + hlen])
@@ -122,12 +178,13 @@ def decode_header(data: bytes, finite: bool = False) -> Any:
         raise FrameError(f"header is not JSON: {type(e).__name__}: {str(e)[:200]}") from None
 
 
-def pack(header: dict[str, Any], arrays: list[np.ndarray]) -> bytes:
-    """Serialise a header and its arrays into one message."""
+def pack(header: dict[str, Any], arrays: list[np.ndarray], sparse: bool = False) -> bytes:
+    """Serialise a header and its arrays into one message; with ``sparse`` (the child's replies), mostly
+    zero float arrays as :func:`encode_sparse` frames."""
     head = json.dumps({**header, "n_arrays": len(arrays)}).encode()
     parts = [_LEN.pack(len(head)), head]
     for a in arrays:
-        data = encode_array(a)
+        data = (encode_sparse(a) if sparse else None) or encode_array(a)
         parts += [_LEN.pack(len(data)), data]
     return b"".join(parts)
 
@@ -182,13 +239,17 @@ class Unpacker:
         if self._complete(pos, n) is None:
             return None
         arrays = []
+        decoded = 0
         for _ in range(n):
             got = self._frame(pos, MAX_FRAME)
             if got is None:
                 return None
             data, pos = got
             try:
-                arrays.append(decode_array(data))
+                arrays.append(decode_array(data, max(0, self.max_total - decoded)))
+                decoded += arrays[-1].nbytes
+                if decoded > self.max_total:  # sparse frames expand: the message's arrays stay under the cap
+                    raise FrameError(f"message's arrays larger than {self.max_total} bytes")
             except FrameError:
                 raise
             except Exception as e:  # an impossible dtype ('<f3'), a shape overflowing int64...
