@@ -86,6 +86,8 @@ def test_no_course_found_says_how_to_name_one(tmp_path: Path, monkeypatch: pytes
 
     monkeypatch.delenv("GRADER_COURSE", raising=False)
     monkeypatch.chdir(tmp_path)
+    assert check("Affine", source=LAYERS).passed  # none nearby: the course that comes with the grader
+    monkeypatch.setattr("grader.release.kit.bundled_course", lambda: None)  # a grader without one
     with pytest.raises(GraderError, match="course='path/to/course.yml'"):
         check("Affine", source=LAYERS)
 

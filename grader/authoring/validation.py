@@ -213,8 +213,9 @@ def run_twin(course: Course, ex: Exercise, known: dict[str, Any], where: Where) 
                     except GraderError:
                         raise
                     except Exception as e:
+                        kind = getattr(e, "kind", type(e).__name__)  # references.optim.TrajectoryError
                         where.fail(ex, ("cases", i), f"case {i}: the torch twin {ex.reference!r} fails on problem "
-                                   f"{problem!r}: {type(e).__name__}: {_first_line(e)}")
+                                   f"{problem!r}: {kind}: {_first_line(e)}")
             return
         from ..engine.expected import REFERENCED
 

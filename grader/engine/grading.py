@@ -90,7 +90,7 @@ class _Lane:
     """One child and the exercises it grades, one after another; a dead child is replaced."""
 
     def __init__(self, start: Callable[[], Child], refs: ReferenceStore, seed: int, options: Options, timer: Timer,
-                 places: NotebookMap | None = None, hung: dict[str, tuple[str, str]] | None = None,
+                 places: NotebookMap | None = None, *, hung: dict[str, tuple[str, str]] | None = None,
                  public: bool = False):
         self.start, self.refs, self.seed, self.options, self.timer = start, refs, seed, options, timer
         self.public = public
@@ -204,7 +204,7 @@ def grade(course: Course, submission: Path, options: Options | None = None,
     try:
         # the children start first: their interpreters come up while the parent scans and loads
         public = not course.is_secret(options.seed)
-        lanes = [_Lane(start, refs, seed, options, timer, places, hung, public)
+        lanes = [_Lane(start, refs, seed, options, timer, places, hung=hung, public=public)
                  for _ in range(min(max(1, options.lanes), len(todo)))]
         broken_rules = rules.scan(workdir)
         if todo:
@@ -264,7 +264,7 @@ class Session:
         self.timer = Timer()
         self.workdir, self.places, self.refs, hide = _prepare(course, submission, self.seed, self.options)
         self._lane = _Lane(lambda: Child(self.workdir, course.limits, hide), self.refs, self.seed,
-                           self.options, self.timer, self.places, not course.is_secret(self.options.seed))
+                           self.options, self.timer, self.places, public=not course.is_secret(self.options.seed))
         self._broken_rules = rules.scan(self.workdir)
 
     @property

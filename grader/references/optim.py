@@ -55,9 +55,11 @@ def adamw(params: list[torch.Tensor], **hyper: Any) -> torch.optim.Optimizer:
 class TrajectoryError(ValueError):
     """A case's optimizer cannot be built, or its trajectory leaves the finite numbers."""
 
-    def __init__(self, case: int, message: str):
+    def __init__(self, case: int, message: str, kind: str = "ValueError"):
         super().__init__(message)
         self.case = case
+        self.kind = kind
+        """The type of what torch.optim raised (``TypeError`` for an unknown keyword), for messages."""
 
 
 def trajectories(factory: Any, problem: str, hypers: list[dict[str, Any]], steps: int,
@@ -90,7 +92,7 @@ def trajectories(factory: Any, problem: str, hypers: list[dict[str, Any]], steps
         try:
             opts.append(factory(params[-1], **hyper))
         except (ValueError, TypeError, KeyError) as e:
-            raise TrajectoryError(i, str(e)) from None
+            raise TrajectoryError(i, str(e), type(e).__name__) from None
     opt = opts[0]
     for other in opts[1:]:
         opt.param_groups.extend(other.param_groups)
