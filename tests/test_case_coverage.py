@@ -54,8 +54,12 @@ def defaults(ex: Exercise, target: Any = None, folder: Path = ROOT) -> dict[str,
     target = _solution(ex, folder) if target is None else target
     fn = target.__init__ if inspect.isclass(target) else target
     arrays = {*ex.params, *ex.buffers, *(n for c in ex.cases for n in c.arrays)}
-    return {n: p.default for n, p in inspect.signature(fn).parameters.items()
-            if p.default is not inspect.Parameter.empty and n not in arrays and n not in NOT_HYPER}
+    parameters = inspect.signature(fn).parameters
+    # an interface's config dict (CS231n's ``config=None``, passed last) carries hyper-parameters; it is
+    # not one: its own defaults are ``config.setdefault`` calls in the learner's body
+    carrier = {list(parameters)[-1]} if ex.interface is not None and ex.interface.config and parameters else set()
+    return {n: p.default for n, p in parameters.items()
+            if p.default is not inspect.Parameter.empty and n not in arrays and n not in {*NOT_HYPER, *carrier}}
 
 
 def _hypers(ex: Exercise) -> list[dict[str, Any]]:

@@ -33,6 +33,19 @@ def test_slices_are_ordered_worst_first() -> None:
     assert plots._panels(exp[0, 0], got[0, 0], bad[0, 0]) == [("", ())]
 
 
+def _first_figure_as_shown(page: Path, tmp_path: Path) -> bytes:
+    """The page's first figure as Chromium draws it (PNG bytes of a screenshot of the element)."""
+    driver = _open(page, tmp_path)
+    try:
+        from selenium.webdriver.common.by import By
+
+        img = driver.find_elements(By.TAG_NAME, "img")[0]
+        driver.execute_script("arguments[0].scrollIntoView();", img)
+        return img.screenshot_as_png
+    finally:
+        driver.quit()
+
+
 @pytest.fixture(scope="module")
 def conv_result(course: Course, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     bug = find("Conv2d", "stride applied")
@@ -56,15 +69,7 @@ def test_four_d_heatmap_is_small_multiples(conv_result) -> None:  # noqa: ANN001
 def test_html_shows_a_readable_four_d_heatmap(conv_result, tmp_path: Path) -> None:  # noqa: ANN001
     path = tmp_path / "conv.html"
     path.write_text(render(conv_result))
-    driver = _open(path, tmp_path)
-    try:
-        from selenium.webdriver.common.by import By
-
-        img = driver.find_elements(By.TAG_NAME, "img")[0]
-        driver.execute_script("arguments[0].scrollIntoView();", img)
-        shot = img.screenshot_as_png
-    finally:
-        driver.quit()
+    shot = _first_figure_as_shown(path, tmp_path)
     pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"), dtype=np.float64)
     third = pixels.shape[1] // 3
     assert pixels.shape[0] > 300
@@ -108,15 +113,7 @@ def test_a_wildly_wrong_conv_output_leaves_every_reference_panel_readable(course
     result = grade(course, sub, Options(exercises=["Conv2d"], plots=True))
     path = tmp_path / "conv.html"
     path.write_text(render(result))
-    driver = _open(path, tmp_path)
-    try:
-        from selenium.webdriver.common.by import By
-
-        img = driver.find_elements(By.TAG_NAME, "img")[0]
-        driver.execute_script("arguments[0].scrollIntoView();", img)
-        shot = img.screenshot_as_png
-    finally:
-        driver.quit()
+    shot = _first_figure_as_shown(path, tmp_path)
     rgb = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"), dtype=np.float64)
     third = rgb.shape[1] // 3
     reference, yours = rgb[:, :third], rgb[:, third:2 * third]

@@ -6,7 +6,7 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
@@ -15,16 +15,22 @@ from ..model.errors import GraderError, SubmissionError
 from . import Row, Task
 
 
-def unpack_submission(members: list[tuple[str, bytes]], folder: bool, name: str, into: Path) -> Path:
-    """Write shipped members under ``into``; the path to grade (a folder, or the one file)."""
-    root = into / name if folder else into
+def _write_members(members: list[tuple[str, bytes]], root: Path, outside: Callable[[str], Exception]) -> None:
+    """Write shipped (relative path, bytes) pairs under ``root``; a path leading out of it raises
+    ``outside(path)`` (the sender is not trusted to name only paths inside)."""
     root.mkdir(parents=True, exist_ok=True)
     for rel, data in members:
         target = (root / rel).resolve()
         if not target.is_relative_to(root.resolve()):
-            raise SubmissionError(f"{rel}: outside the submission")
+            raise outside(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+
+
+def unpack_submission(members: list[tuple[str, bytes]], folder: bool, name: str, into: Path) -> Path:
+    """Write shipped members under ``into``; the path to grade (a folder, or the one file)."""
+    root = into / name if folder else into
+    _write_members(members, root, lambda rel: SubmissionError(f"{rel}: outside the submission"))
     return root if folder else root / members[0][0]
 
 
@@ -69,12 +75,7 @@ def course_on_worker(original: str, course_bytes: bytes, digest: str, twins: lis
     folder = Path(tempfile.mkdtemp(prefix=f"nn-grader-course-{digest}-"))
     copy = folder / path.name
     copy.write_bytes(course_bytes)
-    for rel, data in twins:
-        target = (folder / rel).resolve()
-        if not target.is_relative_to(folder.resolve()):
-            raise GraderError(f"{rel}: a course twin outside the course folder")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+    _write_members(twins, folder, lambda rel: GraderError(f"{rel}: a course twin outside the course folder"))
     import yaml
 
     for hidden in (yaml.safe_load(course_bytes) or {}).get("hide") or []:
