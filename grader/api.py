@@ -103,7 +103,7 @@ def check(course: Course, submission: Path, options: object, targets: dict[str, 
         redact(result, course)  # hidden cases: every back below is made from the redacted result
     if gradescope is not None:
         write_gradescope(course, submission, options, result, gradescope)
-    backs.write(result, targets)
+    backs.write(result, targets, getattr(options, "full_results", False))
     return result
 
 

@@ -36,7 +36,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         exercises = left
     options = Options(seed=seed, device=args.device, exercises=exercises,
                       use_cache=not args.no_cache, lanes=max(1, args.jobs) if args.jobs else default_lanes(),
-                      on_references=None if args.quiet else _announce_references, all_figures=args.all_figures)
+                      on_references=None if args.quiet else _announce_references, all_figures=args.all_figures,
+                      full_results=args.full_results)
     targets = {name: Path(p) for name, p in (("json", args.json), ("html", args.html), ("plots", args.plots)) if p}
 
     def run(options: Options) -> bool:
@@ -66,13 +67,17 @@ def cmd_grade(args: argparse.Namespace) -> int:
         TimeRemainingColumn,
     )
 
+    from .backs.terminal import points as people
     from .executors.batch import BatchOptions, scan_submissions
 
     folder = Path(args.submissions)
-    course = api.load(api.find_course(args.course, folder))
+    if args.data and args.dask:
+        raise GraderError("--data is not available with --dask (the workers would need the data set's folder)")
+    course = api.with_data(api.load(api.find_course(args.course, folder)), args.data)
     options = BatchOptions(seed=seed_of(args), device=args.device, jobs=max(1, args.jobs), force=args.force,
                            gradescope=args.format == "gradescope", executor="dask" if args.dask else "local",
-                           address=args.dask or "", roster=api.roster(args.roster))
+                           address=args.dask or "", roster=api.roster(args.roster), full_results=args.full_results,
+                           data=tuple(args.data or ()))
     total = len(scan_submissions(folder)[0])
     columns = (TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                TextColumn("{task.description}"))
@@ -80,7 +85,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
         task = progress.add_task("", total=total)
 
         def done(student: str, points: float, max_points: float, error: str) -> None:
-            progress.update(task, advance=1, description=f"{student}: {points:g}/{max_points:g}" + (" (error)" if error else ""))
+            progress.update(task, advance=1, description=f"{student}: {people(points)}/{people(max_points)}"
+                            + (" (error)" if error else ""))
 
         summary = api.grade_class(course, folder, Path(args.out), options, done)
         progress.update(task, completed=total)

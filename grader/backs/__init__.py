@@ -20,12 +20,14 @@ class Back:
     write: Callable[[SubmissionResult, Path], None]
     needs_plots: bool = False
     """The engine must collect the data figures are drawn from (curves) for this back."""
+    compact: bool = False
+    """The back writes passing exercises compactly unless asked for everything (``--full-results``)."""
 
 
-def _json(result: SubmissionResult, path: Path) -> None:
+def _json(result: SubmissionResult, path: Path, full: bool = True) -> None:
     from ..files import write_atomically
 
-    write_atomically(path, to_json(result))  # a full disk leaves no empty or partial file
+    write_atomically(path, to_json(result, full))  # a full disk leaves no empty or partial file
 
 
 def _html(result: SubmissionResult, path: Path) -> None:
@@ -40,12 +42,16 @@ def _plots(result: SubmissionResult, path: Path) -> None:
     plots.write(result, path)
 
 
-BACKS: dict[str, Back] = {b.name: b for b in (Back("json", _json), Back("html", _html, needs_plots=True),
+BACKS: dict[str, Back] = {b.name: b for b in (Back("json", _json, compact=True), Back("html", _html, needs_plots=True),
                                               Back("plots", _plots, needs_plots=True))}
 
 
-def write(result: SubmissionResult, targets: dict[str, Path]) -> None:
-    """Write each requested back (name -> path), in the registry's order."""
+def write(result: SubmissionResult, targets: dict[str, Path], full_results: bool = False) -> None:
+    """Write each requested back (name -> path), in the registry's order; ``full_results``: every case's
+    detail in the JSON, passing ones included."""
     for name, back in BACKS.items():
         if name in targets:
-            back.write(result, targets[name])
+            if back.compact:
+                back.write(result, targets[name], full_results)  # type: ignore[call-arg]
+            else:
+                back.write(result, targets[name])

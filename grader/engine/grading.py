@@ -53,6 +53,8 @@ class Options:
     """With ``plots``: curves for passing exercises too (``--all-figures``)."""
     on_references: Callable[[list[str]], None] | None = None
     """Told the exercises whose references are about to be computed with torch (a progress line)."""
+    full_results: bool = False
+    """Results JSON with every case's detail; by default an exercise that passed is written compactly."""
     lanes: int = 1
     """Children grading exercises side by side (``grader check`` uses :func:`default_lanes`; batch
     grading keeps one, it runs submissions side by side instead)."""

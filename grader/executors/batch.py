@@ -61,6 +61,12 @@ class BatchOptions:
     """Where the submissions are graded (grader.executors: ``local`` worker processes, ``dask``)."""
     address: str = ""
     """The executor's address: a Dask scheduler (``tcp://host:8786``) or ``local:N``."""
+    full_results: bool = False
+    """Every case's detail in each student's JSON (``--full-results``); by default passing exercises are
+    written compactly (docs/results-schema.md)."""
+    data: tuple[str, ...] = ()
+    """``--data NAME=DIR`` items for every submission; the course given to grade_batch has them applied
+    already (grader.api.with_data), each worker applies them to the course it loads."""
 
 
 @dataclass
@@ -184,7 +190,8 @@ def grade_batch(course: Course, submissions: Path, out: Path, options: BatchOpti
         if target.exists() and not options.force and _current(target, course, options):
             summary.skipped.append(name)
             continue
-        task = Task(str(course.path), str(path), name, options.seed, options.device, options.gradescope)
+        task = Task(str(course.path), str(path), name, options.seed, options.device, options.gradescope,
+                    options.full_results, tuple(options.data))
         tasks.append(task)
         targets[task] = target
     if tasks:

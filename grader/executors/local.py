@@ -65,6 +65,10 @@ def grade_task(task: Task) -> Row:
     """Worker: grade one submission and return its texts; writing them is the parent's job."""
     course = _COURSES.get(task.course_path) or _COURSES.setdefault(task.course_path, load_course(task.course_path))
     path = Path(task.submission)
+    if task.data:
+        from ..api import with_data
+
+        course = with_data(course, list(task.data))
     secret = course.is_secret(task.seed)
     try:
         result = grade(course, path, Options(seed=task.seed, device=task.device), zygote=_zygote())
@@ -79,7 +83,7 @@ def grade_task(task: Task) -> Row:
             public = grade(course, path, Options(device=task.device), zygote=_zygote())
         except Exception:  # noqa: BLE001 - the hidden grading stands; the file then says so
             public = None
-    return result_row(result, course, task.student, secret, task.gradescope, public)
+    return result_row(result, course, task.student, secret, task.gradescope, public, task.full_results)
 
 
 def _pool(jobs: int) -> ProcessPoolExecutor:
