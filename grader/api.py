@@ -83,9 +83,10 @@ def secret() -> int:
 
 
 def check(course: Course, submission: Path, options: object, targets: dict[str, Path] | None = None,
-          gradescope: Path | None = None) -> SubmissionResult:
+          gradescope: Path | None = None, on_figure: Callable[[int, int], None] | None = None) -> SubmissionResult:
     """Grade one submission (``options``: grader.engine.grading.Options); with a secret seed the result is
-    redacted before it is returned or written. ``targets`` names file backs (json, html, plots)."""
+    redacted before it is returned or written. ``targets`` names file backs (json, html, plots);
+    ``on_figure`` is told (drawn, in all) as their figures are drawn."""
     from .engine.grading import grade
 
     targets = targets or {}
@@ -103,7 +104,7 @@ def check(course: Course, submission: Path, options: object, targets: dict[str, 
         redact(result, course)  # hidden cases: every back below is made from the redacted result
     if gradescope is not None:
         write_gradescope(course, submission, options, result, gradescope)
-    backs.write(result, targets, getattr(options, "full_results", False))
+    backs.write(result, targets, getattr(options, "full_results", False), on_figure)
     return result
 
 

@@ -53,6 +53,8 @@ class Options:
     """With ``plots``: curves for passing exercises too (``--all-figures``)."""
     on_references: Callable[[list[str]], None] | None = None
     """Told the exercises whose references are about to be computed with torch (a progress line)."""
+    on_reference_done: Callable[[str], None] | None = None
+    """Told each exercise's id as its references are computed (advances the progress bar)."""
     full_results: bool = False
     """Results JSON with every case's detail; by default an exercise that passed is written compactly."""
     lanes: int = 1
@@ -241,7 +243,7 @@ def _prepare(course: Course, submission: Path, seed: int,
     try:
         places = take_manifest(workdir)
         refs = reference_store(course, seed, options.device, directory=options.cache, use_disk=options.use_cache,
-                               on_compute=options.on_references)
+                               on_compute=options.on_references, on_exercise=options.on_reference_done)
         return workdir, places, refs, _hidden(course, refs)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)

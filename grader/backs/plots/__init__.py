@@ -14,7 +14,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -319,51 +319,59 @@ def _xor_panels(axes: Any, hidden: dict[str, Any]) -> None:
         ax.legend(fontsize=6)
 
 
-def _case_figure(ex: ExerciseResult, check: CheckResult, case: CaseResult) -> Figure | None:
+def _drawable(case: CaseResult) -> bool:
+    return any(key in case.details for key in ("arrays", "path", "losses"))
+
+
+def _case_figure(ex: ExerciseResult, check: CheckResult, case: CaseResult) -> Figure:
     title = f"[{ex.id} {ex.title}] {check.name} · {case.name}"
     if "arrays" in case.details:
         return Figure(ex.id, check.name, case.name, title, heatmap(title, case.details))
     if "path" in case.details:
         return Figure(ex.id, check.name, case.name, title, trajectory(title, case.details))
-    if "losses" in case.details:
-        title += training_caption(case.details)
-        return Figure(ex.id, check.name, case.name, title, training(title, case.details))
-    return None
+    title += training_caption(case.details)
+    return Figure(ex.id, check.name, case.name, title, training(title, case.details))
 
 
-def figures(result: SubmissionResult, max_per_check: int = 2) -> list[Figure]:
+OnFigure = Callable[[int, int], None]
+"""Told (figures drawn, figures in all) after each figure: a progress bar for a long report."""
+
+
+def figures(result: SubmissionResult, max_per_check: int = 2, on_figure: OnFigure | None = None) -> list[Figure]:
     """Every figure the result's data supports: curves, then up to ``max_per_check`` failing cases per check.
 
     The style is set inside an rc_context, so a notebook that shows this report keeps its own settings."""
     import matplotlib
 
     with matplotlib.rc_context():
-        return _figures(result, max_per_check)
+        return _figures(result, max_per_check, on_figure)
 
 
-def _figures(result: SubmissionResult, max_per_check: int) -> list[Figure]:
-    out = []
+def _figures(result: SubmissionResult, max_per_check: int, on_figure: OnFigure | None = None) -> list[Figure]:
+    plan: list[tuple[ExerciseResult, CheckResult | None, CaseResult | None]] = []
     for ex in result.exercises:
         if ex.plot_data.get("curve"):
+            plan.append((ex, None, None))
+        for check in ex.checks:
+            drawn = [case for case in check.cases if case.status != PASS and _drawable(case)][:max_per_check]
+            plan += [(ex, check, case) for case in drawn]
+    out = []
+    for done, (ex, check, case) in enumerate(plan, 1):
+        if check is None or case is None:
             title = f"[{ex.id} {ex.title}] forward and backward over a range"
             out.append(Figure(ex.id, "curve", "curve", title, curve(title, ex.plot_data["curve"])))
-        for check in ex.checks:
-            drawn = 0
-            for case in check.cases:
-                if case.status == PASS or drawn >= max_per_check:
-                    continue
-                fig = _case_figure(ex, check, case)
-                if fig is not None:
-                    out.append(fig)
-                    drawn += 1
+        else:
+            out.append(_case_figure(ex, check, case))
+        if on_figure is not None:
+            on_figure(done, len(plan))
     return out
 
 
-def write(result: SubmissionResult, folder: Path) -> list[Path]:
+def write(result: SubmissionResult, folder: Path, on_figure: OnFigure | None = None) -> list[Path]:
     """Write every figure of a result as a PNG file in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for fig in figures(result):
+    for fig in figures(result, on_figure=on_figure):
         path = folder / fig.filename
         path.write_bytes(fig.png)
         paths.append(path)
