@@ -97,6 +97,19 @@ def _limit(data: np.ndarray) -> float:
     return float(max(np.abs(finite).max(initial=0.0), 1e-12))
 
 
+def _tick(value: float, _: Any = None) -> str:
+    """A colour bar's tick with its own exponent (``3e7``, ``-1.5e-6``, ``0.25``)."""
+    return f"{value:.2g}".replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
+
+
+def _colorbar(fig: Any, im: Any, ax: Any) -> None:
+    """A colour bar whose ticks carry their exponent: matplotlib's shared offset label ("1e7") sits on
+    the bar's top, over the title of the panel row above it in small multiples."""
+    from matplotlib.ticker import FuncFormatter
+
+    fig.colorbar(im, ax=ax, fraction=0.046, format=FuncFormatter(_tick))
+
+
 def heatmap(title: str, details: dict[str, Any]) -> bytes:
     """Reference | yours | |difference| with the wrong cells marked, each on its own colour scale (a wildly
     wrong result would otherwise wash the reference out). A tensor of 3 or more dimensions is drawn as
@@ -124,7 +137,7 @@ def heatmap(title: str, details: dict[str, Any]) -> bytes:
             im = ax.imshow(np.nan_to_num(data, nan=0.0, posinf=lim, neginf=-lim), cmap="coolwarm", vmin=-lim,
                            vmax=lim, aspect="auto", interpolation="nearest")
             ax.set_title(f"{name} ({label})" if label else name)
-            fig.colorbar(im, ax=ax, fraction=0.046)
+            _colorbar(fig, im, ax)
         im = axes[row][2].imshow(np.nan_to_num(diff, nan=np.nanmax(diff[np.isfinite(diff)], initial=1.0)),
                                  cmap="magma", aspect="auto", interpolation="nearest")
         rows, cols = np.nonzero(bad)
@@ -138,7 +151,7 @@ def heatmap(title: str, details: dict[str, Any]) -> bytes:
                 r, c = np.unravel_index(int(np.ravel_multi_index(worst, shape)), exp.shape)
                 axes[row][2].add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="lime", lw=2))
         axes[row][2].set_title(f"|yours - {against}|  (x: outside tolerance)")
-        fig.colorbar(im, ax=axes[row][2], fraction=0.046)
+        _colorbar(fig, im, axes[row][2])
         for ax in axes[row]:
             ax.set_xticks([])
             ax.set_yticks([])
