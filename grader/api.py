@@ -55,17 +55,23 @@ def load(path: str | Path) -> Course:
 def with_data(course: Course, given: list[str] | None) -> Course:
     """The course with the data sets of ``--data NAME=DIR`` (grader.kinds.networks.with_data: MNIST's
     IDX files switch the digits MLP to the course text's 784-64-64-64-10 setup)."""
-    if not given:
+    sets = data_sets(given)
+    if not sets:
         return course
     from .kinds.networks import with_data as switch
 
+    return switch(course, sets)
+
+
+def data_sets(given: list[str] | None) -> dict[str, Path]:
+    """``--data NAME=DIR`` items as {name: folder}."""
     sets = {}
-    for item in given:
+    for item in given or []:
         name, sep, folder = item.partition("=")
         if not sep or not folder:
             raise GraderError(f"--data {item}: expected NAME=DIR (mnist=FOLDER of MNIST's IDX files)")
         sets[name] = Path(folder)
-    return switch(course, sets)
+    return sets
 
 
 def require_strong(course: Course, seed: int | None) -> None:

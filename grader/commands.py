@@ -86,7 +86,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     options = BatchOptions(seed=seed_of(args), device=args.device, jobs=max(1, args.jobs), force=args.force,
                            gradescope=args.format == "gradescope", executor="dask" if args.dask else "local",
                            address=args.dask or "", roster=api.roster(args.roster), full_results=args.full_results,
-                           data=tuple(args.data or ()))
+                           data=tuple((name, str(folder)) for name, folder in api.data_sets(args.data).items()))
     total = len(scan_submissions(folder)[0])
     columns = (TextColumn("[bold]{task.fields[step]}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                TextColumn("{task.description}"))

@@ -40,8 +40,9 @@ class Task:
     gradescope: bool
     full_results: bool = False
     """Keep every case's detail in the result's JSON (``--full-results``); else passing exercises are compact."""
-    data: tuple[str, ...] = ()
-    """``--data NAME=DIR`` items, applied to the course where the task is graded (grader.api.with_data)."""
+    data: tuple[tuple[str, str], ...] = ()
+    """``--data NAME=DIR`` as (name, folder) pairs, applied to the course where the task is graded
+    (grader.kinds.networks.with_data)."""
 
 
 class Row(NamedTuple):

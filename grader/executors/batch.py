@@ -64,9 +64,9 @@ class BatchOptions:
     full_results: bool = False
     """Every case's detail in each student's JSON (``--full-results``); by default passing exercises are
     written compactly (docs/results-schema.md)."""
-    data: tuple[str, ...] = ()
-    """``--data NAME=DIR`` items for every submission; the course given to grade_batch has them applied
-    already (grader.api.with_data), each worker applies them to the course it loads."""
+    data: tuple[tuple[str, str], ...] = ()
+    """``--data NAME=DIR`` as (name, folder) pairs for every submission; the course given to grade_batch
+    has them applied already (grader.api.with_data), each worker applies them to the course it loads."""
     on_references: Callable[[list[str]], None] | None = None
     """Told the exercises whose references the parent is about to compute (grader.engine.grading.Options)."""
     on_reference_done: Callable[[str], None] | None = None
@@ -195,7 +195,7 @@ def grade_batch(course: Course, submissions: Path, out: Path, options: BatchOpti
             summary.skipped.append(name)
             continue
         task = Task(str(course.path), str(path), name, options.seed, options.device, options.gradescope,
-                    options.full_results, tuple(options.data))
+                    options.full_results, options.data)
         tasks.append(task)
         targets[task] = target
     if tasks:

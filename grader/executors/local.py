@@ -65,12 +65,12 @@ def grade_task(task: Task) -> Row:
     """Worker: grade one submission and return its texts; writing them is the parent's job."""
     course = _COURSES.get(task.course_path) or _COURSES.setdefault(task.course_path, load_course(task.course_path))
     path = Path(task.submission)
-    if task.data:
-        from ..api import with_data
-
-        course = with_data(course, list(task.data))
     secret = course.is_secret(task.seed)
     try:
+        if task.data:  # a folder gone since the parent read it: this submission's error row says so
+            from ..kinds.networks import with_data
+
+            course = with_data(course, {name: Path(folder) for name, folder in task.data})
         result = grade(course, path, Options(seed=task.seed, device=task.device), zygote=_zygote())
     except GraderError as e:
         result = error_result(course, path, str(e), "secret" if secret else "public", task.device, task.seed)
