@@ -182,6 +182,9 @@ class Tree:
     path: Path
     work: Path
     bugs: dict[tuple[str, str], tuple[str, Path]] = field(default_factory=dict)  # key -> (label, folder)
+    full_results: list[str] = field(default_factory=list)
+    """``["--full-results"]`` where the tree's check has it (it writes passing cases compactly otherwise:
+    both sides are compared in full, messages of passing cases included)."""
 
     @property
     def cache(self) -> Path:
@@ -268,6 +271,9 @@ def check_imports_own_grader(tree: Tree) -> None:
                          env=child_env(tree), capture_output=True, text=True, check=True).stdout.strip()
     if not Path(got).resolve().is_relative_to(tree.path.resolve()):
         fail(f"in {tree.path}, `import grader` gives {got}, not that tree's package")
+    usage = subprocess.run([sys.executable, "-m", "grader", "check", "--help"], cwd=tree.path, env=child_env(tree),
+                           capture_output=True, text=True).stdout
+    tree.full_results = ["--full-results"] if "--full-results" in usage else []
 
 
 def list_bugs(tree: Tree) -> str:
@@ -309,7 +315,7 @@ def grade(tree: Tree, job: Job, timeout: float) -> dict[str, Any]:
     out.parent.mkdir(exist_ok=True)
     out.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "grader", "check", str(sub), "--json", str(out), "-q", "-j", "1",
-           "--course", "course.yml", *extra]
+           "--course", "course.yml", *tree.full_results, *extra]
     proc = subprocess.Popen(cmd, cwd=tree.path, env=child_env(tree), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     with LIVE_LOCK:

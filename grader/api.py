@@ -55,17 +55,23 @@ def load(path: str | Path) -> Course:
 def with_data(course: Course, given: list[str] | None) -> Course:
     """The course with the data sets of ``--data NAME=DIR`` (grader.kinds.networks.with_data: MNIST's
     IDX files switch the digits MLP to the course text's 784-64-64-64-10 setup)."""
-    if not given:
+    sets = data_sets(given)
+    if not sets:
         return course
     from .kinds.networks import with_data as switch
 
+    return switch(course, sets)
+
+
+def data_sets(given: list[str] | None) -> dict[str, Path]:
+    """``--data NAME=DIR`` items as {name: folder}."""
     sets = {}
-    for item in given:
+    for item in given or []:
         name, sep, folder = item.partition("=")
         if not sep or not folder:
             raise GraderError(f"--data {item}: expected NAME=DIR (mnist=FOLDER of MNIST's IDX files)")
         sets[name] = Path(folder)
-    return switch(course, sets)
+    return sets
 
 
 def require_strong(course: Course, seed: int | None) -> None:
@@ -83,9 +89,10 @@ def secret() -> int:
 
 
 def check(course: Course, submission: Path, options: object, targets: dict[str, Path] | None = None,
-          gradescope: Path | None = None) -> SubmissionResult:
+          gradescope: Path | None = None, on_figure: Callable[[int, int], None] | None = None) -> SubmissionResult:
     """Grade one submission (``options``: grader.engine.grading.Options); with a secret seed the result is
-    redacted before it is returned or written. ``targets`` names file backs (json, html, plots)."""
+    redacted before it is returned or written. ``targets`` names file backs (json, html, plots);
+    ``on_figure`` is told (drawn, in all) as their figures are drawn."""
     from .engine.grading import grade
 
     targets = targets or {}
@@ -103,7 +110,7 @@ def check(course: Course, submission: Path, options: object, targets: dict[str, 
         redact(result, course)  # hidden cases: every back below is made from the redacted result
     if gradescope is not None:
         write_gradescope(course, submission, options, result, gradescope)
-    backs.write(result, targets)
+    backs.write(result, targets, getattr(options, "full_results", False), on_figure)
     return result
 
 

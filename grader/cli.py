@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--all-figures", action="store_true", help="with --html or --plots: curves for passing "
                    "exercises too (by default only what did not pass is drawn)")
     c.add_argument("--gradescope", metavar="FILE", help="also write Gradescope's results.json")
+    c.add_argument("--full-results", action="store_true", help="with --json: every case's detail, passing "
+                   "exercises too (by default they keep only their case names and scores)")
     c.add_argument("--data", action="append", metavar="NAME=DIR", help="a local data set: mnist=DIR (MNIST's IDX "
                    "files, never downloaded) trains the digits MLP as the course text's 784-64-64-64-10")
     c.add_argument("-j", "--jobs", type=int, help="sandboxed children grading exercises side by side "
@@ -95,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "(docs/scaling.md)")
     g.add_argument("--format", choices=["json", "gradescope"], default="json",
                    help="gradescope: also write <student>.gradescope.json per Gradescope's spec")
+    g.add_argument("--full-results", action="store_true", help="every case's detail in each JSON, passing "
+                   "exercises too (by default they keep only their case names and scores)")
+    g.add_argument("--data", action="append", metavar="NAME=DIR", help="a local data set for every submission: "
+                   "mnist=DIR (MNIST's IDX files) trains the digits MLP on MNIST; not with --dask")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar; only the summary")
     g.set_defaults(func=cmd_grade)
 

@@ -4,7 +4,6 @@ cli.main turns into exit 2)."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from . import api
@@ -12,12 +11,8 @@ from .model.errors import GraderError
 from .seeds import seed_of
 
 
-def _announce_references(ids: list[str]) -> None:
-    print(f"computing references with torch for {len(ids)} exercise{'s' if len(ids) != 1 else ''} "
-          f"(once for this course and seed; later checks read them from the cache)...", file=sys.stderr, flush=True)
-
-
 def cmd_check(args: argparse.Namespace) -> int:
+    from .backs.progress import progress_for
     from .engine import lastrun
     from .engine.grading import Options, default_lanes
 
@@ -34,13 +29,21 @@ def cmd_check(args: argparse.Namespace) -> int:
             print("every exercise passed last time; nothing to rerun")
             return 0
         exercises = left
+    progress = progress_for(args.quiet)  # on a terminal only: piped output stays clean
     options = Options(seed=seed, device=args.device, exercises=exercises,
                       use_cache=not args.no_cache, lanes=max(1, args.jobs) if args.jobs else default_lanes(),
-                      on_references=None if args.quiet else _announce_references, all_figures=args.all_figures)
+                      on_references=progress.references if progress else None,
+                      on_reference_done=progress.reference_done if progress else None,
+                      all_figures=args.all_figures, full_results=args.full_results)
     targets = {name: Path(p) for name, p in (("json", args.json), ("html", args.html), ("plots", args.plots)) if p}
 
     def run(options: Options) -> bool:
-        result = api.check(course, submission, options, targets, Path(args.gradescope) if args.gradescope else None)
+        try:
+            result = api.check(course, submission, options, targets, Path(args.gradescope) if args.gradescope else None,
+                               progress.figure if progress else None)
+        finally:
+            if progress:
+                progress.close()
         if not course.is_secret(seed):
             lastrun.record(course, submission, result)
         if not args.quiet:
@@ -57,11 +60,19 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if passed else 1
 
 
+def graded_label(student: str, points: float, max_points: float, error: str) -> str:
+    """The batch progress bar's label for the student just graded, points rounded for people."""
+    from .backs.terminal import points as people
+
+    return f"{student}: {people(points)}/{people(max_points)}" + (" (error)" if error else "")
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        TaskID,
         TextColumn,
         TimeRemainingColumn,
     )
@@ -69,18 +80,30 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from .executors.batch import BatchOptions, scan_submissions
 
     folder = Path(args.submissions)
-    course = api.load(api.find_course(args.course, folder))
+    if args.data and args.dask:
+        raise GraderError("--data is not available with --dask (the workers would need the data set's folder)")
+    course = api.with_data(api.load(api.find_course(args.course, folder)), args.data)
     options = BatchOptions(seed=seed_of(args), device=args.device, jobs=max(1, args.jobs), force=args.force,
                            gradescope=args.format == "gradescope", executor="dask" if args.dask else "local",
-                           address=args.dask or "", roster=api.roster(args.roster))
+                           address=args.dask or "", roster=api.roster(args.roster), full_results=args.full_results,
+                           data=tuple((name, str(folder)) for name, folder in api.data_sets(args.data).items()))
     total = len(scan_submissions(folder)[0])
-    columns = (TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+    columns = (TextColumn("[bold]{task.fields[step]}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                TextColumn("{task.description}"))
     with Progress(*columns, disable=args.quiet) as progress:
-        task = progress.add_task("", total=total)
+        task = progress.add_task("", total=total, step="grading")
+        refs: list[TaskID] = []
+
+        def references(ids: list[str]) -> None:
+            n = len(ids)
+            refs.append(progress.add_task(f"once for this course and seed: {n} exercise{'s' if n != 1 else ''}",
+                                          total=n, step="computing references"))
+
+        options.on_references = references
+        options.on_reference_done = lambda ex_id: progress.update(refs[-1], advance=1, refresh=True)
 
         def done(student: str, points: float, max_points: float, error: str) -> None:
-            progress.update(task, advance=1, description=f"{student}: {points:g}/{max_points:g}" + (" (error)" if error else ""))
+            progress.update(task, advance=1, description=graded_label(student, points, max_points, error))
 
         summary = api.grade_class(course, folder, Path(args.out), options, done)
         progress.update(task, completed=total)
@@ -192,6 +215,7 @@ def cmd_case(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from . import backs
+    from .backs.progress import progress_for
     from .backs.terminal import render
 
     if args.klass:
@@ -205,7 +229,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise GraderError("give a results JSON file, or --class RESULTS_DIR")
     result = api.report(Path(args.results))
     targets = {name: Path(p) for name, p in (("html", args.html), ("plots", args.plots)) if p}
-    backs.write(result, targets)
+    progress = progress_for(False)
+    try:
+        backs.write(result, targets, on_figure=progress.figure if progress else None)
+    finally:
+        if progress:
+            progress.close()
     if not targets:
         render(result)
     return 0 if result.passed else 1

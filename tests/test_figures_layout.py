@@ -132,3 +132,26 @@ def _heatmap(band: np.ndarray) -> np.ndarray:
     filled = (np.abs(band - 255).max(axis=2) > 30).mean(axis=0) > 0.8
     (left, right), = sorted(_bands(filled, 1), key=lambda r: r[0] - r[1])[:1]
     return band[3:-3, left + 3:right - 3]
+
+
+def test_colour_bars_print_no_offset_over_the_panel_titles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A difference of 1e7 once put matplotlib's "1e7" offset label on the colour bar's top, over the
+    title of the panel row above: each tick now carries its own exponent and no offset is drawn."""
+    from grader.judge.compare import to_json_array
+
+    exp = np.random.default_rng(0).normal(size=(2, 2, 3, 3))
+    got = exp + 3e7
+    details = {"arrays": {"expected": to_json_array(exp), "got": to_json_array(got)}, "atol": 1e-6, "rtol": 1e-5,
+               "worst_index": [0, 0, 0, 0]}
+    drawn = []
+    png = plots._png
+
+    def keep(fig, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        fig.canvas.draw()
+        drawn.append([ax.yaxis.get_offset_text().get_text() for ax in fig.axes if ax.get_label() == "<colorbar>"])
+        return png(fig, *args, **kwargs)
+
+    monkeypatch.setattr(plots, "_png", keep)
+    plots.heatmap("conv", details)
+    assert len(drawn[0]) == 3 * 4  # a colour bar per panel, 4 rows of (reference, yours, difference)
+    assert drawn[0] == [""] * len(drawn[0])

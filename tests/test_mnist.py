@@ -3,12 +3,14 @@ here: the format's checks (magic bytes, rank, sizes) and the split the capstone 
 from __future__ import annotations
 
 import gzip
+import shutil
 import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from grader.coursefile import load_course
 from grader.data.idx import FILES, IdxError, mnist, read_idx
 from grader.kinds.networks import with_data
 from grader.model.course import Course
@@ -133,3 +135,29 @@ def test_data_option_errors_are_clear(course: Course, tmp_path: Path, capsys: py
     (tmp_path / "m" / FILES["test_images"]).write_bytes(b"\x00\x00\x08\x03")
     assert main(["check", str(SOLUTIONS), "-e", "7.5", "--data", f"mnist={tmp_path / 'm'}"]) == 2
     assert "t10k-images-idx3-ubyte: truncated in its header" in capsys.readouterr().err
+
+
+def test_grade_takes_data_to_every_submission(tmp_path: Path) -> None:
+    """`grader grade --data mnist=DIR`: each worker grades the digits MLP on MNIST, as `check --data` does,
+    and a rerun with the same data keeps the results (the data is part of the course digest)."""
+    import json
+
+    from grader.cli import main
+
+    from .conftest import small_course
+
+    learnable_mnist(tmp_path / "mnist")
+    course_file = small_course(tmp_path / "course", ["7.5"])
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copytree(course_file.parent / "solutions", subs / "alice")
+    args = ["grade", str(subs), "--out", str(tmp_path / "out"), "--course", str(course_file), "-q",
+            "--data", f"mnist={tmp_path / 'mnist'}"]
+    assert main(args) == 0
+    alice = json.loads((tmp_path / "out" / "alice.json").read_text())
+    (ex,) = alice["assignments"][0]["exercises"]
+    assert ex["points"] == ex["max_points"], ex["reason"]
+    assert alice["course_digest"] == with_data(load_course(course_file), {"mnist": tmp_path / "mnist"}).digest
+    before = (tmp_path / "out" / "alice.json").stat().st_mtime_ns
+    assert main(args) == 0 and (tmp_path / "out" / "alice.json").stat().st_mtime_ns == before  # kept
+    assert main(args + ["--dask", "local:1"]) == 2  # the workers of a cluster would not have the folder

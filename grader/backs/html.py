@@ -61,14 +61,15 @@ def scoped_css(scope: str) -> str:
     return "\n".join(rules)
 
 
-def fragment(result: SubmissionResult, with_figures: bool = True, scope: str = "", ids: str = "ex-") -> str:
+def fragment(result: SubmissionResult, with_figures: bool = True, scope: str = "", ids: str = "ex-",
+             on_figure: plots.OnFigure | None = None) -> str:
     """The report's body: the summary, one table per assignment, every failing case's message and the
     figures inlined (data: URIs). With ``scope`` (a class name) it comes wrapped in a ``div`` of that
     class with its own scoped style: the self-contained fragment a notebook displays. ``ids`` prefixes
     the anchors, so that several reports on one notebook page link each to its own exercises."""
     figs: dict[tuple[str, str], list[plots.Figure]] = {}
     if with_figures:
-        for fig in plots.figures(result):
+        for fig in plots.figures(result, on_figure=on_figure):
             figs.setdefault((fig.exercise, fig.check), []).append(fig)
     parts = [
         f"<h1>{escape(result.course)}</h1>",
@@ -115,11 +116,11 @@ def fragment(result: SubmissionResult, with_figures: bool = True, scope: str = "
     return "\n".join(parts)
 
 
-def render(result: SubmissionResult, with_figures: bool = True) -> str:
-    """The whole page as a string."""
+def render(result: SubmissionResult, with_figures: bool = True, on_figure: plots.OnFigure | None = None) -> str:
+    """The whole page as a string (``on_figure``: told the progress of the figures, see plots.figures)."""
     return "\n".join([
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{escape(result.course)} — {escape(result.submission)}</title><style>{CSS}</style></head><body>",
-        fragment(result, with_figures),
+        fragment(result, with_figures, on_figure=on_figure),
         "</body></html>",
     ])

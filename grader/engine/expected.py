@@ -7,7 +7,7 @@ reference store caches (grader.engine.refstore).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Collection
+from typing import Callable, Collection, Iterator
 
 import numpy as np
 
@@ -22,21 +22,32 @@ REFERENCED = ("stability",)
 """Checks whose own cases are compared with references (others, like ``stochastic``, need none)."""
 
 
-def compute_references(course: Course, seed: int, device: str,
-                       only: Collection[str] | None = None) -> dict[Key, np.ndarray]:
+def compute_references(course: Course, seed: int, device: str, only: Collection[str] | None = None,
+                       on_exercise: Callable[[str], None] | None = None) -> dict[Key, np.ndarray]:
     """The reference values of the course for one seed (of the exercises ``only`` names, else all):
-    each case of each exercise, forward and backward; torch on one thread (references.one_torch_thread)."""
+    each case of each exercise, forward and backward; torch on one thread (references.one_torch_thread).
+    ``on_exercise`` is told each exercise's id once its references are done (a progress bar)."""
     twins = references.check(course, only)  # a missing twin: a CourseError naming the exercise
     with references.one_torch_thread(), references.without_compiler_guards():
-        return _compute(course, seed, device, only, twins)
+        return _compute(course, seed, device, only, twins, on_exercise)
+
+
+def _reporting(exercises: Collection[Exercise], only: Collection[str] | None,
+               on_exercise: Callable[[str], None] | None) -> Iterator[Exercise]:
+    """The exercises to compute, each reported to ``on_exercise`` when the loop asks for the next one
+    (that is, once its body is done, whichever ``continue`` it took; never after an exception)."""
+    for ex in exercises:
+        if only is not None and ex.id not in only:
+            continue
+        yield ex
+        if on_exercise is not None:
+            on_exercise(ex.id)
 
 
 def _compute(course: Course, seed: int, device: str, only: Collection[str] | None,
-             twins: references.Twins) -> dict[Key, np.ndarray]:
+             twins: references.Twins, on_exercise: Callable[[str], None] | None = None) -> dict[Key, np.ndarray]:
     out: dict[Key, np.ndarray] = {}
-    for ex in course.exercises:
-        if only is not None and ex.id not in only:
-            continue
+    for ex in _reporting(course.exercises, only, on_exercise):
         if ex.reference is None:  # judged by rules of its own checks
             continue
         kind = kind_of(ex)
@@ -72,9 +83,12 @@ def _compute(course: Course, seed: int, device: str, only: Collection[str] | Non
 
 
 def reference_store(course: Course, seed: int, device: str, directory: Path | None = None, use_disk: bool = True,
-                    on_compute: Callable[[list[str]], None] | None = None) -> ReferenceStore:
-    """The store of this course's references for one seed and device, filled from the torch twins."""
-    return ReferenceStore(course.digest, seed, device, lambda ids: compute_references(course, seed, device, ids),
+                    on_compute: Callable[[list[str]], None] | None = None,
+                    on_exercise: Callable[[str], None] | None = None) -> ReferenceStore:
+    """The store of this course's references for one seed and device, filled from the torch twins;
+    ``on_compute`` is told the exercises about to be computed, ``on_exercise`` each one as it is done."""
+    return ReferenceStore(course.digest, seed, device,
+                          lambda ids: compute_references(course, seed, device, ids, on_exercise),
                           [ex.id for ex in course.exercises], directory=directory, use_disk=use_disk,
                           on_compute=on_compute, course_root=course.path.parent)
 

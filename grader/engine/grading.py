@@ -53,6 +53,10 @@ class Options:
     """With ``plots``: curves for passing exercises too (``--all-figures``)."""
     on_references: Callable[[list[str]], None] | None = None
     """Told the exercises whose references are about to be computed with torch (a progress line)."""
+    on_reference_done: Callable[[str], None] | None = None
+    """Told each exercise's id as its references are computed (advances the progress bar)."""
+    full_results: bool = False
+    """Results JSON with every case's detail; by default an exercise that passed is written compactly."""
     lanes: int = 1
     """Children grading exercises side by side (``grader check`` uses :func:`default_lanes`; batch
     grading keeps one, it runs submissions side by side instead)."""
@@ -121,11 +125,12 @@ class _Lane:
                 pass
             self.timer.add("startup", time.perf_counter() - t0)
         if ex.module in broken_rules:
-            return _rule_violation(ex, broken_rules[ex.module])
+            return _stopped(ex, "rules", FAIL, "\n".join(v.message() for v in broken_rules[ex.module]),
+                            {"rule": "no torch"})
         if ex.module not in self.hung and ex.module not in self.imported:
             self._import(ex)
         if ex.module in self.hung:
-            return self.places.fix(_import_failed(ex, *self.hung[ex.module]))
+            return self.places.fix(_stopped(ex, "import", *self.hung[ex.module]))
         result = grade_exercise(ex, self.seed, self.child, self.refs, self.timer, self.public)
         wanted = self.options.all_figures or result.status != PASS
         if self.options.plots and wanted and ex.curve is not None and self.child.alive:
@@ -241,7 +246,7 @@ def _prepare(course: Course, submission: Path, seed: int,
     try:
         places = take_manifest(workdir)
         refs = reference_store(course, seed, options.device, directory=options.cache, use_disk=options.use_cache,
-                               on_compute=options.on_references)
+                               on_compute=options.on_references, on_exercise=options.on_reference_done)
         return workdir, places, refs, _hidden(course, refs)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -365,19 +370,13 @@ def grade_exercise(ex: Exercise, seed: int, child: Child, refs: ReferenceStore, 
     return out
 
 
-def _import_failed(ex: Exercise, status: str, why: str) -> ExerciseResult:
-    """Every check of the exercise stopped, with the reason its module's import never finished."""
+def _stopped(ex: Exercise, step: str, status: str, why: str, details: dict | None = None) -> ExerciseResult:
+    """Every check of the exercise stopped before it ran, with one reason: its module's import never
+    finished (``step`` "import"), or it imports what the rules forbid ("rules")."""
     return ExerciseResult(ex.id, ex.title, ex.target, ex.points,
-                          [CheckResult(c.name, c.weight, [CaseResult(f"{c.name} · import", status, why)])
+                          [CheckResult(c.name, c.weight,
+                                       [CaseResult(f"{c.name} · {step}", status, why, dict(details or {}))])
                            for c in ex.checks])
-
-
-def _rule_violation(ex: Exercise, found: list[rules.Violation]) -> ExerciseResult:
-    """Every check of the exercise fails, naming the offending import(s); nothing is run."""
-    message = "\n".join(v.message() for v in found)
-    return ExerciseResult(ex.id, ex.title, ex.target, ex.points,
-                          [CheckResult(c.name, c.weight, [CaseResult(f"{c.name} · rules", FAIL, message,
-                                                                     {"rule": "no torch"})]) for c in ex.checks])
 
 
 def _collect_curve(ex: Exercise, seed: int, child: Child, refs: ReferenceStore) -> dict[str, object]:

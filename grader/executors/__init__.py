@@ -38,6 +38,11 @@ class Task:
     seed: int | None
     device: str
     gradescope: bool
+    full_results: bool = False
+    """Keep every case's detail in the result's JSON (``--full-results``); else passing exercises are compact."""
+    data: tuple[tuple[str, str], ...] = ()
+    """``--data NAME=DIR`` as (name, folder) pairs, applied to the course where the task is graded
+    (grader.kinds.networks.with_data)."""
 
 
 class Row(NamedTuple):
@@ -76,7 +81,7 @@ def error_result(course: Course, submission: Path, message: str, seed_kind: str,
 
 
 def result_row(result: SubmissionResult, course: Course, student: str, secret: bool, gradescope: bool,
-               public: SubmissionResult | None = None) -> Row:
+               public: SubmissionResult | None = None, full_results: bool = False) -> Row:
     """The texts of a result (redacted under a secret seed), ready for the parent to write; ``public``:
     with a secret seed and ``gradescope``, the submission graded on the public seed (visible tests)."""
     result.student = student
@@ -87,7 +92,7 @@ def result_row(result: SubmissionResult, course: Course, student: str, secret: b
         from ..backs.gradescope import gradescope_results
 
         data = json.dumps(gradescope_results(result, public), indent=2)
-    return Row(student, result.points, result.max_points, result.error, to_json(result), data)
+    return Row(student, result.points, result.max_points, result.error, to_json(result, full_results), data)
 
 
 def error_row(course: Course, task: Task, message: str) -> Row:
@@ -95,4 +100,4 @@ def error_row(course: Course, task: Task, message: str) -> Row:
     secret = course.is_secret(task.seed)
     result = error_result(course, Path(task.submission), message, "secret" if secret else "public", task.device,
                           task.seed)
-    return result_row(result, course, task.student, secret, task.gradescope)
+    return result_row(result, course, task.student, secret, task.gradescope, full_results=task.full_results)

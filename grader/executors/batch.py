@@ -61,6 +61,16 @@ class BatchOptions:
     """Where the submissions are graded (grader.executors: ``local`` worker processes, ``dask``)."""
     address: str = ""
     """The executor's address: a Dask scheduler (``tcp://host:8786``) or ``local:N``."""
+    full_results: bool = False
+    """Every case's detail in each student's JSON (``--full-results``); by default passing exercises are
+    written compactly (docs/results-schema.md)."""
+    data: tuple[tuple[str, str], ...] = ()
+    """``--data NAME=DIR`` as (name, folder) pairs for every submission; the course given to grade_batch
+    has them applied already (grader.api.with_data), each worker applies them to the course it loads."""
+    on_references: Callable[[list[str]], None] | None = None
+    """Told the exercises whose references the parent is about to compute (grader.engine.grading.Options)."""
+    on_reference_done: Callable[[str], None] | None = None
+    """Told each exercise's id as its references are computed (a progress bar)."""
 
 
 @dataclass
@@ -184,7 +194,8 @@ def grade_batch(course: Course, submissions: Path, out: Path, options: BatchOpti
         if target.exists() and not options.force and _current(target, course, options):
             summary.skipped.append(name)
             continue
-        task = Task(str(course.path), str(path), name, options.seed, options.device, options.gradescope)
+        task = Task(str(course.path), str(path), name, options.seed, options.device, options.gradescope,
+                    options.full_results, options.data)
         tasks.append(task)
         targets[task] = target
     if tasks:
@@ -224,9 +235,10 @@ def _warm_references(course: Course, options: BatchOptions) -> None:
     """Compute (or load) every reference once, in this process, so the workers only read the cache."""
     from ..engine.expected import reference_store
 
-    reference_store(course, course.seed_for(options.seed), options.device).all()
+    told = {"on_compute": options.on_references, "on_exercise": options.on_reference_done}
+    reference_store(course, course.seed_for(options.seed), options.device, **told).all()
     if options.gradescope and course.is_secret(options.seed):  # Gradescope's visible tests: the public cases
-        reference_store(course, course.seed_for(None), options.device).all()
+        reference_store(course, course.seed_for(None), options.device, **told).all()
 
 
 def _current(path: Path, course: Course, options: BatchOptions) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -156,7 +157,7 @@ def grade_shipped(task: Task, members: list[tuple[str, bytes]], folder: bool) ->
     scratch = Path(tempfile.mkdtemp(prefix="nn-grader-task-"))
     try:
         path = unpack_submission(members, folder, Path(task.submission).name or "submission", scratch)
-        row = grade_task(Task(_SHARED["course"], str(path), task.student, task.seed, task.device, task.gradescope))
+        row = grade_task(replace(task, course_path=_SHARED["course"], submission=str(path)))
         return row._replace(result_json=row.result_json.replace(_json_str(str(path)), _json_str(task.submission), 1))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -67,6 +67,10 @@ def grade_task(task: Task) -> Row:
     path = Path(task.submission)
     secret = course.is_secret(task.seed)
     try:
+        if task.data:  # a folder gone since the parent read it: this submission's error row says so
+            from ..kinds.networks import with_data
+
+            course = with_data(course, {name: Path(folder) for name, folder in task.data})
         result = grade(course, path, Options(seed=task.seed, device=task.device), zygote=_zygote())
     except GraderError as e:
         result = error_result(course, path, str(e), "secret" if secret else "public", task.device, task.seed)
@@ -79,7 +83,7 @@ def grade_task(task: Task) -> Row:
             public = grade(course, path, Options(device=task.device), zygote=_zygote())
         except Exception:  # noqa: BLE001 - the hidden grading stands; the file then says so
             public = None
-    return result_row(result, course, task.student, secret, task.gradescope, public)
+    return result_row(result, course, task.student, secret, task.gradescope, public, task.full_results)
 
 
 def _pool(jobs: int) -> ProcessPoolExecutor:

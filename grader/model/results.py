@@ -185,8 +185,11 @@ def _combine(statuses: list[str]) -> str:
     return PARTIAL if PASS in statuses or PARTIAL in statuses else FAIL
 
 
-def to_dict(result: SubmissionResult) -> dict[str, Any]:
-    """The canonical JSON form, with derived numbers (points, statuses) written out for other tools."""
+def to_dict(result: SubmissionResult, full: bool = True) -> dict[str, Any]:
+    """The canonical JSON form, with derived numbers (points, statuses) written out for other tools.
+
+    Not ``full``: each exercise that passed is written compactly (:func:`_compact`), since a passing
+    case's numbers are never read again; an exercise that did not pass keeps every detail."""
     out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, **asdict(result)}
     if not result.notes:
         del out["notes"]  # a .py submission's JSON is unchanged
@@ -199,11 +202,31 @@ def to_dict(result: SubmissionResult) -> dict[str, Any]:
                 c_dict.update(score=round(c.score, 6), status=c.status)
                 for k_dict in c_dict["cases"]:
                     del k_dict["id"]  # in memory only: the schema is unchanged
+            if not full and e.status == PASS:
+                _compact(e_dict)
     return out
 
 
-def to_json(result: SubmissionResult) -> str:
-    return json.dumps(_finite(to_dict(result)), indent=2, allow_nan=False, default=_json_number)
+def _compact(e_dict: dict[str, Any]) -> None:
+    """A passing exercise without its bulk: each check keeps its score and the names of its cases
+    (``passed_cases``) in place of ``cases`` (messages, details, settings), and figure data goes; every
+    report, the gradebook and a rerun need only the counts (a results file shrinks ~7x)."""
+    e_dict["compact"] = True
+    e_dict["plot_data"] = {}
+    for c_dict in e_dict["checks"]:
+        c_dict["passed_cases"] = [k["name"] for k in c_dict.pop("cases")]
+
+
+def to_json(result: SubmissionResult, full: bool = True) -> str:
+    """The JSON text; ``full=False`` writes passing exercises compactly (see :func:`to_dict`)."""
+    return json.dumps(_finite(to_dict(result, full)), indent=2, allow_nan=False, default=_json_number)
+
+
+def _cases(c: dict[str, Any]) -> list[CaseResult]:
+    """A check's cases from JSON: in full, or (a compact passing check) rebuilt passing from their names."""
+    if "passed_cases" in c and "cases" not in c:
+        return [CaseResult(str(name), PASS) for name in c["passed_cases"]]
+    return [CaseResult(**k) for k in c["cases"]]
 
 
 def _finite(value: Any) -> Any:
@@ -236,7 +259,7 @@ def from_dict(data: dict[str, Any]) -> SubmissionResult:
             [
                 ExerciseResult(
                     e["id"], e["title"], e["target"], e["max_points"],
-                    [CheckResult(c["name"], c["weight"], [CaseResult(**k) for k in c["cases"]]) for c in e["checks"]],
+                    [CheckResult(c["name"], c["weight"], _cases(c)) for c in e["checks"]],
                     e.get("output", ""), e.get("duration_s", 0.0), e.get("plot_data", {}),
                 )
                 for e in a["exercises"]

@@ -14,7 +14,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -97,6 +97,19 @@ def _limit(data: np.ndarray) -> float:
     return float(max(np.abs(finite).max(initial=0.0), 1e-12))
 
 
+def _tick(value: float, _: Any = None) -> str:
+    """A colour bar's tick with its own exponent (``3e7``, ``-1.5e-6``, ``0.25``)."""
+    return f"{value:.2g}".replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
+
+
+def _colorbar(fig: Any, im: Any, ax: Any) -> None:
+    """A colour bar whose ticks carry their exponent: matplotlib's shared offset label ("1e7") sits on
+    the bar's top, over the title of the panel row above it in small multiples."""
+    from matplotlib.ticker import FuncFormatter
+
+    fig.colorbar(im, ax=ax, fraction=0.046, format=FuncFormatter(_tick))
+
+
 def heatmap(title: str, details: dict[str, Any]) -> bytes:
     """Reference | yours | |difference| with the wrong cells marked, each on its own colour scale (a wildly
     wrong result would otherwise wash the reference out). A tensor of 3 or more dimensions is drawn as
@@ -124,7 +137,7 @@ def heatmap(title: str, details: dict[str, Any]) -> bytes:
             im = ax.imshow(np.nan_to_num(data, nan=0.0, posinf=lim, neginf=-lim), cmap="coolwarm", vmin=-lim,
                            vmax=lim, aspect="auto", interpolation="nearest")
             ax.set_title(f"{name} ({label})" if label else name)
-            fig.colorbar(im, ax=ax, fraction=0.046)
+            _colorbar(fig, im, ax)
         im = axes[row][2].imshow(np.nan_to_num(diff, nan=np.nanmax(diff[np.isfinite(diff)], initial=1.0)),
                                  cmap="magma", aspect="auto", interpolation="nearest")
         rows, cols = np.nonzero(bad)
@@ -138,7 +151,7 @@ def heatmap(title: str, details: dict[str, Any]) -> bytes:
                 r, c = np.unravel_index(int(np.ravel_multi_index(worst, shape)), exp.shape)
                 axes[row][2].add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="lime", lw=2))
         axes[row][2].set_title(f"|yours - {against}|  (x: outside tolerance)")
-        fig.colorbar(im, ax=axes[row][2], fraction=0.046)
+        _colorbar(fig, im, axes[row][2])
         for ax in axes[row]:
             ax.set_xticks([])
             ax.set_yticks([])
@@ -319,51 +332,59 @@ def _xor_panels(axes: Any, hidden: dict[str, Any]) -> None:
         ax.legend(fontsize=6)
 
 
-def _case_figure(ex: ExerciseResult, check: CheckResult, case: CaseResult) -> Figure | None:
+def _drawable(case: CaseResult) -> bool:
+    return any(key in case.details for key in ("arrays", "path", "losses"))
+
+
+def _case_figure(ex: ExerciseResult, check: CheckResult, case: CaseResult) -> Figure:
     title = f"[{ex.id} {ex.title}] {check.name} · {case.name}"
     if "arrays" in case.details:
         return Figure(ex.id, check.name, case.name, title, heatmap(title, case.details))
     if "path" in case.details:
         return Figure(ex.id, check.name, case.name, title, trajectory(title, case.details))
-    if "losses" in case.details:
-        title += training_caption(case.details)
-        return Figure(ex.id, check.name, case.name, title, training(title, case.details))
-    return None
+    title += training_caption(case.details)
+    return Figure(ex.id, check.name, case.name, title, training(title, case.details))
 
 
-def figures(result: SubmissionResult, max_per_check: int = 2) -> list[Figure]:
+OnFigure = Callable[[int, int], None]
+"""Told (figures drawn, figures in all) after each figure: a progress bar for a long report."""
+
+
+def figures(result: SubmissionResult, max_per_check: int = 2, on_figure: OnFigure | None = None) -> list[Figure]:
     """Every figure the result's data supports: curves, then up to ``max_per_check`` failing cases per check.
 
     The style is set inside an rc_context, so a notebook that shows this report keeps its own settings."""
     import matplotlib
 
     with matplotlib.rc_context():
-        return _figures(result, max_per_check)
+        return _figures(result, max_per_check, on_figure)
 
 
-def _figures(result: SubmissionResult, max_per_check: int) -> list[Figure]:
-    out = []
+def _figures(result: SubmissionResult, max_per_check: int, on_figure: OnFigure | None = None) -> list[Figure]:
+    plan: list[tuple[ExerciseResult, CheckResult | None, CaseResult | None]] = []
     for ex in result.exercises:
         if ex.plot_data.get("curve"):
+            plan.append((ex, None, None))
+        for check in ex.checks:
+            drawn = [case for case in check.cases if case.status != PASS and _drawable(case)][:max_per_check]
+            plan += [(ex, check, case) for case in drawn]
+    out = []
+    for done, (ex, check, case) in enumerate(plan, 1):
+        if check is None or case is None:
             title = f"[{ex.id} {ex.title}] forward and backward over a range"
             out.append(Figure(ex.id, "curve", "curve", title, curve(title, ex.plot_data["curve"])))
-        for check in ex.checks:
-            drawn = 0
-            for case in check.cases:
-                if case.status == PASS or drawn >= max_per_check:
-                    continue
-                fig = _case_figure(ex, check, case)
-                if fig is not None:
-                    out.append(fig)
-                    drawn += 1
+        else:
+            out.append(_case_figure(ex, check, case))
+        if on_figure is not None:
+            on_figure(done, len(plan))
     return out
 
 
-def write(result: SubmissionResult, folder: Path) -> list[Path]:
+def write(result: SubmissionResult, folder: Path, on_figure: OnFigure | None = None) -> list[Path]:
     """Write every figure of a result as a PNG file in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for fig in figures(result):
+    for fig in figures(result, on_figure=on_figure):
         path = folder / fig.filename
         path.write_bytes(fig.png)
         paths.append(path)
