@@ -26,7 +26,8 @@ def _check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def test_second_check_imports_no_torch(tmp_path: Path) -> None:
     env = {**os.environ, "GRADER_CACHE": str(tmp_path)}
     first = _check(env, "check", "solutions", "-q")
-    assert first.returncode == 0 and "TORCH-IMPORTED" in first.stdout
+    # cold: the references come from a worker process (engine/refworker.py); the grader never imports torch
+    assert first.returncode == 0 and "NO-TORCH" in first.stdout and list(tmp_path.glob("refs-*.bin"))
     second = _check(env, "check", "solutions", "-q")
     assert second.returncode == 0
     assert "NO-TORCH" in second.stdout, second.stdout
@@ -171,3 +172,54 @@ def test_background_references_reach_every_get_and_one_save(tmp_path: Path) -> N
     assert 1 <= calls.count(["bad"]) <= 2  # the lane retries what failed (the thread may have stopped first)
     saved = unpack_arrays(next(tmp_path.glob("refs-*.bin")).read_bytes())
     assert {k[0] for k in saved} >= {"a", "bb"} and not any(k[0] == "bad" for k in saved)
+
+
+def test_the_worker_process_hands_the_same_references_as_this_process(course: Course) -> None:
+    from grader.engine.expected import compute_references
+    from grader.engine.refprocess import ReferenceProcess
+
+    ids = ["1.1", "1.10", "4.7"]  # an activation, a layer with parameters, an optimizer's trajectories
+    seen: list[str] = []
+    streamed = dict(ReferenceProcess(course, course.public_seed, "cpu", ids, seen.append))
+    assert list(streamed) == ids == seen  # in order, each told once
+    for ex_id in ids:
+        here = compute_references(course, course.public_seed, "cpu", [ex_id])
+        assert streamed[ex_id].keys() == here.keys()
+        assert all(np.array_equal(streamed[ex_id][k], here[k]) for k in here)
+
+
+def test_a_worker_that_stops_early_leaves_the_rest_to_this_process(course: Course, tmp_path: Path) -> None:
+    """Fail closed: a worker that dies (or reports an error) after one exercise costs time, not grades."""
+    from grader.engine.expected import compute_references
+
+    class Dies:
+        killed = False
+
+        def __init__(self, ids: list[str]):
+            self.first = ids[0]
+
+        def __iter__(self):  # noqa: ANN204
+            yield self.first, compute_references(course, course.public_seed, "cpu", [self.first])
+
+        def kill(self) -> None:
+            Dies.killed = True
+
+    ids = ["1.1", "1.2", "1.3", "1.4", "1.10"]
+    store = ReferenceStore(course.digest, course.public_seed, "cpu",
+                           lambda wanted: compute_references(course, course.public_seed, "cpu", wanted), ids,
+                           directory=tmp_path, stream=Dies)
+    store.prepare_behind(ids)
+    for ex_id in ids:
+        assert store.get(ex_id, "case", 0)  # the first from the worker, the rest computed here
+    store.finish()
+    assert store.done >= set(ids) and not Dies.killed  # it ended by itself: nothing left to stop
+    result = grade(course, SOLUTIONS, Options(exercises=ids, cache=tmp_path))
+    assert result.passed
+
+
+def test_finishing_early_stops_the_worker(course: Course) -> None:
+    from grader.engine.refprocess import ReferenceProcess
+
+    worker = ReferenceProcess(course, course.public_seed, "cpu", [ex.id for ex in course.exercises])
+    worker.kill()
+    assert worker._proc.poll() is not None  # reaped: no process left behind an interrupted check

@@ -87,10 +87,13 @@ def reference_store(course: Course, seed: int, device: str, directory: Path | No
                     on_exercise: Callable[[str], None] | None = None) -> ReferenceStore:
     """The store of this course's references for one seed and device, filled from the torch twins;
     ``on_compute`` is told the exercises about to be computed, ``on_exercise`` each one as it is done."""
+    from .refprocess import ReferenceProcess
+
     return ReferenceStore(course.digest, seed, device,
                           lambda ids: compute_references(course, seed, device, ids, on_exercise),
                           [ex.id for ex in course.exercises], directory=directory, use_disk=use_disk,
-                          on_compute=on_compute, course_root=course.path.parent)
+                          on_compute=on_compute, course_root=course.path.parent,
+                          stream=lambda ids: ReferenceProcess(course, seed, device, ids, on_exercise))
 
 
 def _optimizer_references(ex: Exercise, seed: int, device: str,

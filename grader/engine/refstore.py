@@ -15,7 +15,7 @@ import threading
 import time
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -55,6 +55,18 @@ def cache_key(course_digest: str, seed: int, device: str, course_root: Path | No
 
 
 DONE = "-computed"
+
+STREAM_FROM = 4
+"""Fewer missing exercises are computed in a thread: a worker process's start would cost more than
+it overlaps (``-e Affine``)."""
+
+
+class Streamed(Protocol):
+    """Exercises' references handed over as each is done, by a process that can be stopped."""
+
+    def __iter__(self) -> Iterator[tuple[str, dict[Key, np.ndarray]]]: ...
+
+    def kill(self) -> None: ...
 """Purpose of the marker key ``(exercise id, DONE, 0, "")`` kept in the file for each exercise whose
 references are there (an exercise may have none: the marker still says it was computed)."""
 
@@ -71,7 +83,8 @@ class ReferenceStore:
     def __init__(self, course_digest: str, seed: int, device: str,
                  fill: Callable[[list[str]], dict[Key, np.ndarray]], exercise_ids: Sequence[str] = (),
                  directory: Path | None = None, use_disk: bool = True,
-                 on_compute: Callable[[list[str]], None] | None = None, course_root: Path | None = None):
+                 on_compute: Callable[[list[str]], None] | None = None, course_root: Path | None = None,
+                 stream: Callable[[list[str]], Streamed] | None = None):
         self.directory = directory or cache_dir()
         self.path = self.directory / f"refs-{cache_key(course_digest, seed, device, course_root)}.bin"
         self.fill = fill
@@ -89,6 +102,11 @@ class ReferenceStore:
         self.waited_s = 0.0
         """Time ``get`` spent waiting for references not yet computed (summed over the lanes)."""
         self._stop = threading.Event()
+        self.stream = stream
+        """Computes exercises in another process, handing each one's values as it is done
+        (engine/refworker.py); without it, the background computes in a thread of this process."""
+        self._arrived = threading.Condition(self._lock)
+        self._streamed: Streamed | None = None
 
     def _load(self) -> dict[Key, np.ndarray]:
         if not (self.use_disk and self.path.exists()):
@@ -147,9 +165,33 @@ class ReferenceStore:
                 return
             if self.on_compute is not None:
                 self.on_compute(missing)
-            self._behind = threading.Thread(target=self._compute_behind, args=(missing,), daemon=True,
-                                            name="references")
+            if self.stream is not None and len(missing) >= STREAM_FROM:
+                try:
+                    self._streamed = self.stream(missing)
+                except OSError:  # no process to be had: a thread, as below
+                    self._streamed = None
+            work = self._receive if self._streamed is not None else self._compute_behind
+            self._behind = threading.Thread(target=work, args=(missing,), daemon=True, name="references")
             self._behind.start()
+
+    def _receive(self, missing: list[str]) -> None:
+        """Take each exercise's values as the worker process hands them; when it stops (done, an error,
+        killed), lanes still waiting compute theirs themselves (``get``)."""
+        streamed = self._streamed
+        try:
+            for ex_id, values in streamed:  # type: ignore[union-attr]
+                with self._arrived:
+                    if ex_id not in self.done:
+                        self._take(values)
+                        self.done.add(ex_id)
+                        self.computed = True
+                    self._arrived.notify_all()
+                if self._stop.is_set():
+                    return
+        finally:
+            with self._arrived:
+                self._streamed = None
+                self._arrived.notify_all()
 
     def _compute_behind(self, missing: list[str]) -> None:
         for ex_id in missing:
@@ -169,6 +211,9 @@ class ReferenceStore:
         if self._behind is None:
             return
         self._stop.set()
+        streamed = self._streamed
+        if streamed is not None:
+            streamed.kill()
         self._behind.join()
         with self._lock:
             self._behind = None
@@ -184,6 +229,9 @@ class ReferenceStore:
         """The reference quantities (``out``, ``dx``, ``dW``...) of one case."""
         if ex_id not in self.done:
             t0 = time.perf_counter()
+            with self._arrived:  # on its way from the worker process: wait for it, not compute it twice
+                while self._streamed is not None and ex_id not in self.done:
+                    self._arrived.wait()
             self.prepare([ex_id])
             self.waited_s += time.perf_counter() - t0
         return dict(self._by_case.get((ex_id, purpose, index), {}))
