@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import tarfile
-import textwrap
 import zipfile
 from pathlib import Path
 
@@ -159,85 +159,12 @@ def test_an_installed_grader_starts_and_grades_homework_with_no_repository(wheel
     assert again.returncode == 2 and "not empty" in again.stderr
 
 
-MINI_COURSE = """\
-version: 1
-title: A course of its own
-seed: 0
-hide: [solutions]
-assignments:
-  - id: S1
-    title: SiLU
-    exercises:
-      - id: "s.1"
-        title: SiLU
-        kind: layer
-        target: activations.SiLU
-        reference: silu
-        points: 3
-        cases:
-          - {x: [4, 5]}
-          - {x: [2, 3, 4]}
-        checks: {reference: 3, gradcheck: 2, contract: 1}
-"""
-
-SILU = '''\
-import numpy as np
-
-
-class SiLU:
-    """y = x * sigmoid(x)."""
-
-    def __init__(self):
-        self.params = []
-        self.grads = []
-
-    def forward(self, x):
-        ### BEGIN SOLUTION
-        self.x = np.array(x, dtype=np.float64)
-        z = np.exp(-np.abs(self.x))
-        self.s = np.where(self.x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
-        return self.x * self.s
-        ### END SOLUTION
-
-    def backward(self, dout):
-        ### BEGIN SOLUTION
-        return dout * (self.s + self.x * self.s * (1.0 - self.s))
-        ### END SOLUTION
-'''
-
-TWIN = '''\
-import torch.nn.functional as F
-
-from grader.references import twin
-
-
-@twin("silu")
-def silu(x):
-    return F.silu(x)
-'''
-
-
-def _stub(solution: str) -> str:
-    out, skipping = [], False
-    for line in solution.splitlines(keepends=True):
-        if "### BEGIN SOLUTION" in line:
-            out.append(line.replace("### BEGIN SOLUTION", "raise NotImplementedError"))
-            skipping = True
-        elif "### END SOLUTION" in line:
-            skipping = False
-        elif not skipping:
-            out.append(line)
-    return "".join(out)
-
-
 def test_an_installed_grader_grades_a_course_folder_with_its_own_twin(wheel_venv: WheelVenv, tmp_path: Path) -> None:
     """Issue 17: a course folder outside the repository, its twin in its own references.py, graded by a
     grader installed from a wheel: solutions full marks, stubs zero, the installed package untouched."""
     folder = tmp_path / "my-course"
-    for name, text in {"course.yml": MINI_COURSE, "references.py": TWIN, "solutions/activations.py": SILU,
-                       "exercises/activations.py": _stub(SILU)}.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(textwrap.dedent(text))
+    shutil.copytree(ROOT / "examples" / "mini-course", folder)  # SiLU and Scale have their own twins there
+    points = sum(ex.points for ex in load_course(folder / "course.yml").exercises)
     package = wheel_venv.where(tmp_path).parent
     before = {p: p.stat().st_mtime_ns for p in package.rglob("*") if "__pycache__" not in p.parts}
     validate = wheel_venv.run("validate", "course.yml", cwd=folder)
@@ -247,6 +174,6 @@ def test_an_installed_grader_grades_a_course_folder_with_its_own_twin(wheel_venv
     stubs = wheel_venv.run("check", "exercises", "--json", str(tmp_path / "zero.json"), cwd=folder)
     assert stubs.returncode == 1, stubs.stdout + stubs.stderr
     full_result = json.loads((tmp_path / "full.json").read_text())
-    assert full_result["points"] == full_result["max_points"] == 3
+    assert full_result["points"] == full_result["max_points"] == points
     assert json.loads((tmp_path / "zero.json").read_text())["points"] == 0
     assert {p: p.stat().st_mtime_ns for p in package.rglob("*") if "__pycache__" not in p.parts} == before
