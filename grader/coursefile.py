@@ -18,7 +18,7 @@ import hashlib
 import math
 from pathlib import Path
 
-from .courseyaml import Reader, did_you_mean, parse
+from .courseyaml import Reader, parse
 from .kinds import KINDS, interfaces
 from .model.course import (
     DEFAULT_RANGE,
@@ -32,7 +32,7 @@ from .model.course import (
     Limits,
     Tolerance,
 )
-from .model.errors import CourseError
+from .model.errors import CourseError, did_you_mean
 from .release.kit import is_kit
 
 

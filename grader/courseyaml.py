@@ -6,7 +6,6 @@ numbers read as text and unknown keys are the same problems whatever the section
 """
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from pathlib import Path
@@ -15,18 +14,9 @@ from typing import Any
 import yaml
 
 from .courseschema import REQUIRED, SECTIONS, Field
-from .model.errors import CourseError
+from .model.errors import CourseError, did_you_mean
 
 _NUM = (int, float)
-
-
-def did_you_mean(name: str, known: list[str]) -> str:
-    """``; did you mean 'points'?`` for the nearest known name (case aside: Silu finds SiLU), else empty."""
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    if not close:
-        lowered = {k.lower(): k for k in known}
-        close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)]
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -198,7 +198,8 @@ assignments:
 """
 
 MALFORMED = [
-    ("layer", "style: funtions", 16, "style must be one of functions, class, config"),
+    ("layer", "style: funtions", 16, "style must be one of functions, class, config, got 'funtions'; did you "
+     "mean 'functions'?"),
     ("loss", "style: class\ngrads: {W: dW}", 16, "a loss exercise takes style functions"),
     ("layer", "style: functions\nreturns: [out, cache]\nbackward: affine_backward\ngives: [dx, dW]", 19,
      "interface.gives: lacks the gradient(s) db"),
@@ -210,6 +211,9 @@ MALFORMED = [
     ("layer", "style: class\ngrads: {W: dW, b: db}\naxes: {W: [1, 1]}", 18, "must be a permutation"),
     ("layer", "style: class\ngrads: {W: dW, b: db}\naxes: {V: [1, 0]}", 18, "names 'V', which is no array"),
     ("layer", "style: class\ngrads: {W: dW, b: db}\nbakward: x", 18, "unknown key 'bakward' for style"),
+    ("layer", "style: class\ngrds: {W: dW, b: db}", 17, "unknown key 'grds' for style 'class'; did you mean 'grads'?"),
+    ("layer", "style: class\ngrads: {W: dW, b: db}\nbackward: x", 18,
+     "unknown key 'backward' for style 'class' (a key of style functions)"),
     ("layer", "style: class\naxes: {x: [0, 2, 1]}", 17, "x: [0, 2, 1] permutes 3 axes, but case 0's x has 2"),
     ("optimizer", "style: config\nconfig: {learning_rate: l r}", 17, "expected a hyper-parameter name"),
     ("optimizer", "style: config\nconfig: {momentum: momentum}", 17, "hyper-parameter(s) lr have no key"),

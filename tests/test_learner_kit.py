@@ -109,7 +109,7 @@ def test_init_refuses_a_folder_with_work_in_it_and_an_unknown_assignment(course:
     (work / "layers.py").write_text("# my work\n")
     assert main(["init", str(work), "--course", str(ROOT / "course.yml")]) == 2
     assert "not empty" in capsys.readouterr().err and (work / "layers.py").read_text() == "# my work\n"
-    with pytest.raises(GraderError, match="did you mean A4"):
+    with pytest.raises(GraderError, match="did you mean 'A4'\\?"):
         init_homework(course, tmp_path / "new", ["A4C"])
     assert not (tmp_path / "new").exists()
     assert init_homework(course, tmp_path / "new", ["a1"])  # ids in any case

@@ -14,9 +14,9 @@ import math
 from pathlib import Path
 from typing import Any, Callable
 
-from ..courseyaml import did_you_mean, parse
+from ..courseyaml import parse
 from ..model.course import Case, Course, Exercise
-from ..model.errors import CourseError, GraderError
+from ..model.errors import CourseError, GraderError, did_you_mean
 
 GRADCHECK_STEP = 1e-6
 """gradcheck's finite-difference step (grader.checks.gradcheck.EPS): a margin below ten of them lets the

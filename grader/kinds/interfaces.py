@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from ..model.course import Exercise, Interface
+from ..model.errors import did_you_mean
 from . import KINDS, output_keys
 
 KEYS = {
@@ -33,14 +34,17 @@ def read(r: Any, kind: str, target: str) -> Interface:
     sub = r.child("interface")
     style = sub.raw("style", types=(str,))
     if style not in KEYS:
-        sub.fail(f"style must be one of {', '.join(KEYS)}, got {style!r}", "style")
+        sub.fail(f"style must be one of {', '.join(KEYS)}, got {style!r}{did_you_mean(str(style), list(KEYS))}",
+                 "style")
     if style not in KINDS[kind].interface_styles:
         allowed = KINDS[kind].interface_styles
         sub.fail(f"a {kind} exercise takes {'style ' + ' or '.join(allowed) if allowed else 'no interface'}, "
                  f"not {style!r}", "style")
     for key in sub.node.value:
         if key not in KEYS[style]:
-            sub.fail(f"unknown key {key!r} for style {style!r}; it takes {', '.join(sorted(KEYS[style]))}", key)
+            owners = [other for other, keys in KEYS.items() if key in keys]
+            hint = f" (a key of style {' and '.join(owners)})" if owners else did_you_mean(str(key), sorted(KEYS[style]))
+            sub.fail(f"unknown key {key!r} for style {style!r}{hint}; it takes {', '.join(sorted(KEYS[style]))}", key)
 
     def names(key: str, default: list[str]) -> tuple[str, ...]:
         value = sub.raw(key, default, types=(list,))

@@ -244,17 +244,14 @@ def check(course: Course, only: Collection[str] | None = None) -> Twins:
     Raises:
         CourseError: naming the course file, the exercise and where twins come from (never a KeyError).
     """
-    from ..model.errors import CourseError
+    from ..model.errors import CourseError, did_you_mean
 
     twins = load(course)
     for ex in course.exercises:
         if ex.reference is not None and ex.reference not in twins and (only is None or ex.id in only):
-            import difflib
-
-            close = difflib.get_close_matches(ex.reference, list(twins), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
             raise CourseError(f"{course.path}: exercise {ex.id} ({ex.title}): no torch twin named {ex.reference!r} "
-                              f"({twins.where}){hint} (`grader validate` names the line)")
+                              f"({twins.where}){did_you_mean(ex.reference, list(twins))} (`grader validate` names "
+                              "the line)")
     return twins
 
 

@@ -8,14 +8,13 @@ imported. An existing, non-empty folder is refused rather than overwritten: it m
 from __future__ import annotations
 
 import ast
-import difflib
 import shlex
 import shutil
 from pathlib import Path
 from typing import Sequence
 
 from ..model.course import Assignment, Course
-from ..model.errors import GraderError
+from ..model.errors import GraderError, did_you_mean
 from .notebooks import (
     ALLOWED_IMPORTS,
     assignment_notebook,
@@ -41,10 +40,9 @@ def _chosen(course: Course, ids: Sequence[str] | None) -> list[Assignment]:
     chosen = []
     for wanted in ids:
         if wanted.casefold() not in known:
-            close = difflib.get_close_matches(wanted.casefold(), list(known), n=1)
-            hint = f"; did you mean {known[close[0]].id}?" if close else ""
             raise GraderError(f"no assignment {wanted!r} in the course (its assignments: "
-                              f"{', '.join(a.id for a in course.assignments)}){hint}")
+                              f"{', '.join(a.id for a in course.assignments)})"
+                              f"{did_you_mean(wanted, [a.id for a in course.assignments])}")
         chosen += [] if known[wanted.casefold()] in chosen else [known[wanted.casefold()]]
     return chosen
 
