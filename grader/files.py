@@ -1,9 +1,11 @@
-"""Writing a file so that no reader ever sees half of it: results, the gradebook, the reference cache."""
+"""Writing files: whole or not at all (results, the gradebook, the reference cache), and shipped files
+only under the folder they were sent to."""
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 
 def write_atomically(path: Path, data: str | bytes, folder_mode: int = 0o777) -> None:
@@ -18,3 +20,15 @@ def write_atomically(path: Path, data: str | bytes, folder_mode: int = 0o777) ->
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_under(root: Path, members: list[tuple[str, bytes]], outside: Callable[[str], Exception]) -> None:
+    """Write (relative path, bytes) pairs under ``root``; a path leading out of it raises ``outside(path)``
+    (what was shipped to this process names its own paths)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for rel, data in members:
+        target = (root / rel).resolve()
+        if not target.is_relative_to(root.resolve()):
+            raise outside(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)

@@ -38,12 +38,11 @@ def take_seed() -> None:
     from .sandbox.runner import make_private
 
     make_private()
+    from .seeds import parse_seed
+
     raw = os.environ.pop("GRADER_SEED", None)
     if raw is not None:
-        try:
-            _SEED = int(raw.strip())
-        except ValueError:
-            raise GraderError(f"GRADER_SEED must be an integer, got {raw.strip()!r}") from None
+        _SEED = parse_seed(raw, "GRADER_SEED")
 
 
 def autograde_preprocessors() -> list[Any]:

@@ -46,7 +46,8 @@ def hide_seed() -> None:
     os.execve(sys.executable, [sys.executable, "-m", "grader", *(str(r) if a is None else a for a in rest)], env)
 
 
-def _parse_seed(text: str, where: str) -> int:
+def parse_seed(text: str, where: str) -> int:
+    """The seed written in ``text`` (from ``where``: --seed, $GRADER_SEED), or a GraderError naming it."""
     try:
         return int(text.strip())
     except ValueError:
@@ -63,11 +64,11 @@ def seed_of(args: argparse.Namespace) -> int | None:
     The seed is removed from this process's environment at once, before any worker or child starts."""
     fd_env = os.environ.pop(SEED_FD_ENV, None)
     env = os.environ.pop("GRADER_SEED", None)
-    from_env = _parse_seed(_read_fd(int(fd_env)), "GRADER_SEED") if fd_env else None
+    from_env = parse_seed(_read_fd(int(fd_env)), "GRADER_SEED") if fd_env else None
     if getattr(args, "seed_fd", None) is not None:
-        return _parse_seed(_read_fd(args.seed_fd), "--seed")
+        return parse_seed(_read_fd(args.seed_fd), "--seed")
     if getattr(args, "seed", None) is not None:
         return int(args.seed)
     if from_env is not None:
         return from_env
-    return None if env is None else _parse_seed(env, "GRADER_SEED")
+    return None if env is None else parse_seed(env, "GRADER_SEED")

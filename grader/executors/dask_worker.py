@@ -7,31 +7,19 @@ import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from ..files import write_atomically
+from ..files import write_atomically, write_under
 from ..model.errors import GraderError, SubmissionError
 from . import Row, Task
-
-
-def _write_members(members: list[tuple[str, bytes]], root: Path, outside: Callable[[str], Exception]) -> None:
-    """Write shipped (relative path, bytes) pairs under ``root``; a path leading out of it raises
-    ``outside(path)`` (the sender is not trusted to name only paths inside)."""
-    root.mkdir(parents=True, exist_ok=True)
-    for rel, data in members:
-        target = (root / rel).resolve()
-        if not target.is_relative_to(root.resolve()):
-            raise outside(rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
 
 
 def unpack_submission(members: list[tuple[str, bytes]], folder: bool, name: str, into: Path) -> Path:
     """Write shipped members under ``into``; the path to grade (a folder, or the one file)."""
     root = into / name if folder else into
-    _write_members(members, root, lambda rel: SubmissionError(f"{rel}: outside the submission"))
+    write_under(root, members, lambda rel: SubmissionError(f"{rel}: outside the submission"))
     return root if folder else root / members[0][0]
 
 
@@ -76,7 +64,7 @@ def course_on_worker(original: str, course_bytes: bytes, digest: str, twins: lis
     folder = Path(tempfile.mkdtemp(prefix=f"nn-grader-course-{digest}-"))
     copy = folder / path.name
     copy.write_bytes(course_bytes)
-    _write_members(twins, folder, lambda rel: GraderError(f"{rel}: a course twin outside the course folder"))
+    write_under(folder, twins, lambda rel: GraderError(f"{rel}: a course twin outside the course folder"))
     import yaml
 
     for hidden in (yaml.safe_load(course_bytes) or {}).get("hide") or []:

@@ -18,6 +18,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from ..files import write_under
+from ..model.errors import GraderError
+
 TORCH = "torch==2.13.0"
 """The torch the references are computed with (the README's pin): the reference cache is keyed by the
 torch version, so a bundle installed with another one computes its references again in setup.sh."""
@@ -123,11 +126,9 @@ def build_bundle(course: Path, out: Path, seed: int | None, references: bool = T
         if references:
             # computed from the very course folder shipped (its digest, twins included, is part of the key)
             shipped_course = Path(tmp) / "course"
-            shipped_course.mkdir()
-            (shipped_course / "course.yml").write_text(shipped)
-            for path, rel in twins:
-                (shipped_course / rel).parent.mkdir(parents=True, exist_ok=True)
-                (shipped_course / rel).write_bytes(path.read_bytes())
+            write_under(shipped_course, [("course.yml", shipped.encode()),
+                                         *((str(rel), path.read_bytes()) for path, rel in twins)],
+                        lambda rel: GraderError(f"{rel}: a course twin outside the course folder"))
             for path in compute_references(shipped_course / "course.yml", seed, Path(tmp) / "references"):
                 z.write(path, f"secret/references/{path.name}")
     return out
