@@ -28,6 +28,16 @@ def folder_id(folder: Path) -> str:
     return "root" if folder == ROOT else folder.name
 
 
+def cli_env(cache: Path | None = None) -> dict[str, str]:
+    """The user's environment for a `grader` subprocess, without what changes grading (a course or seed
+    given by the environment, forced colours); ``cache``: a reference cache of its own."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GRADER_COURSE", "GRADER_SEED", "FORCE_COLOR")}
+    env["NO_COLOR"] = "1"
+    if cache is not None:
+        env["GRADER_CACHE"] = str(cache)
+    return env
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every test grades against a cache of its own session, never the user's."""

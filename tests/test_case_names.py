@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from grader.backs import html, terminal
 from grader.model.course import Course
 from grader.model.results import from_dict, to_dict, to_json
 
-from .conftest import ROOT, SOLUTIONS, run_grade
+from .conftest import ROOT, SOLUTIONS, cli_env, run_grade
 from .mutants import find
 
 
@@ -53,9 +52,7 @@ def test_every_case_of_a_graded_result_is_named_by_its_setting(course: Course, t
 
 @pytest.fixture(scope="module")
 def env(private_cache: Path) -> dict[str, str]:
-    out = {k: v for k, v in os.environ.items() if k not in ("GRADER_COURSE", "GRADER_SEED", "FORCE_COLOR")}
-    out.update(GRADER_CACHE=str(private_cache), NO_COLOR="1")
-    return out
+    return cli_env(private_cache)
 
 
 def _case(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,6 @@ Each subprocess costs a second or two (the first computes the references with to
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from grader import cli
 from grader.coursefile import load_course
 from grader.release.stubs import diff_release
 
-from .conftest import COURSE_FOLDERS, folder_id
+from .conftest import COURSE_FOLDERS, cli_env, folder_id
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_COURSE = ROOT / "tests" / "data" / "tiny" / "course.yml"
@@ -26,9 +25,7 @@ TINY_COURSE = ROOT / "tests" / "data" / "tiny" / "course.yml"
 @pytest.fixture(scope="module")
 def env(private_cache: Path) -> dict[str, str]:
     """The user's environment, with the session's private reference cache and nothing that changes grading."""
-    out = {k: v for k, v in os.environ.items() if k not in ("GRADER_COURSE", "GRADER_SEED", "FORCE_COLOR")}
-    out.update(GRADER_CACHE=str(private_cache), NO_COLOR="1")
-    return out
+    return cli_env(private_cache)
 
 
 def grader(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from grader.engine.refstore import cache_key
 from grader.model.errors import CourseError, GraderError
 from grader.model.results import ERROR, NOT_IMPLEMENTED, PASS
 
-from .conftest import COURSE_FOLDERS, ROOT, folder_id
+from .conftest import COURSE_FOLDERS, ROOT, cli_env, folder_id
 
 MINI = ROOT / "examples" / "mini-course"
 PACKAGE = Path(references.__file__).resolve().parent.parent
@@ -298,8 +297,7 @@ def test_every_course_folder_validates(folder: Path) -> None:
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("GRADER_COURSE", "GRADER_SEED", "FORCE_COLOR")}
-    env.update(NO_COLOR="1", PYTHONPATH=str(ROOT))
+    env = {**cli_env(), "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=300)
 
